@@ -1,0 +1,1 @@
+"""Wiring: settings, configuration loading, the aiohttp server, the scheduler and the CLI."""

@@ -1,0 +1,85 @@
+"""Process settings from the environment, read once at start-up and injected everywhere.
+
+Every variable is documented in README's configuration reference. Contradictions stop start-up with a
+message that names the variable (see :meth:`Settings.check`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    # storage
+    database_url: str = "sqlite:///cxbot.db"
+    # CX configuration (departments, rules); None = the bundled example
+    cx_config: Path | None = None
+    cx_keep_raw: bool = False
+    cx_ingest_token: SecretStr | None = None
+    cx_instance: str | None = None  # a name for this replica in outbox claims; default host:pid
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    port: int = Field(default=3000, ge=1, le=65535)
+
+    # language model (offline summariser when no model is set)
+    openai_api_key: SecretStr | None = None
+    openai_model: str | None = None
+    openai_base_url: str | None = None
+    openai_timeout: float = Field(default=20.0, gt=0)
+    openai_max_retries: int = Field(default=2, ge=0, le=10)
+    openai_batch_size: int = Field(default=8, ge=1, le=50)
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    # Microsoft Teams (read as botbuilder's ConfigurationBotFrameworkAuthentication reads them)
+    microsoft_app_id: str | None = None
+    microsoft_app_password: SecretStr | None = None
+    microsoft_app_tenant_id: str | None = None
+    microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.openai_model and not (self.openai_api_key or self.openai_base_url):
+            raise ValueError("OPENAI_MODEL is set but neither OPENAI_API_KEY nor OPENAI_BASE_URL is; set one")
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            raise ValueError("set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET together (OAuth for several workspaces)")
+        if self.slack_client_id and self.slack_bot_token:
+            raise ValueError(
+                "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set; use SLACK_BOT_TOKEN for one workspace "
+                "or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET for OAuth, not both"
+            )
+        if (self.slack_bot_token or self.slack_client_id) and not self.slack_signing_secret and not (
+            self.slack_app_token
+        ):
+            raise ValueError("SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN or SLACK_CLIENT_ID")
+        if self.slack_app_token and not self.slack_app_token.get_secret_value().startswith("xapp-"):
+            raise ValueError("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Socket Mode)")
+        if self.microsoft_app_type == "SingleTenant" and self.microsoft_app_id and not (
+            self.microsoft_app_tenant_id
+        ):
+            raise ValueError("MICROSOFT_APP_TENANT_ID is required when MICROSOFT_APP_TYPE=SingleTenant")
+        return self
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token or self.slack_client_id)
+
+    @property
+    def instance_name(self) -> str:
+        if self.cx_instance:
+            return self.cx_instance
+        import os
+        import socket
+
+        return f"{socket.gethostname()}:{os.getpid()}"

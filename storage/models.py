@@ -1,0 +1,253 @@
+"""The schema, as SQLAlchemy 2 typed ORM models. Migrations in storage/migrations follow these."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Comment(Base):
+    """A customer comment, stored redacted. ``dedupe_key`` makes every ingestion idempotent."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    source: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    original_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    segment: Mapped[str | None] = mapped_column(String(100))
+    origin_channel: Mapped[str | None] = mapped_column(String(200))
+    redacted_text: Mapped[str] = mapped_column(Text)
+    raw_text: Mapped[str | None] = mapped_column(Text)  # only with CX_KEEP_RAW=true
+    nps: Mapped[int | None] = mapped_column(SmallInteger)
+    csat: Mapped[int | None] = mapped_column(SmallInteger)
+    language: Mapped[str | None] = mapped_column(String(20))
+
+    story: Mapped[Story | None] = relationship(back_populates="comment", uselist=False)
+
+
+class Story(Base):
+    """One per comment: what readers see."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    sentiment: Mapped[str] = mapped_column(String(10))
+    sentiment_score: Mapped[float] = mapped_column(Float)
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    summarizer: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    comment: Mapped[Comment] = relationship(back_populates="story")
+    routes: Mapped[list[Route]] = relationship(back_populates="story")
+
+
+class Department(Base):
+    """Mirrors the configuration file; chat channels linked at run time (Teams `cx link`) live here."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    slack_channel: Mapped[str | None] = mapped_column(String(100))
+    teams_channel: Mapped[str | None] = mapped_column(String(300))
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    managers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    ambassadors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    delivery: Mapped[str] = mapped_column(String(20), default="digest")
+    schedule: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64))
+
+
+class Route(Base):
+    """Story x department, with the rule that matched."""
+
+    __tablename__ = "routes"
+    __table_args__ = (UniqueConstraint("story_id", "department_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    story: Mapped[Story] = relationship(back_populates="routes")
+    department: Mapped[Department] = relationship()
+
+
+class Correction(Base):
+    """A reader said "Not for us": the story moved from one department to another."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # idempotency: platform action identity
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    from_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    to_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    by_user: Mapped[str] = mapped_column(String(100))
+    platform: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Delivery(Base):
+    """The outbox: one row per message we intend to post. A dispatcher claims, sends, records the id.
+
+    ``key`` is the idempotency key (e.g. ``story:42:dept:3:slack:C123`` or ``digest:3:2026-11-27:slack``):
+    planning the same delivery twice is a no-op.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_state_not_before", "state", "not_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # story | digest | reply | dm | kudos | report
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    platform: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending|claimed|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    thread_id: Mapped[str | None] = mapped_column(String(300))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class StoryMessage(Base):
+    """Where a story was posted, so reactions and actions on a platform message find their story."""
+
+    __tablename__ = "story_messages"
+    __table_args__ = (UniqueConstraint("platform", "channel", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    platform: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(300))
+    message_id: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Reaction(Base):
+    __tablename__ = "reactions"
+    __table_args__ = (UniqueConstraint("story_id", "platform", "user_id", "emoji"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(10))
+    user_id: Mapped[str] = mapped_column(String(100))
+    emoji: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Commitment(Base):
+    """Who will do what, by when, for which story."""
+
+    __tablename__ = "commitments"
+    __table_args__ = (Index("ix_commitments_state_due", "state", "due_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # idempotency: platform action identity
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    owner: Mapped[str] = mapped_column(String(100), index=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    platform: Mapped[str] = mapped_column(String(10))
+    what: Mapped[str] = mapped_column(Text)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(10), default="open")  # open | done | dropped
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    last_nudged_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Kudos(Base):
+    __tablename__ = "kudos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    giver: Mapped[str] = mapped_column(String(100))
+    receiver: Mapped[str] = mapped_column(String(100), index=True)
+    why: Mapped[str] = mapped_column(Text)
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"))
+    platform: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(String(20), default="cx_team")  # cx_team | customer_praise
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProcessedEvent(Base):
+    """Inbound de-duplication across retries, restarts and replicas (Slack event_id, Teams activity id)."""
+
+    __tablename__ = "processed_events"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConversationRef(Base):
+    """A Teams conversation reference, stored at install so proactive posts work after a restart."""
+
+    __tablename__ = "conversation_refs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(300), unique=True)
+    scope: Mapped[str] = mapped_column(String(20))  # channel | groupChat | personal
+    user_id: Mapped[str | None] = mapped_column(String(200), index=True)  # personal scope: the user
+    team_id: Mapped[str | None] = mapped_column(String(300))
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SummaryCache(Base):
+    """Language-model summaries by content hash, so the same text is never paid for twice."""
+
+    __tablename__ = "summary_cache"
+
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    story: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,187 @@
+"""The CX configuration (departments, routing rules, teams) as validated models.
+
+The YAML file is read by :mod:`bot.config`, which maps validation errors back to file lines; the
+models here hold the meaning and the checks (unknown department, bad regex, bad timezone...).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rule(_Model):
+    """Sends matching comments to one department.
+
+    Text conditions (``keywords``, ``phrases``, ``regex``) match if any of them is found; every other
+    condition given must hold as well. A rule with no condition at all is rejected.
+    """
+
+    id: str
+    department: str
+    keywords: tuple[str, ...] = ()  # whole words, case-insensitive
+    phrases: tuple[str, ...] = ()  # substrings, case-insensitive
+    regex: tuple[str, ...] = ()  # Python regular expressions, case-insensitive
+    nps_max: int | None = Field(default=None, ge=0, le=10)
+    nps_min: int | None = Field(default=None, ge=0, le=10)
+    csat_max: int | None = Field(default=None, ge=1, le=5)
+    csat_min: int | None = Field(default=None, ge=1, le=5)
+    sentiment: Literal["negative", "neutral", "positive"] | None = None
+    sources: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    fields: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # source field -> accepted values
+    theme: str | None = None  # a theme name stories matching this rule carry
+
+    @field_validator("regex")
+    @classmethod
+    def _regex_compiles(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {pattern!r}: {exc}; fix the pattern") from None
+        return patterns
+
+    @model_validator(mode="after")
+    def _has_a_condition(self) -> Rule:
+        conditions = (
+            self.keywords,
+            self.phrases,
+            self.regex,
+            self.sources,
+            self.segments,
+            self.fields,
+        )
+        scalar = (self.nps_max, self.nps_min, self.csat_max, self.csat_min, self.sentiment)
+        if not any(conditions) and all(v is None for v in scalar):
+            raise ValueError(f"rule {self.id!r} has no condition; add keywords, phrases, regex or a score")
+        return self
+
+
+class QuietHours(_Model):
+    start: time
+    end: time
+
+    def contains(self, moment: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+class Department(_Model):
+    name: str
+    description: str = ""
+    slack_channel: str | None = None  # channel id (C...) or name
+    teams_channel: str | None = None  # conversation id; `cx link` in Teams sets it at run time
+    managers: tuple[str, ...] = ()  # chat user ids (Slack U..., Teams AAD object ids)
+    manager_groups: tuple[str, ...] = ()  # Slack user group ids (S...)
+    ambassadors: tuple[str, ...] = ()
+    delivery: Literal["digest", "immediate"] = "digest"
+    schedule: str = "0 9 * * mon-fri"  # crontab: minute hour day month day_of_week
+    timezone: str = "UTC"
+    quiet_hours: QuietHours | None = None
+    digest_size: int = Field(default=5, ge=1, le=20)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {value!r}; use an IANA name such as 'Europe/Berlin' or 'America/New_York'"
+            ) from None
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _five_fields(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(
+                f"schedule {value!r} is not a crontab line; use five fields, e.g. '0 9 * * mon-fri'"
+            )
+        return value
+
+
+class People(_Model):
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()  # Slack user group ids
+
+    def __contains__(self, user: object) -> bool:
+        return user in self.users
+
+
+class Intake(_Model):
+    slack_channels: tuple[str, ...] = ()
+    teams_channels: tuple[str, ...] = ()
+    thread_replies: bool = False
+
+
+class Urgent(_Model):
+    nps_max: int = Field(default=2, ge=0, le=10)
+    keywords: tuple[str, ...] = ()
+
+
+class Redaction(_Model):
+    digit_runs: int | None = Field(default=None, ge=4, le=30)  # redact runs of at least this many digits
+    default_region: str = "US"  # phonenumbers region for numbers without a country code
+
+
+class Nudges(_Model):
+    enabled: bool = True
+    hour: int = Field(default=9, ge=0, le=23)
+    weekends: bool = False
+
+
+class CxConfig(_Model):
+    default_department: str
+    departments: tuple[Department, ...]
+    rules: tuple[Rule, ...] = ()
+    cx_team: People = People()
+    intake: Intake = Intake()
+    kudos_slack_channel: str | None = None
+    kudos_teams_channel: str | None = None
+    urgent: Urgent = Urgent()
+    redaction: Redaction = Redaction()
+    nudges: Nudges = Nudges()
+
+    @model_validator(mode="after")
+    def _departments_exist(self) -> CxConfig:
+        names = [d.name for d in self.departments]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"department names must be unique; {duplicates} appear twice")
+        known = set(names)
+        if self.default_department not in known:
+            raise ValueError(
+                f"default_department {self.default_department!r} is not a department; "
+                f"use one of {sorted(known)}"
+            )
+        for rule in self.rules:
+            if rule.department not in known:
+                raise ValueError(
+                    f"rule {rule.id!r} sends to unknown department {rule.department!r}; "
+                    f"use one of {sorted(known)}"
+                )
+        ids = [r.id for r in self.rules]
+        if len(ids) != len(set(ids)):
+            raise ValueError("rule ids must be unique")
+        return self
+
+    def department(self, name: str) -> Department:
+        for dept in self.departments:
+            if dept.name.casefold() == name.casefold():
+                return dept
+        raise KeyError(name)
+
+    @property
+    def department_names(self) -> tuple[str, ...]:
+        return tuple(d.name for d in self.departments)

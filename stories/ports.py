@@ -1,0 +1,122 @@
+"""The small interfaces the core needs from the outside world.
+
+``storage`` implements the stores, ``handlers.slack`` and ``handlers.teams`` implement :class:`Notifier`,
+``stories.summarize`` implements :class:`Summarizer`. Each protocol names its minimum methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from stories.models import DigestView, Redacted, RouteMatch, Sentiment, StoryView, Summary, SummaryInput
+
+
+class Redactor(Protocol):
+    def redact(self, text: str) -> Redacted: ...
+
+
+class SentimentAnalyzer(Protocol):
+    def analyze(self, text: str) -> Sentiment: ...
+
+
+class Summarizer(Protocol):
+    """Turns redacted comments into stories, in order; one Summary per input, never fewer."""
+
+    name: str
+
+    def summarize(self, items: Sequence[SummaryInput]) -> list[Summary]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NewComment:
+    """A redacted comment ready to store; ``dedupe_key`` is unique per comment across all time."""
+
+    dedupe_key: str
+    source: str
+    external_id: str | None
+    received_at: datetime
+    original_at: datetime | None
+    segment: str | None
+    origin_channel: str | None
+    redacted_text: str
+    raw_text: str | None
+    nps: int | None
+    csat: int | None
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewStory:
+    dedupe_key: str  # of its comment
+    title: str
+    text: str
+    sentiment: str
+    sentiment_score: float
+    themes: tuple[str, ...]
+    summarizer: str
+    routes: tuple[RouteMatch, ...]
+
+
+class CommentStore(Protocol):
+    """Where the pipeline keeps comments and their stories."""
+
+    def existing_keys(self, keys: Sequence[str]) -> set[str]:
+        """The subset of ``keys`` already stored."""
+        ...
+
+    def save(self, comments: Sequence[NewComment], stories: Sequence[NewStory]) -> dict[str, int]:
+        """Store comments with their stories and routes in one transaction, skipping keys already present.
+
+        Returns ``{dedupe_key: story_id}`` for the stories this call created (a retry creates none).
+        """
+        ...
+
+
+class StoryReader(Protocol):
+    def stories_for_department(
+        self, *, department: str, since: datetime, until: datetime
+    ) -> list[StoryView]: ...
+
+    def open_commitment_count(self, *, department: str) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PostedMessage:
+    """Where a message landed: enough to update it or reply in its thread later."""
+
+    channel: str
+    message_id: str
+
+
+class Notifier(Protocol):
+    """The core's only way to talk to chat. One per platform."""
+
+    platform: str
+
+    async def post_story(self, *, channel: str, story: StoryView) -> PostedMessage: ...
+
+    async def post_digest(self, *, channel: str, digest: DigestView) -> PostedMessage: ...
+
+    async def update_story(self, *, message: PostedMessage, story: StoryView, note: str) -> None: ...
+
+    async def reply_in_thread(self, *, message: PostedMessage, text: str) -> PostedMessage: ...
+
+    async def send_direct_message(self, *, user: str, text: str) -> PostedMessage: ...
+
+
+__all__ = [
+    "CommentStore",
+    "NewComment",
+    "NewStory",
+    "Notifier",
+    "PostedMessage",
+    "Redacted",
+    "Redactor",
+    "Sentiment",
+    "SentimentAnalyzer",
+    "StoryReader",
+    "Summarizer",
+]
