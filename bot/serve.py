@@ -1,0 +1,22 @@
+"""``cxbot serve``: one process, one aiohttp server, the Slack and Teams connectors mounted when configured."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.app import build
+from bot.server import create_web_app
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def serve(settings: Settings, *, port: int) -> int:
+    app = build(settings)
+    web_app = create_web_app(app)
+    log.info("cxbot listening on port %d", port)
+    web.run_app(web_app, port=port, print=None)
+    app.close()
+    return 0

@@ -1,0 +1,237 @@
+"""Survey exports (CSV) in: map the columns, turn rows into neutral comments.
+
+Common exports name their columns differently (Qualtrics, SurveyMonkey, Typeform, Delighted...); the first
+column whose normalised header is one of the known names wins, and ``--map field=Column`` overrides.
+A file without a text column is refused before anything is imported, naming the columns it has.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from stories.models import IncomingComment, InvalidComment
+
+KNOWN: dict[str, tuple[str, ...]] = {
+    "text": (
+        "text",
+        "comment",
+        "comments",
+        "feedback",
+        "verbatim",
+        "response",
+        "review",
+        "review text",
+        "open feedback",
+        "what could we do better",
+        "message",
+        "body",
+    ),
+    "nps": ("nps", "score", "nps score", "likelihood to recommend", "recommend score", "how likely"),
+    "csat": ("csat", "rating", "csat score", "satisfaction", "stars", "star rating"),
+    "date": (
+        "date",
+        "submitted at",
+        "submitted",
+        "created at",
+        "created",
+        "timestamp",
+        "response date",
+        "date submitted",
+        "end date",
+        "time",
+    ),
+    "id": ("id", "response id", "responseid", "respondent id", "review id", "ticket id", "external id"),
+    "segment": ("segment", "customer segment", "plan", "tier", "label", "customer type"),
+    "channel": ("channel", "origin", "source channel"),
+    "language": ("language", "lang", "locale"),
+}
+FIELDS = tuple(KNOWN)
+
+
+class CsvError(ValueError):
+    """The file cannot be imported at all; the message says why and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    line: int
+    message: str
+
+
+@dataclass
+class CsvComments:
+    """The rows as comments (lazily), plus the mapping used and the rows that could not be read."""
+
+    mapping: dict[str, str]
+    rows: list[tuple[int, IncomingComment]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    def comments(self) -> Iterator[IncomingComment]:
+        return (c for _, c in self.rows)
+
+
+def _norm(header: str) -> str:
+    return re.sub(r"[\s_\-]+", " ", header.strip().strip("\ufeff").casefold()).strip(" ?:")
+
+
+def parse_map(pairs: list[str] | None) -> dict[str, str]:
+    """``["text=Comment", "nps=Score"]`` -> ``{"text": "Comment", "nps": "Score"}``."""
+    result: dict[str, str] = {}
+    for pair in pairs or []:
+        for item in pair.split(","):
+            name, sep, column = item.partition("=")
+            name = name.strip().lower()
+            if not sep or not column.strip():
+                raise CsvError(f"--map {item!r} is not field=Column; e.g. --map text=Comment,nps=Score")
+            if name not in FIELDS:
+                raise CsvError(f"--map names unknown field {name!r}; fields are {', '.join(FIELDS)}")
+            result[name] = column.strip()
+    return result
+
+
+def map_columns(headers: list[str], overrides: Mapping[str, str]) -> dict[str, str]:
+    """Field -> column header; raises :class:`CsvError` when no text column is found."""
+    by_norm = {_norm(h): h for h in headers}
+    mapping: dict[str, str] = {}
+    for name, column in overrides.items():
+        if column not in headers and _norm(column) not in by_norm:
+            raise CsvError(f"--map {name}={column}: no such column; the file has columns {headers}")
+        mapping[name] = column if column in headers else by_norm[_norm(column)]
+    for name, candidates in KNOWN.items():
+        if name in mapping:
+            continue
+        for candidate in candidates:
+            if candidate in by_norm and by_norm[candidate] not in mapping.values():
+                mapping[name] = by_norm[candidate]
+                break
+    if "text" not in mapping:
+        raise CsvError(
+            f"no text column found; the file has columns {headers}. Name the comment column with --map text=COLUMN"
+        )
+    return mapping
+
+
+def read_csv(
+    data: bytes,
+    *,
+    name: str,
+    source: str = "csv",
+    overrides: Mapping[str, str] | None = None,
+    encoding: str = "utf-8-sig",
+) -> CsvComments:
+    """Parse a whole export. Raises :class:`CsvError` for a file that cannot be read at all."""
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CsvError(
+            f"{name}: line {line} is not valid {encoding} (byte {exc.start}); "
+            "re-export as UTF-8 or pass --encoding, e.g. --encoding cp1252"
+        ) from None
+    except LookupError:
+        raise CsvError(f"unknown encoding {encoding!r}; use e.g. utf-8, cp1252, latin-1") from None
+    try:
+        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel  # type: ignore[assignment]
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    headers = [h for h in (reader.fieldnames or []) if h is not None]
+    if not headers:
+        raise CsvError(f"{name}: the file is empty; expected a header row and comments")
+    mapping = map_columns(headers, overrides or {})
+    result = CsvComments(mapping=mapping)
+    extra = [h for h in headers if h not in mapping.values()]
+    try:
+        for row in reader:
+            line = reader.line_num
+            try:
+                result.rows.append((line, _row_to_comment(row, mapping=mapping, extra=extra, source=source)))
+            except InvalidComment as exc:
+                result.errors.append(RowError(line, f"{mapping.get(exc.field, exc.field)}: {exc.message}"))
+    except csv.Error as exc:
+        raise CsvError(f"{name}: line {reader.line_num}: {exc}; nothing was imported") from None
+    return result
+
+
+def _row_to_comment(
+    row: Mapping[str | None, object], *, mapping: Mapping[str, str], extra: list[str], source: str
+) -> IncomingComment:
+    def get(name: str) -> str | None:
+        column = mapping.get(name)
+        value = row.get(column) if column else None
+        if not isinstance(value, str):
+            return None
+        return value.strip() or None
+
+    text = get("text")
+    if not text:
+        raise InvalidComment("text", "is empty")
+    return IncomingComment(
+        text=text,
+        source=source,
+        external_id=get("id"),
+        original_at=parse_date(get("date")),
+        segment=get("segment"),
+        origin_channel=get("channel"),
+        nps=_score(get("nps"), "nps", 0, 10),
+        csat=_score(get("csat"), "csat", 1, 5),
+        language=get("language"),
+        fields={k: v.strip() for k in extra if isinstance(v := row.get(k), str) and v.strip()},
+    )
+
+
+def _score(value: str | None, name: str, low: int, high: int) -> int | None:
+    if value is None:
+        return None
+    try:
+        number = float(value.replace(",", "."))
+    except ValueError:
+        raise InvalidComment(name, f"{value!r} is not a number") from None
+    if not number.is_integer() or not low <= number <= high:
+        raise InvalidComment(name, f"{value!r} is not a whole number from {low} to {high}")
+    return int(number)
+
+
+_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d",
+    "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+    "%m/%d/%Y",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M %p",
+)
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """ISO 8601 and a few common export formats; dates without a zone are read as UTC."""
+    if value is None:
+        return None
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        for fmt in _FORMATS:
+            try:
+                parsed = datetime.strptime(value, fmt)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        raise InvalidComment("date", f"{value!r} is not a date; use ISO 8601, e.g. 2026-11-27T09:30:00Z")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def read_file(path: Path, **kwargs: object) -> CsvComments:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CsvError(f"cannot read {path}: {exc.strerror}") from None
+    return read_csv(data, name=str(path), **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,103 @@
+"""The pipeline's store: comments, their stories and routes, written together and idempotently."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select
+
+from storage.departments import DepartmentIds
+from storage.models import Comment, Route, Story
+from storage.upsert import insert_ignore
+from stories.ports import NewComment, NewStory
+
+_CHUNK = 500
+
+
+class SqlCommentStore:
+    """Implements :class:`stories.ports.CommentStore` on SQLAlchemy Core for bulk speed."""
+
+    def __init__(self, engine: Engine, departments: DepartmentIds) -> None:
+        self._engine = engine
+        self._departments = departments
+        self._dialect = engine.dialect.name
+
+    def existing_keys(self, keys: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        with self._engine.connect() as conn:
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start : start + _CHUNK]
+                found.update(conn.scalars(select(Comment.dedupe_key).where(Comment.dedupe_key.in_(chunk))))
+        return found
+
+    def save(self, comments: Sequence[NewComment], stories: Sequence[NewStory]) -> dict[str, int]:
+        if not comments:
+            return {}
+        now = datetime.now(UTC)
+        by_key = {s.dedupe_key: s for s in stories}
+        with self._engine.begin() as conn:
+            inserted = conn.execute(
+                insert_ignore(Comment, self._dialect).returning(Comment.id, Comment.dedupe_key),
+                [_comment_row(c) for c in comments],
+            ).all()
+            comment_ids = {key: cid for cid, key in inserted}
+            story_rows = [
+                _story_row(by_key[key], comment_id=cid, now=now) for key, cid in comment_ids.items() if key in by_key
+            ]
+            if not story_rows:
+                return {}
+            created = conn.execute(
+                insert_ignore(Story, self._dialect).returning(Story.id, Story.comment_id), story_rows
+            ).all()
+            story_by_comment = {cid: sid for sid, cid in created}
+            route_rows = []
+            result: dict[str, int] = {}
+            for key, cid in comment_ids.items():
+                story_id = story_by_comment.get(cid)
+                if story_id is None:
+                    continue
+                result[key] = story_id
+                for route in by_key[key].routes:
+                    route_rows.append(
+                        {
+                            "story_id": story_id,
+                            "department_id": self._departments.id_of(route.department),
+                            "rule": route.rule[:100],
+                            "reason": route.reason[:300],
+                            "created_at": now,
+                        }
+                    )
+            if route_rows:
+                conn.execute(insert_ignore(Route, self._dialect), route_rows)
+        return result
+
+
+def _comment_row(c: NewComment) -> dict[str, object]:
+    return {
+        "dedupe_key": c.dedupe_key,
+        "source": c.source,
+        "external_id": c.external_id,
+        "received_at": c.received_at,
+        "original_at": c.original_at,
+        "segment": c.segment,
+        "origin_channel": c.origin_channel,
+        "redacted_text": c.redacted_text,
+        "raw_text": c.raw_text,
+        "nps": c.nps,
+        "csat": c.csat,
+        "language": c.language,
+    }
+
+
+def _story_row(s: NewStory, *, comment_id: int, now: datetime) -> dict[str, object]:
+    return {
+        "comment_id": comment_id,
+        "title": s.title,
+        "text": s.text,
+        "sentiment": s.sentiment,
+        "sentiment_score": s.sentiment_score,
+        "themes": list(s.themes),
+        "summarizer": s.summarizer,
+        "created_at": now,
+    }

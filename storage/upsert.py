@@ -1,0 +1,18 @@
+"""``INSERT ... ON CONFLICT DO NOTHING`` for whichever engine is in use: one statement, idempotent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.dml import Insert
+
+
+def insert_ignore(model: type[DeclarativeBase], dialect_name: str, **kw: Any) -> Insert:
+    """An insert for ``model`` that skips rows whose unique keys already exist.
+
+    >>> insert_ignore(Comment, "sqlite")  # doctest: +SKIP
+    """
+    module = postgresql if dialect_name == "postgresql" else sqlite
+    return module.insert(model).on_conflict_do_nothing(**kw)  # type: ignore[attr-defined, no-any-return]
