@@ -6,24 +6,29 @@ Nothing reads the environment after :func:`build` returns; tests build their own
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from sqlalchemy import Engine
-from stories.routing import Router
-from stories.sentiment import LexiconSentiment
 from stories.summarize.offline import OfflineSummarizer
 
 from bot.config import load_config
+from bot.dispatcher import Dispatcher
 from bot.settings import Settings
 from storage.comments import SqlCommentStore
 from storage.db import make_engine, require_current
-from storage.departments import DepartmentIds, sync_departments
+from storage.departments import DepartmentIds, channel_map, sync_departments
+from storage.outbox import SqlOutbox
 from storage.stories import SqlStoryReader
 from stories.config import CxConfig
-from stories.pipeline import Pipeline
-from stories.ports import Summarizer
+from stories.intake import immediate_deliveries
+from stories.models import IncomingComment
+from stories.pipeline import IngestReport, Pipeline
+from stories.ports import Notifier, Summarizer
 from stories.redaction import PiiRedactor
+from stories.routing import Router
+from stories.sentiment import LexiconSentiment
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,7 @@ class App:
     departments: DepartmentIds
     router: Router
     extras: dict[str, object] = field(default_factory=dict)
+    notifiers: dict[str, Notifier] = field(default_factory=dict)
 
     @cached_property
     def summarizer(self) -> Summarizer:
@@ -74,6 +80,28 @@ class App:
     @cached_property
     def stories(self) -> SqlStoryReader:
         return SqlStoryReader(self.engine)
+
+    @cached_property
+    def outbox(self) -> SqlOutbox:
+        return SqlOutbox(self.engine, self.departments)
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        """Sends through ``self.notifiers``; platform wiring registers its Notifier there before serving."""
+        return Dispatcher(
+            outbox=self.outbox, stories=self.stories, notifiers=self.notifiers, instance=self.settings.instance_name
+        )
+
+    def take_in(self, comments: Iterable[IncomingComment]) -> IngestReport:
+        """The pipeline, then what goes out at once (departments that take stories as they arrive).
+
+        Sync: call it from a thread in async code, then ``dispatcher.kick()``.
+        """
+        report = self.pipeline.ingest(comments)
+        if report.created and self.notifiers:
+            channels = channel_map(self.engine, platforms=tuple(self.notifiers))
+            self.outbox.enqueue(immediate_deliveries(report.created, config=self.config, channels=channels))
+        return report
 
     def close(self) -> None:
         self.engine.dispose()

@@ -82,7 +82,9 @@ async def ingest(request: web.Request) -> web.Response:
     except WebhookError as exc:
         INGESTED.labels("bad_request").inc()
         return _error(exc.status, exc.message)
-    report = await asyncio.to_thread(app.pipeline.ingest, comments)
+    report = await asyncio.to_thread(app.take_in, comments)
+    if report.created:
+        app.dispatcher.kick()
     INGESTED.labels("ok").inc()
     return web.json_response(
         {

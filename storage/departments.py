@@ -68,3 +68,16 @@ def sync_departments(engine: Engine, config: CxConfig) -> DepartmentIds:
                 values["teams_channel"] = dept.teams_channel
             conn.execute(Department.__table__.update().where(Department.name == dept.name).values(**values))
     return DepartmentIds(engine)
+
+
+def channel_map(engine: Engine, *, platforms: tuple[str, ...] = ("slack", "teams")) -> dict[tuple[str, str], str]:
+    """``(department, platform) -> channel`` for the platforms given, read fresh (Teams links change at run time)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Department.name, Department.slack_channel, Department.teams_channel)).all()
+    result: dict[tuple[str, str], str] = {}
+    for name, slack, teams in rows:
+        if "slack" in platforms and slack:
+            result[(name, "slack")] = slack
+        if "teams" in platforms and teams:
+            result[(name, "teams")] = teams
+    return result

@@ -156,10 +156,16 @@ class Delivery(Base):
 
 
 class StoryMessage(Base):
-    """Where a story was posted, so reactions and actions on a platform message find their story."""
+    """Where a story was posted, so reactions and actions on a platform message find their story.
+
+    A digest message carries several stories, hence one row per (message, story).
+    """
 
     __tablename__ = "story_messages"
-    __table_args__ = (UniqueConstraint("platform", "channel", "message_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "channel", "message_id", "story_id"),
+        Index("ix_story_messages_platform_channel_message_id", "platform", "channel", "message_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)

@@ -76,9 +76,7 @@ class CommentStore(Protocol):
 
 
 class StoryReader(Protocol):
-    def stories_for_department(
-        self, *, department: str, since: datetime, until: datetime
-    ) -> list[StoryView]: ...
+    def stories_for_department(self, *, department: str, since: datetime, until: datetime) -> list[StoryView]: ...
 
     def open_commitment_count(self, *, department: str) -> int: ...
 
@@ -106,9 +104,22 @@ class Notifier(Protocol):
 
     async def send_direct_message(self, *, user: str, text: str) -> PostedMessage: ...
 
+    async def post_text(self, *, channel: str, text: str) -> PostedMessage: ...
+
+
+class DeliveryError(Exception):
+    """A Notifier could not deliver. ``permanent`` (channel gone, not allowed) stops retries; otherwise the
+    outbox retries later with back-off. ``retry_after`` (seconds) comes from the platform when it said so."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
 
 __all__ = [
     "CommentStore",
+    "DeliveryError",
     "NewComment",
     "NewStory",
     "Notifier",
