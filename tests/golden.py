@@ -1,0 +1,25 @@
+"""Golden payload files: a renderer's output compared with a reviewed JSON file under tests/payloads/.
+
+Regenerate after an intended change with ``UPDATE_GOLDENS=1 python -m pytest tests/test_render_*.py`` and
+review the diff like code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def assert_matches_golden(name: str, payload: object) -> None:
+    """``payload`` equals the JSON in tests/payloads/``name``; with UPDATE_GOLDENS=1 it is written there instead."""
+    path = PAYLOADS / name
+    if os.environ.get("UPDATE_GOLDENS") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+        return
+    assert path.exists(), f"{path} is missing; create it with UPDATE_GOLDENS=1 and review it"
+    expected = json.loads(path.read_text(encoding="utf-8"))
+    assert payload == expected, f"{name} differs from the golden file; if intended, regenerate with UPDATE_GOLDENS=1"
