@@ -7,29 +7,62 @@ models here hold the meaning and the checks (unknown department, bad regex, bad 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import time
-from typing import Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def config_problem(path: tuple[str | int, ...], message: str) -> PydanticCustomError:
+    """An error found by a cross-field check, carrying the key path it is about (relative to the model
+    that raised it) in ``ctx["path"]``, so :mod:`bot.config` can point at the right line of the file."""
+    return PydanticCustomError("config_problem", "{message}", {"message": message, "path": path})
+
+
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression {pattern!r}: {exc}; fix the pattern") from None
+    return pattern
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("empty text matches nothing useful; remove it or write a word")
+    return value
+
+
+_Pattern = Annotated[str, AfterValidator(_compiles)]
+_Text = Annotated[str, AfterValidator(_not_blank)]
+
+
+def _one_of(names: Iterable[str]) -> str:
+    return "use one of [" + ", ".join(repr(n) for n in names) + "]"
+
+
 class Rule(_Model):
     """Sends matching comments to one department.
 
     Text conditions (``keywords``, ``phrases``, ``regex``) match if any of them is found; every other
-    condition given must hold as well. A rule with no condition at all is rejected.
+    condition given must hold as well. A rule with no condition at all is rejected. ``sources``,
+    ``segments`` and ``fields`` (names and values) compare case-insensitively. How text is matched is
+    described in :mod:`stories.routing`.
     """
 
-    id: str
+    id: _Text
     department: str
-    keywords: tuple[str, ...] = ()  # whole words, case-insensitive
-    phrases: tuple[str, ...] = ()  # substrings, case-insensitive
-    regex: tuple[str, ...] = ()  # Python regular expressions, case-insensitive
+    keywords: tuple[_Text, ...] = ()  # whole words, case-insensitive, simple plurals
+    phrases: tuple[_Text, ...] = ()  # substrings, case-insensitive
+    regex: tuple[_Pattern, ...] = ()  # Python regular expressions, case-insensitive
     nps_max: int | None = Field(default=None, ge=0, le=10)
     nps_min: int | None = Field(default=None, ge=0, le=10)
     csat_max: int | None = Field(default=None, ge=1, le=5)
@@ -39,16 +72,6 @@ class Rule(_Model):
     segments: tuple[str, ...] = ()
     fields: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # source field -> accepted values
     theme: str | None = None  # a theme name stories matching this rule carry
-
-    @field_validator("regex")
-    @classmethod
-    def _regex_compiles(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"bad regular expression {pattern!r}: {exc}; fix the pattern") from None
-        return patterns
 
     @model_validator(mode="after")
     def _has_a_condition(self) -> Rule:
@@ -62,13 +85,25 @@ class Rule(_Model):
         )
         scalar = (self.nps_max, self.nps_min, self.csat_max, self.csat_min, self.sentiment)
         if not any(conditions) and all(v is None for v in scalar):
-            raise ValueError(f"rule {self.id!r} has no condition; add keywords, phrases, regex or a score")
+            raise ValueError(
+                f"rule {self.id!r} has no condition; add keywords, phrases, regex, a score, "
+                "sentiment, sources, segments or fields"
+            )
         return self
 
 
 class QuietHours(_Model):
     start: time
     end: time
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock_time(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError("write the time as 'HH:MM' in quotes, e.g. '22:00'")
+        if isinstance(value, str) and re.fullmatch(r"\d:\d\d", value.strip()):
+            return "0" + value.strip()  # "7:00" -> "07:00"
+        return value
 
     def contains(self, moment: time) -> bool:
         if self.start <= self.end:
@@ -106,8 +141,16 @@ class Department(_Model):
     def _five_fields(cls, value: str) -> str:
         if len(value.split()) != 5:
             raise ValueError(
-                f"schedule {value!r} is not a crontab line; use five fields, e.g. '0 9 * * mon-fri'"
+                f"schedule {value!r} is not a crontab line; use five fields "
+                "(minute hour day month day_of_week), e.g. '0 9 * * mon-fri'"
             )
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(
+                f"schedule {value!r} is not a valid crontab line ({exc}); "
+                "e.g. '0 9 * * mon-fri' is 09:00 on weekdays"
+            ) from None
         return value
 
 
@@ -156,24 +199,36 @@ class CxConfig(_Model):
     @model_validator(mode="after")
     def _departments_exist(self) -> CxConfig:
         names = [d.name for d in self.departments]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"department names must be unique; {duplicates} appear twice")
+        seen: dict[str, int] = {}
+        for index, name in enumerate(names):
+            if name.casefold() in seen:
+                raise config_problem(
+                    ("departments", index, "name"),
+                    f"department {name!r} appears twice (also departments[{seen[name.casefold()]}]); "
+                    "give each department a unique name",
+                )
+            seen[name.casefold()] = index
         known = set(names)
         if self.default_department not in known:
-            raise ValueError(
-                f"default_department {self.default_department!r} is not a department; "
-                f"use one of {sorted(known)}"
+            raise config_problem(
+                ("default_department",),
+                f"unknown department {self.default_department!r}; {_one_of(names)}",
             )
-        for rule in self.rules:
+        for index, rule in enumerate(self.rules):
             if rule.department not in known:
-                raise ValueError(
-                    f"rule {rule.id!r} sends to unknown department {rule.department!r}; "
-                    f"use one of {sorted(known)}"
+                raise config_problem(
+                    ("rules", index, "department"),
+                    f"unknown department {rule.department!r}; {_one_of(names)}",
                 )
-        ids = [r.id for r in self.rules]
-        if len(ids) != len(set(ids)):
-            raise ValueError("rule ids must be unique")
+        ids: dict[str, int] = {}
+        for index, rule in enumerate(self.rules):
+            if rule.id in ids:
+                raise config_problem(
+                    ("rules", index, "id"),
+                    f"rule id {rule.id!r} is already used by rules[{ids[rule.id]}]; "
+                    "give each rule a unique id",
+                )
+            ids[rule.id] = index
         return self
 
     def department(self, name: str) -> Department:
