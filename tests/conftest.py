@@ -102,3 +102,26 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_url: str):  # type: ignore[no-untyped-def]
+    """Build cxbot's App on the test database with explicit settings (never the host's environment)."""
+    from bot.app import build
+    from bot.settings import Settings
+
+    built = []
+
+    def _make(**settings: object):  # type: ignore[no-untyped-def]
+        app = build(Settings(database_url=database_url, **settings))  # type: ignore[arg-type]
+        built.append(app)
+        return app
+
+    yield _make
+    for app in built:
+        app.close()
+
+
+@pytest.fixture
+def app(make_app):  # type: ignore[no-untyped-def]
+    return make_app()

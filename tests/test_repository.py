@@ -1,0 +1,35 @@
+"""The promises about the repository itself: CI runs README's test command, the Dockerfile ships every package."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"```sh\n(.+?)\n```", text, flags=re.S)
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    test_command = next(c for c in readme_commands() if "tests/check.py" in c)
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert test_command in ci
+
+
+def test_readme_demo_command_sets_up_its_own_environment() -> None:
+    demo = next(c for c in readme_commands() if "cxbot demo" in c)
+    assert demo.startswith("python3 -m venv ")
+
+
+def test_dockerfile_copies_every_package_and_migrates_before_serving() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    for pattern in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]:
+        package = pattern.rstrip("*")
+        assert re.search(rf"^COPY {package} \./{package}$", dockerfile, flags=re.M), package
+    assert "cxbot db upgrade && exec cxbot serve" in dockerfile
+    assert re.search(r"^USER (?!root)", dockerfile, flags=re.M)
