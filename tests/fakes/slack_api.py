@@ -1,0 +1,476 @@
+"""A fake Slack Web API: a real aiohttp server on 127.0.0.1, port 0, that records every call.
+
+Point ``SLACK_API_URL`` (or ``AsyncWebClient(base_url=...)``) at :attr:`FakeSlackApi.base_url`. It accepts what
+Slack accepts at ``/api/<method>`` (form-encoded, JSON, or query-string parameters), checks the token (the
+``Authorization: Bearer`` header or a ``token`` parameter), and answers the way Slack documents each method.
+Tests then assert on :attr:`FakeSlackApi.calls` (method, headers, parsed parameters, time).
+
+Errors are scripted per method with :meth:`FakeSlackApi.queue` (429 with Retry-After, 500, ``ok: false``, a
+malformed body, a slow answer), and :meth:`FakeSlackApi.rate_limit` enforces N ``chat.postMessage`` per
+channel per second, answering 429 with Retry-After when exceeded, as Slack does.
+
+Modelled on opsdroid's ``testing/external_api.py``: a server started and stopped by the test, never a fixed
+port or canned transcript.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import math
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+DEFAULT_TOKEN = "xoxb-test-token"
+TEAM_ID = "T0FAKE0001"
+BOT_USER_ID = "U0FAKEBOT1"
+BOT_ID = "B0FAKEBOT1"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received."""
+
+    method: str
+    http_method: str
+    headers: Mapping[str, str]
+    params: Mapping[str, Any]  # query string, form fields and JSON body merged (JSON wins)
+    json: Any  # the JSON body, if one was sent
+    body: bytes
+    at: float  # time.monotonic() when it arrived
+    status: int = 200  # what the fake answered
+    response: Mapping[str, Any] | None = None
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        """The ``blocks`` parameter, decoded whether it came as JSON or as a form field holding JSON."""
+        blocks = self.params.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        return list(blocks or [])
+
+    @property
+    def view(self) -> dict[str, Any]:
+        view = self.params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        return dict(view or {})
+
+    def payload_text(self) -> str:
+        """Everything the bot sent as one string (text, blocks, view, attachments), for "never contains" checks."""
+        return json.dumps(dict(self.params), ensure_ascii=False)
+
+
+@dataclass
+class Scripted:
+    """One answer to give instead of the normal one."""
+
+    status: int = 200
+    error: str | None = None  # ok:false with this error
+    retry_after: float | None = None  # Retry-After header (seconds)
+    body: bytes | None = None  # a raw body (malformed answers)
+    delay: float = 0.0  # seconds to wait before answering
+    content_type: str = "application/json"
+
+
+class FakeSlackApi:
+    """The fake. Use as ``async with FakeSlackApi() as slack:`` or ``await start()`` / ``await close()``."""
+
+    def __init__(self, *, tokens: Iterable[str] = (DEFAULT_TOKEN,)) -> None:
+        self.tokens = set(tokens)
+        self.calls: list[Call] = []
+        self.uploads: dict[str, bytes] = {}
+        self.users: dict[str, dict[str, Any]] = {}  # user id -> users.info "user" object (defaults made up)
+        self.usergroups: dict[str, list[str]] = {}  # user group id -> member user ids
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> last posted/updated message
+        self._scripts: dict[str, deque[Scripted]] = defaultdict(deque)
+        self._rate_limit: int | None = None
+        self._posted_at: dict[str, deque[float]] = defaultdict(deque)
+        self._ts_counter = itertools.count(1)
+        self._id_counter = itertools.count(1)
+        self._dm_channels: dict[str, str] = {}
+        self._handlers: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+            "api.test": lambda p: {"ok": True, "args": dict(p)},
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "chat.update": self._update,
+            "chat.delete": lambda p: {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")},
+            "chat.postEphemeral": self._post_ephemeral,
+            "chat.getPermalink": self._permalink,
+            "conversations.open": self._conversations_open,
+            "users.info": self._users_info,
+            "usergroups.users.list": self._usergroup_users,
+            "views.open": self._view,
+            "views.publish": self._view,
+            "views.update": self._view,
+            "views.push": self._view,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
+            "reactions.add": lambda p: {"ok": True},
+        }
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    # --- life cycle -------------------------------------------------------------------------------------------
+
+    async def start(self) -> FakeSlackApi:
+        app = web.Application(client_max_size=10 * 1024 * 1024)
+        app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.origin = f"http://127.0.0.1:{port}"
+        self.base_url = f"{self.origin}/api/"
+        return self
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeSlackApi:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- scripting ---------------------------------------------------------------------------------------------
+
+    def queue(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: float | None = None,
+        body: bytes | None = None,
+        delay: float = 0.0,
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` calls of ``method`` this way instead of normally.
+
+        ``queue("chat.postMessage", status=429, retry_after=1)`` is a rate limit;
+        ``queue(m, status=500)`` a server error; ``queue(m, error="channel_not_found")`` an ``ok: false``.
+        """
+        if status == 429 and error is None:
+            error = "ratelimited"
+        if status >= 500 and error is None and body is None:
+            body = b"<html><body>Internal Server Error</body></html>"
+        for _ in range(times):
+            self._scripts[method].append(
+                Scripted(
+                    status=status,
+                    error=error,
+                    retry_after=retry_after,
+                    body=body,
+                    delay=delay,
+                    content_type="text/html" if body is not None and status >= 500 else "application/json",
+                )
+            )
+
+    def rate_limit(self, per_channel_per_second: int | None) -> None:
+        """Allow at most this many chat.postMessage per channel in any one second (None: unlimited)."""
+        self._rate_limit = per_channel_per_second
+
+    # --- reading what happened ---------------------------------------------------------------------------------
+
+    def calls_to(self, method: str, *, ok_only: bool = False) -> list[Call]:
+        return [
+            c
+            for c in self.calls
+            if c.method == method and (not ok_only or (c.status == 200 and (c.response or {}).get("ok")))
+        ]
+
+    async def wait_for(self, method: str, *, count: int = 1, ok_only: bool = True, timeout: float = 5.0) -> list[Call]:
+        """Wait until ``count`` calls of ``method`` arrived (``ok_only``: that were answered ok)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.calls_to(method, ok_only=ok_only)
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                seen = [(c.method, c.status, (c.response or {}).get("error")) for c in self.calls]
+                raise AssertionError(f"expected {count} {method} call(s) within {timeout}s; saw {seen}")
+            await asyncio.sleep(0.02)
+
+    # --- the server --------------------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        arrived = time.monotonic()
+        body = await request.read()
+        params: dict[str, Any] = dict(request.query)
+        payload: Any = None
+        content_type = request.content_type
+        try:
+            if content_type == "application/json" and body:
+                payload = json.loads(body)
+                if isinstance(payload, dict):
+                    params.update(payload)
+            elif content_type == "application/x-www-form-urlencoded" and body:
+                params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+            elif content_type.startswith("multipart/"):
+                form = await request.post()
+                params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        except (ValueError, UnicodeDecodeError):
+            return self._record(
+                method, request, params, payload, body, arrived, 200, {"ok": False, "error": "invalid_form_data"}
+            )
+
+        scripts = self._scripts.get(method)
+        if scripts:
+            scripted = scripts.popleft()
+            if scripted.delay:
+                await asyncio.sleep(scripted.delay)
+            return self._scripted(method, request, params, payload, body, arrived, scripted)
+
+        token = self._token(request, params)
+        if method not in ("oauth.v2.access", "api.test"):
+            if token is None:
+                return self._record(
+                    method, request, params, payload, body, arrived, 200, {"ok": False, "error": "not_authed"}
+                )
+            if token not in self.tokens:
+                return self._record(
+                    method, request, params, payload, body, arrived, 200, {"ok": False, "error": "invalid_auth"}
+                )
+
+        if method == "chat.postMessage" and self._rate_limit is not None:
+            wait = self._over_rate(str(params.get("channel", "")), arrived)
+            if wait:
+                retry = max(1, math.ceil(wait))
+                return self._record(
+                    method,
+                    request,
+                    params,
+                    payload,
+                    body,
+                    arrived,
+                    429,
+                    {"ok": False, "error": "ratelimited"},
+                    headers={"Retry-After": str(retry)},
+                )
+
+        handler = self._handlers.get(method)
+        answer = handler(params) if handler else {"ok": False, "error": "unknown_method"}
+        return self._record(method, request, params, payload, body, arrived, 200, answer)
+
+    def _scripted(
+        self,
+        method: str,
+        request: web.Request,
+        params: dict[str, Any],
+        payload: Any,
+        body: bytes,
+        arrived: float,
+        scripted: Scripted,
+    ) -> web.Response:
+        headers = {}
+        if scripted.retry_after is not None:
+            headers["Retry-After"] = str(scripted.retry_after).removesuffix(".0")
+        if scripted.body is not None:
+            self.calls.append(
+                Call(method, request.method, dict(request.headers), params, payload, body, arrived, scripted.status)
+            )
+            return web.Response(
+                status=scripted.status, body=scripted.body, headers=headers, content_type=scripted.content_type
+            )
+        answer = {"ok": False, "error": scripted.error or "fatal_error"}
+        return self._record(method, request, params, payload, body, arrived, scripted.status, answer, headers=headers)
+
+    def _record(
+        self,
+        method: str,
+        request: web.Request,
+        params: dict[str, Any],
+        payload: Any,
+        body: bytes,
+        arrived: float,
+        status: int,
+        answer: dict[str, Any],
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> web.Response:
+        self.calls.append(
+            Call(method, request.method, dict(request.headers), params, payload, body, arrived, status, answer)
+        )
+        return web.json_response(answer, status=status, headers=headers)
+
+    @staticmethod
+    def _token(request: web.Request, params: Mapping[str, Any]) -> str | None:
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            return auth.removeprefix("Bearer ").strip()
+        token = params.get("token")
+        return str(token) if token else None
+
+    def _over_rate(self, channel: str, now: float) -> float:
+        """Seconds until another post to ``channel`` is allowed; 0 if it is allowed now (and counts it)."""
+        assert self._rate_limit is not None
+        window = self._posted_at[channel]
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if len(window) >= self._rate_limit:
+            return 1.0 - (now - window[0])
+        window.append(now)
+        return 0.0
+
+    # --- per-method answers ------------------------------------------------------------------------------------
+
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts_counter):06d}"
+
+    def _next_id(self, prefix: str) -> str:
+        return f"{prefix}0FAKE{next(self._id_counter):05d}"
+
+    def _auth_test(self, _params: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://fake-workspace.slack.com/",
+            "team": "Fake Workspace",
+            "user": "cxbot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _message(self, params: Mapping[str, Any], ts: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "type": "message",
+            "subtype": "bot_message",
+            "text": params.get("text", ""),
+            "ts": ts,
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+        }
+        if "blocks" in params:
+            blocks = params["blocks"]
+            message["blocks"] = json.loads(blocks) if isinstance(blocks, str) else blocks
+        if params.get("thread_ts"):
+            message["thread_ts"] = params["thread_ts"]
+        return message
+
+    def _post_message(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not params.get("text") and not params.get("blocks") and not params.get("attachments"):
+            return {"ok": False, "error": "no_text"}
+        if str(channel).startswith("U"):  # posting to a user id opens the DM, as Slack does
+            channel = self._dm_for(str(channel))
+        ts = self._next_ts()
+        message = self._message(params, ts)
+        self.messages[(str(channel), ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _update(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        if not channel or not ts:
+            return {"ok": False, "error": "message_not_found"}
+        message = self._message(params, ts)
+        self.messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "text": message["text"], "message": message}
+
+    def _post_ephemeral(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        if not params.get("channel"):
+            return {"ok": False, "error": "channel_not_found"}
+        if not params.get("user"):
+            return {"ok": False, "error": "user_not_in_channel"}
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _permalink(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        channel, ts = params.get("channel"), str(params.get("message_ts", ""))
+        if not channel or not ts:
+            return {"ok": False, "error": "message_not_found"}
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://fake-workspace.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+        }
+
+    def _dm_for(self, user: str) -> str:
+        if user not in self._dm_channels:
+            self._dm_channels[user] = self._next_id("D")
+        return self._dm_channels[user]
+
+    def _conversations_open(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        users = str(params.get("users", "")).split(",")
+        users = [u.strip() for u in users if u.strip()]
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        channel = self._dm_for(",".join(sorted(users)))
+        return {"ok": True, "channel": {"id": channel}}
+
+    def _users_info(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        user = str(params.get("user", ""))
+        if not user.startswith(("U", "W")):
+            return {"ok": False, "error": "user_not_found"}
+        info = self.users.get(user) or {
+            "id": user,
+            "team_id": TEAM_ID,
+            "name": f"user.{user.lower()}",
+            "real_name": f"User {user}",
+            "tz": "Europe/Berlin",
+            "is_bot": False,
+            "profile": {"display_name": f"User {user}", "real_name": f"User {user}"},
+        }
+        return {"ok": True, "user": info}
+
+    def _usergroup_users(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        group = str(params.get("usergroup", ""))
+        if group not in self.usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(self.usergroups[group])}
+
+    def _view(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        view = params.get("view")
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except ValueError:
+                return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(view, dict) or "type" not in view:
+            return {"ok": False, "error": "invalid_arguments"}
+        answer = dict(view)
+        answer.setdefault("id", self._next_id("V"))
+        answer["team_id"] = TEAM_ID
+        answer["hash"] = f"{int(time.time())}.{next(self._id_counter)}"
+        return {"ok": True, "view": answer}
+
+    def _upload_url(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        if not params.get("filename") or not params.get("length"):
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = self._next_id("F")
+        return {"ok": True, "upload_url": f"{self.origin}/upload/{file_id}", "file_id": file_id}
+
+    def _complete_upload(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        files = params.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        if not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        missing = [f["id"] for f in files if f.get("id") not in self.uploads]
+        if missing:
+            return {"ok": False, "error": "file_not_found"}
+        return {
+            "ok": True,
+            "files": [
+                {"id": f["id"], "title": f.get("title") or "", "size": len(self.uploads[f["id"]])} for f in files
+            ],
+        }
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        self.uploads[file_id] = await request.read()
+        return web.Response(text=f"OK - {len(self.uploads[file_id])}")

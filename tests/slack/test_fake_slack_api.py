@@ -1,0 +1,92 @@
+"""The fake Slack Web API behaves as Slack documents, as seen through slack_sdk's own client."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
+
+
+def client(fake: FakeSlackApi, *, token: str = DEFAULT_TOKEN, **kw) -> AsyncWebClient:
+    return AsyncWebClient(token=token, base_url=fake.base_url, **kw)
+
+
+async def test_post_message_gets_a_unique_ts_and_is_recorded(slack_api: FakeSlackApi) -> None:
+    web = client(slack_api)
+    first = await web.chat_postMessage(channel="C1", text="hello", blocks=[{"type": "divider"}])
+    second = await web.chat_postMessage(channel="C1", text="again")
+    assert first["ok"] and first["channel"] == "C1"
+    assert first["ts"] != second["ts"]
+    call = slack_api.calls_to("chat.postMessage")[0]
+    assert call.headers["Authorization"] == f"Bearer {DEFAULT_TOKEN}"
+    assert call.params["text"] == "hello"
+    assert call.blocks == [{"type": "divider"}]
+
+
+async def test_wrong_token_is_invalid_auth(slack_api: FakeSlackApi) -> None:
+    with pytest.raises(SlackApiError) as caught:
+        await client(slack_api, token="xoxb-wrong").auth_test()
+    assert caught.value.response["error"] == "invalid_auth"
+
+
+async def test_form_encoded_and_get_parameters_are_parsed(slack_api: FakeSlackApi) -> None:
+    web = client(slack_api)
+    slack_api.usergroups["S1"] = ["U1", "U2"]
+    assert (await web.usergroups_users_list(usergroup="S1"))["users"] == ["U1", "U2"]
+    dm = await web.conversations_open(users="U9")
+    assert dm["channel"]["id"].startswith("D")
+    assert (await web.users_info(user="U9"))["user"]["id"] == "U9"
+    link = await web.chat_getPermalink(channel="C1", message_ts="1.000001")
+    assert link["permalink"].endswith("/archives/C1/p1000001")
+
+
+async def test_queued_errors_are_answered_in_order(slack_api: FakeSlackApi) -> None:
+    slack_api.queue("chat.postMessage", error="channel_not_found")
+    slack_api.queue("chat.postMessage", status=500)
+    web = client(slack_api)
+    with pytest.raises(SlackApiError) as first:
+        await web.chat_postMessage(channel="C1", text="x")
+    assert first.value.response["error"] == "channel_not_found"
+    with pytest.raises(SlackApiError) as second:
+        await web.chat_postMessage(channel="C1", text="x")
+    assert second.value.response.status_code == 500
+    assert (await web.chat_postMessage(channel="C1", text="x"))["ok"]
+
+
+async def test_429_carries_retry_after_and_sdk_handler_waits_for_it(slack_api: FakeSlackApi) -> None:
+    slack_api.queue("chat.postMessage", status=429, retry_after=1)
+    web = client(slack_api, retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=1)])
+    assert (await web.chat_postMessage(channel="C1", text="x"))["ok"]
+    first, second = slack_api.calls_to("chat.postMessage")
+    assert first.status == 429
+    assert second.at - first.at >= 0.95
+
+
+async def test_per_channel_rate_limit(slack_api: FakeSlackApi) -> None:
+    slack_api.rate_limit(2)
+    web = client(slack_api)
+    await web.chat_postMessage(channel="C1", text="1")
+    await web.chat_postMessage(channel="C1", text="2")
+    await web.chat_postMessage(channel="C2", text="other channel")
+    with pytest.raises(SlackApiError) as caught:
+        await web.chat_postMessage(channel="C1", text="3")
+    assert caught.value.response.status_code == 429
+    assert caught.value.response.headers["Retry-After"] == "1"
+
+
+async def test_views_and_file_upload_v2(slack_api: FakeSlackApi) -> None:
+    web = client(slack_api)
+    opened = await web.views_open(
+        trigger_id="1.2.abc", view={"type": "modal", "title": {"type": "plain_text", "text": "t"}, "blocks": []}
+    )
+    assert opened["view"]["id"].startswith("V")
+    started = time.monotonic()
+    uploaded = await web.files_upload_v2(channel="C1", content="a,b\n1,2\n", filename="stats.csv", title="Stats")
+    assert uploaded["file"]["size"] == len(b"a,b\n1,2\n")
+    assert time.monotonic() - started < 2
+    assert [c.method for c in slack_api.calls][-2:] == ["files.getUploadURLExternal", "files.completeUploadExternal"]
