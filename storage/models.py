@@ -199,6 +199,7 @@ class Commitment(Base):
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     owner: Mapped[str] = mapped_column(String(100), index=True)
+    owner_name: Mapped[str | None] = mapped_column(String(100))  # as shown in notes ("Dana will follow up")
     created_by: Mapped[str] = mapped_column(String(100))
     platform: Mapped[str] = mapped_column(String(10))
     what: Mapped[str] = mapped_column(Text)
