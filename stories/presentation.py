@@ -94,6 +94,13 @@ def truncate(text: str, limit: int, *, atomic: re.Pattern[str] | None = None) ->
     return text[:cut].rstrip() + ELLIPSIS
 
 
+def web_link(url: str | None) -> str | None:
+    """``url`` when it is an http(s) address a reader may open; None for ``javascript:``, ``file:``, spaces..."""
+    if url and re.fullmatch(r"https?://[^\s\x00-\x1f\x7f]+", url, flags=re.IGNORECASE):
+        return url
+    return None
+
+
 def _day(moment: datetime) -> str:
     return f"{moment.day} {moment:%b %Y}"
 

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import unicodedata
 from pathlib import Path
 
 PAYLOADS = Path(__file__).parent / "payloads"
+# Invisible format characters (word joiners, zero-width joiners...) are written as \uXXXX so a reviewer sees them.
+_INVISIBLE = re.compile("[" + "".join(chr(c) for c in range(0x10000) if unicodedata.category(chr(c)) == "Cf") + "]")
 
 
 def assert_matches_golden(name: str, payload: object) -> None:
@@ -18,7 +22,8 @@ def assert_matches_golden(name: str, payload: object) -> None:
     path = PAYLOADS / name
     if os.environ.get("UPDATE_GOLDENS") == "1":
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+        text = json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True)
+        path.write_text(_INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n", encoding="utf-8")
         return
     assert path.exists(), f"{path} is missing; create it with UPDATE_GOLDENS=1 and review it"
     expected = json.loads(path.read_text(encoding="utf-8"))

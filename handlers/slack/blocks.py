@@ -67,7 +67,7 @@ def _title_and_text(story: StoryView, *, text_limit: int, reserve: int = 0) -> s
 
 
 def _permalink(story: StoryView) -> str | None:
-    return link(story.permalink, ORIGINAL_LABEL) if story.permalink else None
+    return link(story.permalink, ORIGINAL_LABEL)
 
 
 def _render(blocks: list[Block]) -> list[dict]:

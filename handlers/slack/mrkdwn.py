@@ -21,7 +21,7 @@ import re
 
 from slack_sdk.models.blocks import MarkdownTextObject
 
-from stories.presentation import clean_text
+from stories.presentation import clean_text, web_link
 from stories.presentation import truncate as _truncate
 
 SECTION_LIMIT = 3000  # characters in a section's text (Block Kit)
@@ -48,11 +48,12 @@ def safe(text: str, limit: int = SECTION_LIMIT) -> str:
     return truncate(escape(clean_text(text)), limit)
 
 
-def link(url: str, label: str) -> str | None:
+def link(url: str | None, label: str) -> str | None:
     """A ``<url|label>`` link for an http(s) URL, or None for anything else (``javascript:``, ``slack://``...)."""
-    if not re.match(r"https?://[^\s]+$", url, flags=re.IGNORECASE):
+    web = web_link(url)
+    if web is None:
         return None
-    return f"<{escape(url).replace('|', '%7C')}|{escape(label)}>"
+    return f"<{escape(web).replace('|', '%7C')}|{escape(label)}>"
 
 
 def text_object(text: str) -> MarkdownTextObject:

@@ -1,0 +1,196 @@
+"""Adaptive Cards 1.5 for the core's story and digest views, and the forms behind their buttons.
+
+Same content as the Slack blocks (the words come from :mod:`stories.presentation`). Customer text goes only
+into ``TextRun`` elements through :func:`handlers.teams.text.plain` (see there why). A button is an
+``Action.Submit`` whose ``data`` names the action (``cx_action``) and the story; Teams adds the form's input
+values (by input ``id``) to that dict when the person submits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from handlers.teams.text import plain
+from stories.models import DigestView, StoryView
+from stories.presentation import (
+    FOLLOW_UP_LABEL,
+    NOT_FOR_US_LABEL,
+    ORIGINAL_LABEL,
+    context_line,
+    digest_heading,
+    digest_summary,
+    hidden_count,
+    more_stories_line,
+    themes_line,
+    web_link,
+    why_line,
+)
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+TITLE_LIMIT = 150
+TEXT_LIMIT = 3000  # a story on its own card; the same bound as a Slack section
+DIGEST_TEXT_LIMIT = 300  # a story's text inside a digest
+LINE_LIMIT = 1000  # context, why, themes and note lines
+# Teams refuses bot messages over about 28 KB; a digest card stays under this many bytes of JSON as it is
+# sent (non-ASCII escaped as \\uXXXX, the worst case), leaving room for the activity around it.
+CARD_BYTES_LIMIT = 25_000
+WHAT_MAX_LENGTH = 300
+
+Json = dict[str, Any]
+
+
+def _size(element: object) -> int:
+    return len(json.dumps(element, separators=(",", ":")).encode())
+
+
+def _card(body: list[Json], actions: list[Json] | None = None) -> Json:
+    card: Json = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
+    if actions:
+        card["actions"] = actions
+    card["msteams"] = {"width": "Full"}
+    return card
+
+
+def _rich(text: str, *, limit: int = LINE_LIMIT, **style: Any) -> Json:
+    """A RichTextBlock holding one plain TextRun (no Markdown) of untrusted text."""
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": plain(text, limit), **style}]}
+
+
+def _ours(text: str, **style: Any) -> Json:
+    """A TextBlock for our own words only (it reads Markdown)."""
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def _submit(title: str, cx_action: str, story_id: int, **extra: Any) -> Json:
+    return {"type": "Action.Submit", "title": title, "data": {"cx_action": cx_action, "story_id": story_id}, **extra}
+
+
+def _story_actions(story: StoryView, *, with_actions: bool) -> list[Json]:
+    actions = []
+    if with_actions:
+        actions = [
+            _submit(FOLLOW_UP_LABEL, "follow_up", story.story_id, style="positive"),
+            _submit(NOT_FOR_US_LABEL, "not_for_us", story.story_id),
+        ]
+    permalink = web_link(story.permalink)
+    if permalink:
+        actions.append({"type": "Action.OpenUrl", "title": ORIGINAL_LABEL, "url": permalink})
+    return actions
+
+
+def _facts(story: StoryView) -> list[Json]:
+    lines = [context_line(story), why_line(story), themes_line(story)]
+    return [_rich(line, isSubtle=True, size="Small") for line in lines if line]
+
+
+def story_card(story: StoryView, *, with_actions: bool = True, note: str | None = None) -> Json:
+    """One story on its own card: title, text, context, why it is here, themes, note, buttons and link."""
+    body = [
+        _rich(story.title, limit=TITLE_LIMIT, weight="Bolder", size="Medium"),
+        _rich(story.text, limit=TEXT_LIMIT),
+        *_facts(story),
+    ]
+    if note:
+        body.append(_rich(note, italic=True))
+    return _card(body, _story_actions(story, with_actions=with_actions))
+
+
+def _digest_story(story: StoryView) -> Json:
+    return {
+        "type": "Container",
+        "separator": True,
+        "spacing": "Medium",
+        "items": [
+            _rich(story.title, limit=TITLE_LIMIT, weight="Bolder"),
+            _rich(story.text, limit=DIGEST_TEXT_LIMIT),
+            *_facts(story),
+            {"type": "ActionSet", "actions": _story_actions(story, with_actions=True)},
+        ],
+    }
+
+
+def digest_card(digest: DigestView) -> Json:
+    """A department's digest; stories that would take the card past :data:`CARD_BYTES_LIMIT` are counted
+    in a closing "and N more stories" line instead."""
+    body = [
+        _rich(digest_heading(digest), limit=TITLE_LIMIT, weight="Bolder", size="Large"),
+        _ours(digest_summary(digest), isSubtle=True, spacing="None"),
+    ]
+    closing_reserve = _size(_ours(more_stories_line(10**6), separator=True)) + 1
+    used = _size(_card(body)) + closing_reserve
+    containers = []
+    for story in digest.stories:
+        container = _digest_story(story)
+        cost = _size(container) + 1
+        if used + cost > CARD_BYTES_LIMIT:
+            break
+        containers.append(container)
+        used += cost
+    body.extend(containers)
+    hidden = hidden_count(digest, shown=len(containers))
+    if hidden > 0:
+        body.append(_ours(more_stories_line(hidden), separator=True, isSubtle=True))
+    card = _card(body)
+    if _size(card) > CARD_BYTES_LIMIT:  # a bug in the budget above, not bad input
+        raise ValueError(f"digest card is {_size(card)} bytes, over {CARD_BYTES_LIMIT}")
+    return card
+
+
+def follow_up_form_card(story_id: int, *, default_owner_name: str | None) -> Json:
+    """What will be done, by whom and by when; submits ``{"cx_action": "commit", "story_id", "what", "owner", "due"}``."""
+    owner: Json = {
+        "type": "Input.Text",
+        "id": "owner",
+        "label": "Who follows up?",
+        "placeholder": "Leave empty to follow up yourself",
+        "maxLength": 200,
+    }
+    if default_owner_name:
+        owner["value"] = default_owner_name
+    body = [
+        _ours("Follow up on this story", weight="Bolder", size="Medium"),
+        {
+            "type": "Input.Text",
+            "id": "what",
+            "label": "What will you do?",
+            "placeholder": "Call the customer and refund the fee",
+            "isRequired": True,
+            "errorMessage": "Say what you will do",
+            "maxLength": WHAT_MAX_LENGTH,
+        },
+        owner,
+        {
+            "type": "Input.Date",
+            "id": "due",
+            "label": "By when?",
+            "isRequired": True,
+            "errorMessage": "Pick a date",
+        },
+    ]
+    return _card(body, [_submit("Save", "commit", story_id, style="positive")])
+
+
+def department_picker_card(story_id: int, departments: Sequence[str]) -> Json:
+    """A choice of department for a story that reached the wrong one; submits ``cx_action`` "reroute".
+
+    Raises ValueError when there is nothing to choose, so the caller can say so instead of sending an empty form.
+    """
+    if not departments:
+        raise ValueError("there is no other department to send this story to")
+    choices = [{"title": plain(name, TITLE_LIMIT), "value": name} for name in departments]
+    body = [
+        _ours("Which department should read this story?", weight="Bolder"),
+        {
+            "type": "Input.ChoiceSet",
+            "id": "department",
+            "label": "Department",
+            "style": "compact",
+            "isRequired": True,
+            "errorMessage": "Pick a department",
+            "choices": choices,
+        },
+    ]
+    return _card(body, [_submit("Send", "reroute", story_id)])
