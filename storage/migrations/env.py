@@ -5,12 +5,27 @@ from __future__ import annotations
 import os
 
 from alembic import context
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
 from storage.models import Base
 
 config = context.config
-target_metadata = Base.metadata
+
+
+def _slack_oauth_metadata() -> MetaData:
+    """slack_sdk's OAuth store tables (migration 0003), so ``alembic check`` compares them too."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    metadata = MetaData()
+    store = SQLAlchemyInstallationStore
+    store.build_installations_table(metadata, store.default_installations_table_name)
+    store.build_bots_table(metadata, store.default_bots_table_name)
+    SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, SQLAlchemyOAuthStateStore.default_table_name)
+    return metadata
+
+
+target_metadata = [Base.metadata, _slack_oauth_metadata()]
 
 
 def _engine() -> Engine:
