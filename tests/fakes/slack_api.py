@@ -20,6 +20,7 @@ import itertools
 import json
 import math
 import time
+import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -124,6 +125,8 @@ class FakeSlackApi:
         app = web.Application(client_max_size=10 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_post("/commands/{rest:.*}", self._response_url)
+        app.router.add_post("/actions/{rest:.*}", self._response_url)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -469,6 +472,43 @@ class FakeSlackApi:
                 {"id": f["id"], "title": f.get("title") or "", "size": len(self.uploads[f["id"]])} for f in files
             ],
         }
+
+    def response_url(self, kind: str = "commands") -> str:
+        """A response_url as Slack puts in slash command and interactivity payloads, pointing at this fake."""
+        return f"{self.origin}/{kind}/{TEAM_ID}/{next(self._id_counter)}/{uuid.uuid4().hex[:24]}"
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        """Messages posted to a response_url are recorded as method ``"response_url"``.
+
+        Slack answers a plain ``ok``; scripted errors (``queue("response_url", status=500)``) apply too.
+        """
+        arrived = time.monotonic()
+        body = await request.read()
+        try:
+            payload = json.loads(body) if body else {}
+        except ValueError:
+            payload = None
+        params = dict(payload) if isinstance(payload, dict) else {}
+        params["url"] = str(request.url)
+        scripts = self._scripts.get("response_url")
+        status, text = (200, "ok") if payload is not None else (400, "invalid_payload")
+        if scripts:
+            scripted = scripts.popleft()
+            status, text = scripted.status, scripted.error or "error"
+        self.calls.append(
+            Call(
+                "response_url",
+                request.method,
+                dict(request.headers),
+                params,
+                payload,
+                body,
+                arrived,
+                status,
+                {"ok": status == 200},
+            )
+        )
+        return web.Response(status=status, text=text)
 
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]

@@ -90,3 +90,13 @@ async def test_views_and_file_upload_v2(slack_api: FakeSlackApi) -> None:
     assert uploaded["file"]["size"] == len(b"a,b\n1,2\n")
     assert time.monotonic() - started < 2
     assert [c.method for c in slack_api.calls][-2:] == ["files.getUploadURLExternal", "files.completeUploadExternal"]
+
+
+async def test_response_url_posts_are_recorded(slack_api: FakeSlackApi) -> None:
+    from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+    url = slack_api.response_url()
+    answer = await AsyncWebhookClient(url).send(text="hi", response_type="ephemeral")
+    assert answer.status_code == 200 and answer.body == "ok"
+    call = slack_api.calls_to("response_url")[0]
+    assert call.params["text"] == "hi" and call.params["url"] == url
