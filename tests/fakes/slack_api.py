@@ -115,6 +115,8 @@ class FakeSlackApi:
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
             "reactions.add": lambda p: {"ok": True},
+            "conversations.history": self._history,
+            "conversations.replies": self._replies,
         }
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -362,7 +364,45 @@ class FakeSlackApi:
             message["blocks"] = json.loads(blocks) if isinstance(blocks, str) else blocks
         if params.get("thread_ts"):
             message["thread_ts"] = params["thread_ts"]
+        if params.get("metadata"):
+            metadata = params["metadata"]
+            message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
         return message
+
+    def _channel_messages(self, channel: str) -> list[dict[str, Any]]:
+        """Messages in ``channel``, oldest first (ts is "<seconds>.<global counter>")."""
+        found = [m for (c, _), m in self.messages.items() if c == channel]
+        return sorted(found, key=lambda m: tuple(int(part) for part in m["ts"].split(".")))
+
+    def _page(self, messages: list[dict[str, Any]], params: Mapping[str, Any]) -> dict[str, Any]:
+        """One page of ``messages`` as conversations.history/replies answer: limit, cursor, metadata on request."""
+        oldest = float(params.get("oldest") or 0)
+        messages = [m for m in messages if float(m["ts"]) >= oldest]
+        if str(params.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 100)
+        page = messages[start : start + limit]
+        more = start + limit < len(messages)
+        answer: dict[str, Any] = {"ok": True, "messages": page, "has_more": more}
+        answer["response_metadata"] = {"next_cursor": str(start + limit) if more else ""}
+        return answer
+
+    def _history(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Top-level messages of a channel, newest first, as Slack answers."""
+        channel = str(params.get("channel", ""))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        top = [m for m in self._channel_messages(channel) if m.get("thread_ts") in (None, m["ts"])]
+        return self._page(top[::-1], params)
+
+    def _replies(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A thread: its parent, then the replies, oldest first."""
+        channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        thread = [m for m in self._channel_messages(channel) if m["ts"] == ts or m.get("thread_ts") == ts]
+        if not thread:
+            return {"ok": False, "error": "thread_not_found"}
+        return self._page(thread, params)
 
     def _post_message(self, params: Mapping[str, Any]) -> dict[str, Any]:
         channel = params.get("channel")
