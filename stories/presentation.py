@@ -19,6 +19,7 @@ NOT_FOR_US_LABEL = "Not for us"
 ORIGINAL_LABEL = "Original message"
 ELLIPSIS = "…"
 SEPARATOR = " · "
+URL_LIMIT = 500
 
 # Bidirectional embeddings, overrides and isolates: invisible, and able to make text read in another order
 # than it is stored ("Trojan Source"). Ordinary Arabic and Hebrew text needs none of them to display right.
@@ -95,8 +96,12 @@ def truncate(text: str, limit: int, *, atomic: re.Pattern[str] | None = None) ->
 
 
 def web_link(url: str | None) -> str | None:
-    """``url`` when it is an http(s) address a reader may open; None for ``javascript:``, ``file:``, spaces..."""
-    if url and re.fullmatch(r"https?://[^\s\x00-\x1f\x7f]+", url, flags=re.IGNORECASE):
+    """``url`` when it is an http(s) address a reader may open; None for ``javascript:``, ``file:``, spaces...
+
+    Addresses longer than :data:`URL_LIMIT` are not links either: no permalink is that long, and a message
+    has no room for one.
+    """
+    if url and len(url) <= URL_LIMIT and re.fullmatch(r"https?://[^\s\x00-\x1f\x7f]+", url, flags=re.IGNORECASE):
         return url
     return None
 

@@ -216,6 +216,13 @@ def test_permalink_links_only_web_addresses_and_is_escaped() -> None:
         assert "Original message" not in shown
 
 
+def test_overlong_permalink_is_left_out_rather_than_breaking_the_limits() -> None:
+    story = replace(refund_story(), permalink="https://x.example/?" + "&a=<b>" * 80, reasons=("r" * 4000,))
+    for blocks in (story_blocks(story), digest_blocks(replace(finance_digest(), stories=(story,)))):
+        assert "Original message" not in "\n".join(texts(blocks))
+        assert all(len(t) <= SECTION_LIMIT for t in sections(blocks))
+
+
 def test_every_mrkdwn_object_is_verbatim() -> None:
     payloads = [story_blocks(refund_story(), note="n"), digest_blocks(finance_digest())]
     objects = [o for p in payloads for o in mrkdwn_objects(p)]

@@ -263,6 +263,16 @@ def test_long_story_text_is_cut_with_an_ellipsis() -> None:
     assert text.endswith("…")
 
 
+def test_story_card_of_emoji_and_long_lines_is_cut_until_it_fits() -> None:
+    emoji = "😡🙏🏽🇩🇪👩\u200d💻" * 600
+    story = replace(refund_story(), title=emoji, text=emoji, reasons=(emoji,), themes=(emoji,), segment=emoji)
+    card = story_card(story, note=emoji)
+    validate_card(card)
+    assert wire_size(card) <= CARD_BYTES_LIMIT
+    assert runs(card)[1].endswith("…")
+    assert wire_size(story_card(refund_story())) < 5000  # an ordinary story keeps its full text
+
+
 @pytest.mark.parametrize("text", [LONG_COMMENT, ARABIC * 40, HEBREW * 40, "😡🙏🏽🇩🇪👩\u200d💻" * 300])
 def test_twenty_story_digest_stays_under_the_teams_size_limit(text: str) -> None:
     digest = many_stories_digest(20, text=text)

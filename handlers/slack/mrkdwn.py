@@ -25,6 +25,7 @@ from stories.presentation import clean_text, web_link
 from stories.presentation import truncate as _truncate
 
 SECTION_LIMIT = 3000  # characters in a section's text (Block Kit)
+LINK_LIMIT = 600  # a link's mrkdwn (escaped URL and label); longer ones are left out, not cut
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _ESCAPE_RE = re.compile("[&<>]")
 _ENTITY = re.compile("&(?:amp|lt|gt);")
@@ -49,11 +50,13 @@ def safe(text: str, limit: int = SECTION_LIMIT) -> str:
 
 
 def link(url: str | None, label: str) -> str | None:
-    """A ``<url|label>`` link for an http(s) URL, or None for anything else (``javascript:``, ``slack://``...)."""
+    """A ``<url|label>`` link for an http(s) URL, or None for anything else (``javascript:``, ``slack://``,
+    an address longer than :data:`LINK_LIMIT` once escaped...)."""
     web = web_link(url)
     if web is None:
         return None
-    return f"<{escape(web).replace('|', '%7C')}|{escape(label)}>"
+    linked = f"<{escape(web).replace('|', '%7C')}|{escape(label)}>"
+    return linked if len(linked) <= LINK_LIMIT else None
 
 
 def text_object(text: str) -> MarkdownTextObject:

@@ -32,8 +32,12 @@ SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
 TITLE_LIMIT = 150
 TEXT_LIMIT = 3000  # a story on its own card; the same bound as a Slack section
+LINE_LIMIT = 500  # context, why, themes and note lines
+# A story card whose text is mostly emoji or another non-Latin script can outgrow CARD_BYTES_LIMIT; it is
+# rebuilt with these smaller (text, line) limits until it fits.
+_STORY_LIMITS = ((TEXT_LIMIT, LINE_LIMIT), (1500, 300), (600, 200), (280, 100))
 DIGEST_TEXT_LIMIT = 300  # a story's text inside a digest
-LINE_LIMIT = 1000  # context, why, themes and note lines
+DIGEST_LINE_LIMIT = 200
 # Teams refuses bot messages over about 28 KB; a digest card stays under this many bytes of JSON as it is
 # sent (non-ASCII escaped as \\uXXXX, the worst case), leaving room for the activity around it.
 CARD_BYTES_LIMIT = 25_000
@@ -54,7 +58,7 @@ def _card(body: list[Json], actions: list[Json] | None = None) -> Json:
     return card
 
 
-def _rich(text: str, *, limit: int = LINE_LIMIT, **style: Any) -> Json:
+def _rich(text: str, *, limit: int, **style: Any) -> Json:
     """A RichTextBlock holding one plain TextRun (no Markdown) of untrusted text."""
     return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": plain(text, limit), **style}]}
 
@@ -81,21 +85,25 @@ def _story_actions(story: StoryView, *, with_actions: bool) -> list[Json]:
     return actions
 
 
-def _facts(story: StoryView) -> list[Json]:
+def _facts(story: StoryView, *, limit: int) -> list[Json]:
     lines = [context_line(story), why_line(story), themes_line(story)]
-    return [_rich(line, isSubtle=True, size="Small") for line in lines if line]
+    return [_rich(line, limit=limit, isSubtle=True, size="Small") for line in lines if line]
 
 
 def story_card(story: StoryView, *, with_actions: bool = True, note: str | None = None) -> Json:
     """One story on its own card: title, text, context, why it is here, themes, note, buttons and link."""
-    body = [
-        _rich(story.title, limit=TITLE_LIMIT, weight="Bolder", size="Medium"),
-        _rich(story.text, limit=TEXT_LIMIT),
-        *_facts(story),
-    ]
-    if note:
-        body.append(_rich(note, italic=True))
-    return _card(body, _story_actions(story, with_actions=with_actions))
+    for text_limit, line_limit in _STORY_LIMITS:
+        body = [
+            _rich(story.title, limit=TITLE_LIMIT, weight="Bolder", size="Medium"),
+            _rich(story.text, limit=text_limit),
+            *_facts(story, limit=line_limit),
+        ]
+        if note:
+            body.append(_rich(note, limit=line_limit, italic=True))
+        card = _card(body, _story_actions(story, with_actions=with_actions))
+        if _size(card) <= CARD_BYTES_LIMIT:
+            return card
+    raise ValueError(f"story {story.story_id} does not fit a Teams card even with its text cut short")
 
 
 def _digest_story(story: StoryView) -> Json:
@@ -106,7 +114,7 @@ def _digest_story(story: StoryView) -> Json:
         "items": [
             _rich(story.title, limit=TITLE_LIMIT, weight="Bolder"),
             _rich(story.text, limit=DIGEST_TEXT_LIMIT),
-            *_facts(story),
+            *_facts(story, limit=DIGEST_LINE_LIMIT),
             {"type": "ActionSet", "actions": _story_actions(story, with_actions=True)},
         ],
     }
