@@ -3,6 +3,9 @@
 Built with ``slack_sdk.models.blocks`` so ``to_dict()`` checks Slack's limits a second time (it raises
 ``SlackObjectFormationError``); the first guard is here: every customer string goes through
 :func:`handlers.slack.mrkdwn.safe` with a budget, and a digest never exceeds :data:`MAX_BLOCKS`.
+
+Only the digest header is ``plain_text`` (Slack requires it there); plain text is never parsed for mentions
+or links, so the department name is cleaned and cut but not escaped (escaping would show ``&amp;``).
 """
 
 from __future__ import annotations
