@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from storage.models import Department
 from storage.upsert import insert_ignore
@@ -66,7 +66,7 @@ def sync_departments(engine: Engine, config: CxConfig) -> DepartmentIds:
             }
             if dept.teams_channel:
                 values["teams_channel"] = dept.teams_channel
-            conn.execute(Department.__table__.update().where(Department.name == dept.name).values(**values))
+            conn.execute(update(Department).where(Department.name == dept.name).values(**values))
     return DepartmentIds(engine)
 
 
