@@ -57,6 +57,28 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(keep=args.keep)
 
 
+def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate the CX configuration, or show where a comment would go and why."""
+    from bot.config import example_path, load_config
+    from stories.routing import Router
+
+    path = Path(args.file) if args.file else settings.cx_config
+    config = load_config(path)
+    if args.action == "check":
+        print(f"{path or example_path()}: OK, {len(config.departments)} departments, {len(config.rules)} rules")
+        return 0
+    router = Router(config)
+    text = " ".join(args.text)
+    routing = router.route(
+        text=text, nps=args.nps, csat=args.csat, sentiment=None, source=args.source, segment=args.segment, fields={}
+    )
+    for match in routing.routes:
+        print(f"{match.department}: rule {match.rule} ({match.reason})")
+    print(f"themes: {', '.join(routing.themes) or '-'}")
+    print(f"urgent: {router.urgent_reason(text=text, nps=args.nps) or 'no'}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.serve import serve
 
@@ -88,6 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--encoding", default="utf-8-sig", help="file encoding (default UTF-8)")
     imp.set_defaults(func=cmd_import)
 
+    cfg = sub.add_parser(
+        "config", help="`cxbot config check` validates CX_CONFIG; `cxbot config route TEXT` shows where TEXT goes"
+    )
+    cfg.add_argument("action", choices=["check", "route"])
+    cfg.add_argument("text", nargs="*", help="route: the comment text")
+    cfg.add_argument("--file", help="configuration file (default CX_CONFIG, else the bundled example)")
+    cfg.add_argument("--nps", type=int, default=None)
+    cfg.add_argument("--csat", type=int, default=None)
+    cfg.add_argument("--segment", default=None)
+    cfg.add_argument("--source", default="cli")
+    cfg.set_defaults(func=cmd_config)
+
     serve = sub.add_parser("serve", help="run the bot: Slack, Teams, POST /ingest, /healthz, /metrics")
     serve.add_argument("--port", type=int, default=None, help="port (default PORT or 3000)")
     serve.set_defaults(func=cmd_serve)
@@ -103,7 +137,12 @@ EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = _settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    quiet = args.command == "demo" and settings.log_level == "INFO"  # the demo's output is the point
+    logging.basicConfig(
+        level="WARNING" if quiet else settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    if settings.log_level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return int(args.func(args, settings))
     except (ConfigError, SchemaBehind) as exc:

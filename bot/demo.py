@@ -65,6 +65,8 @@ def run_demo(*, keep: bool = False, console: Console | None = None) -> int:
             markup=False,
             highlight=False,
         )
+        hidden = ", ".join(f"{n} {placeholder}" for placeholder, n in facts.redacted.most_common())
+        console.print(f"personal data redacted before storing: {hidden or 'none'}", markup=False, highlight=False)
         top = ", ".join(f"{theme} ({n})" for theme, n in facts.themes.most_common(8))
         console.print(f"top themes: {top or 'none'}", markup=False, highlight=False)
         console.print(f"done in {time.perf_counter() - started:.1f} s", markup=False, highlight=False)

@@ -18,12 +18,16 @@ class Overview:
     nps: list[int] = field(default_factory=list)
     csat: list[int] = field(default_factory=list)
     themes: Counter[str] = field(default_factory=Counter)
+    redacted: Counter[str] = field(default_factory=Counter)  # placeholder -> how many were stored
+
+
+PLACEHOLDERS = ("[email]", "[phone]", "[card]", "[iban]", "[ip]", "[number]")
 
 
 def overview(engine: Engine, *, since: datetime | None = None) -> Overview:
     result = Overview()
     with engine.connect() as conn:
-        comments = select(Comment.nps, Comment.csat)
+        comments = select(Comment.nps, Comment.csat, Comment.redacted_text)
         story_filter = []
         if since is not None:
             comments = comments.where(Comment.received_at >= since)
@@ -32,6 +36,10 @@ def overview(engine: Engine, *, since: datetime | None = None) -> Overview:
         result.comments = len(rows)
         result.nps = [r.nps for r in rows if r.nps is not None]
         result.csat = [r.csat for r in rows if r.csat is not None]
+        for row in rows:
+            for placeholder in PLACEHOLDERS:
+                if placeholder in row.redacted_text:
+                    result.redacted[placeholder] += row.redacted_text.count(placeholder)
         counts = conn.execute(
             select(Department.name, func.count(Route.id))
             .outerjoin(Route, Route.department_id == Department.id)

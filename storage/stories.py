@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from storage.models import Comment, Commitment, Department, Route, Story
 from stories.models import SentimentLabel, StoryView
@@ -33,11 +34,11 @@ class SqlStoryReader:
         """Story views in the order of ``story_ids``; ``department`` adds why each reached it."""
         if not story_ids:
             return []
-        with self._engine.connect() as conn:
-            rows = conn.execute(
+        with Session(self._engine) as session:
+            rows = session.execute(
                 select(Story, Comment).join(Comment, Comment.id == Story.comment_id).where(Story.id.in_(story_ids))
             ).all()
-            routes = conn.execute(
+            routes = session.execute(
                 select(Route.story_id, Department.name, Route.reason)
                 .join(Department, Department.id == Route.department_id)
                 .where(Route.story_id.in_(story_ids))
@@ -50,8 +51,7 @@ class SqlStoryReader:
             if department is not None and name == department:
                 reasons[story_id].append(reason)
         by_id = {}
-        for row in rows:
-            story, comment = row.tuple()[0], row.tuple()[1]
+        for story, comment in rows:
             by_id[story.id] = StoryView(
                 story_id=story.id,
                 title=story.title,
