@@ -213,3 +213,26 @@ def test_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     path.write_bytes(BASE.replace("CX Team", "CX Tëam").encode("latin-1"))
     with pytest.raises(ConfigError, match="UTF-8"):
         load_config(path)
+
+
+def test_cli_config_check_reports_ok_or_the_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    good = write(tmp_path, BASE, name="good.yaml")
+    assert main(["config", "check", "--file", str(good)]) == 0
+    assert "good.yaml: OK, 2 departments, 2 rules" in capsys.readouterr().out
+
+    bad = write(tmp_path, BASE.replace("Europe/Dublin", "Dublin"))
+    assert main(["config", "check", "--file", str(bad)]) == 2
+    assert f"{bad}:7:15: departments[1].timezone: unknown timezone 'Dublin'" in capsys.readouterr().err
+
+
+def test_cli_config_route_explains_where_a_comment_goes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("CX_CONFIG", str(write(tmp_path, BASE)))
+    assert main(["config", "route", "Two", "invoices", "missing", "--nps", "5"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["Finance & Billing: rule fin-invoice (keyword 'invoice')", "themes: -", "urgent: no"]
