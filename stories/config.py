@@ -148,8 +148,7 @@ class Department(_Model):
             CronTrigger.from_crontab(value, timezone="UTC")
         except ValueError as exc:
             raise ValueError(
-                f"schedule {value!r} is not a valid crontab line ({exc}); "
-                "e.g. '0 9 * * mon-fri' is 09:00 on weekdays"
+                f"schedule {value!r} is not a valid crontab line ({exc}); e.g. '0 9 * * mon-fri' is 09:00 on weekdays"
             ) from None
         return value
 
@@ -225,8 +224,7 @@ class CxConfig(_Model):
             if rule.id in ids:
                 raise config_problem(
                     ("rules", index, "id"),
-                    f"rule id {rule.id!r} is already used by rules[{ids[rule.id]}]; "
-                    "give each rule a unique id",
+                    f"rule id {rule.id!r} is already used by rules[{ids[rule.id]}]; give each rule a unique id",
                 )
             ids[rule.id] = index
         return self
