@@ -1,0 +1,48 @@
+"""Who is asking: a chat user as both platforms describe them, and what the configuration lets them do.
+
+Authorisation lives here, not in the connectors, so Slack and Teams can never disagree about it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stories.config import CxConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A chat user. ``groups`` are the Slack user groups they belong to (the connector looks them up);
+    ``timezone`` is their IANA zone when the platform says (Teams ``localTimezone``, Slack ``users.info``);
+    ``admin`` is set by the connector for workspace/team admins."""
+
+    platform: str
+    user_id: str
+    name: str | None = None
+    groups: frozenset[str] = frozenset()
+    timezone: str | None = None
+    admin: bool = False
+
+    @property
+    def display(self) -> str:
+        """A plain-text name for messages others read."""
+        return self.name or "A colleague"
+
+
+def is_cx_team(config: CxConfig, actor: Actor) -> bool:
+    """A CX team member by user id or by one of their user groups."""
+    return actor.user_id in config.cx_team.users or bool(actor.groups & set(config.cx_team.groups))
+
+
+def is_admin(config: CxConfig, actor: Actor) -> bool:
+    """May change wiring (``link``): platform admins and the CX team, who own the configuration."""
+    return actor.admin or is_cx_team(config, actor)
+
+
+def managed_departments(config: CxConfig, actor: Actor) -> tuple[str, ...]:
+    """Departments the actor manages or champions (managers, manager groups, ambassadors), config order."""
+    return tuple(
+        d.name
+        for d in config.departments
+        if actor.user_id in d.managers or actor.user_id in d.ambassadors or actor.groups & set(d.manager_groups)
+    )

@@ -1,0 +1,482 @@
+"""The one table of `/cx` commands, shared by Slack (`/cx ...`) and Teams (`cx ...`).
+
+Connectors parse a platform request into a :class:`CommandContext` plus the text after the command word,
+call :meth:`Commands.run` (sync: from async code via ``asyncio.to_thread``) and render the view it returns.
+Help, the Slack manifest and the Teams manifest are generated from / checked against :data:`COMMANDS`.
+``run`` never raises for anything a person types: unknown or malformed input answers with help and a notice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from stories.actors import Actor, is_admin, is_cx_team, managed_departments
+from stories.config import CxConfig
+from stories.dates import InvalidDate, split_due
+from stories.followup import FollowUpStore, InvalidInput, commit
+from stories.kudos import KudosStore, give_kudos, praise_suggestions
+from stories.models import IncomingComment, InvalidComment
+from stories.outbox import OutboxWriter
+from stories.pipeline import IngestReport
+from stories.stats import DAYS, StatsReader, build_stats
+from stories.views import (
+    COMMAND_PREFIX,
+    ActionsView,
+    CommandHelp,
+    CommitmentItem,
+    HelpView,
+    Notice,
+    StoryRouted,
+    View,
+    Who,
+)
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 10
+PRAISE_DAYS = 14
+PLATFORMS = ("slack", "teams")
+
+
+class Usage(ValueError):
+    """Input a person typed that the command cannot use; the message says what to type instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    """Who runs a command, and where.
+
+    ``mentions`` maps each @-mention as it appears in the text to a user id; the connector rewrites its
+    platform's mention markup to a plain ``@Name`` token first (Slack ``<@U1|dana>`` -> ``@dana``, Teams
+    ``<at>Dana Smith</at>`` -> ``@Dana Smith``). ``request_id`` is the platform's identity of the request
+    (Slack ``trigger_id``, Teams activity id): it makes writes idempotent across retries.
+    """
+
+    actor: Actor
+    channel: str | None
+    thread_story_id: int | None
+    mentions: Mapping[str, str] = field(default_factory=dict)
+    request_id: str | None = None
+
+
+class CommentIntake(Protocol):
+    """Takes comments in (``stories.pipeline.Pipeline``, or the app's ``take_in`` that also posts at once)."""
+
+    def ingest(self, comments: Iterable[IncomingComment]) -> IngestReport: ...
+
+
+class ChannelLinker(Protocol):
+    def link_channel(self, *, department: str, platform: str, channel: str) -> None:
+        """Make ``channel`` the department's channel on ``platform`` (Teams `cx link`)."""
+        ...
+
+
+class CommandStore(FollowUpStore, KudosStore, StatsReader, ChannelLinker, Protocol):
+    """Everything the commands read and write; storage.followup.SqlFollowUps implements it."""
+
+
+Handler = Callable[["Commands", CommandContext, str], View]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    usage: str  # arguments, e.g. "[department | @user | mine | overdue] [page N]"
+    summary: str
+    who: Who
+    run: Handler
+    platforms: tuple[str, ...] = PLATFORMS
+
+    @property
+    def help(self) -> CommandHelp:
+        usage = f"{self.name} {self.usage}".strip()
+        return CommandHelp(name=self.name, usage=usage, summary=self.summary, who=self.who)
+
+
+class Commands:
+    """The `/cx` commands, built once with their ports."""
+
+    def __init__(
+        self,
+        *,
+        config: CxConfig,
+        store: CommandStore,
+        outbox: OutboxWriter,
+        intake: CommentIntake,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        timezone: str | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.outbox = outbox
+        self.intake = intake
+        self.clock = clock
+        default = timezone or config.department(config.default_department).timezone
+        self.timezone = ZoneInfo(default)
+
+    def run(self, ctx: CommandContext, text: str) -> View:
+        """Run one command line (the text after `/cx` or `cx`)."""
+        words = text.strip().split(maxsplit=1)
+        if words and words[0].casefold() in ("cx", "/cx"):
+            words = words[1].split(maxsplit=1) if len(words) > 1 else []
+        if not words:
+            return self.help(ctx.actor.platform)
+        name, args = words[0].casefold(), (words[1] if len(words) > 1 else "")
+        spec = self.spec(name, ctx.actor.platform)
+        if spec is None:
+            return self.help(ctx.actor.platform, notice=f"There is no “{truncate_word(name)}” command.")
+        if spec.who == "cx_team" and not is_cx_team(self.config, ctx.actor):
+            return Notice(
+                f"Sorry, {self.prefix(ctx)} {spec.name} is for the CX team only. "
+                "Ask them: they will be glad to pass it on."
+            )
+        if spec.who == "admin" and not is_admin(self.config, ctx.actor):
+            return Notice(f"Only an admin or the CX team can use {self.prefix(ctx)} {spec.name}.")
+        try:
+            return spec.run(self, ctx, args.strip())
+        except (Usage, InvalidInput, InvalidDate, InvalidComment) as exc:
+            message = exc.message if isinstance(exc, InvalidInput | InvalidComment) else str(exc)
+            log.info("command %s refused input (%s)", spec.name, type(exc).__name__)
+            return HelpView(commands=(spec.help,), notice=_sentence(message))
+
+    def spec(self, name: str, platform: str) -> CommandSpec | None:
+        for spec in COMMANDS:
+            if spec.name == name and platform in spec.platforms:
+                return spec
+        return None
+
+    def help(self, platform: str, *, notice: str | None = None) -> HelpView:
+        return HelpView(commands=tuple(s.help for s in COMMANDS if platform in s.platforms), notice=notice)
+
+    def today(self, actor: Actor) -> date:
+        """The actor's local date (their timezone if the platform said, else the default department's)."""
+        zone = self.timezone
+        if actor.timezone:
+            try:
+                zone = ZoneInfo(actor.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+        return self.clock().astimezone(zone).date()
+
+    def key(self, ctx: CommandContext, text: str) -> str:
+        """The idempotency key of a write: the platform's request identity, or lacking one the same person
+        typing the same thing in the same minute (a double submit)."""
+        if ctx.request_id:
+            return f"cmd:{ctx.actor.platform}:{ctx.request_id}"[:200]
+        minute = self.clock().astimezone(UTC).strftime("%Y%m%d%H%M")
+        digest = hashlib.sha256(f"{ctx.actor.user_id}\x00{text}\x00{minute}".encode()).hexdigest()[:32]
+        return f"cmd:{ctx.actor.platform}:h:{digest}"
+
+    def prefix(self, ctx: CommandContext) -> str:
+        return COMMAND_PREFIX.get(ctx.actor.platform, "cx")
+
+
+# --- argument helpers ----------------------------------------------------------------------------------------
+
+
+def truncate_word(word: str, limit: int = 30) -> str:
+    return word if len(word) <= limit else word[: limit - 1] + "…"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def resolve_department(config: CxConfig, query: str) -> str:
+    """A department by name, case-insensitively: exact, else a unique prefix of its name or of one of its words."""
+    wanted = " ".join(query.split()).casefold()
+    names = config.department_names
+    for name in names:
+        if name.casefold() == wanted:
+            return name
+    for matches in (
+        [n for n in names if n.casefold().startswith(wanted)],
+        [n for n in names if any(w.startswith(wanted) for w in re.split(r"[\s&/,-]+", n.casefold()))],
+    ):
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise Usage(f"“{truncate_word(query)}” could be {_or(matches)}; type more of the name")
+    raise Usage(f"there is no department “{truncate_word(query)}”; try {_or(names)}")
+
+
+def _or(names: Sequence[str]) -> str:
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else (names[0] if names else "nothing")
+
+
+def take_mention(ctx: CommandContext, text: str) -> tuple[str, str, str] | None:
+    """``(user_id, display, rest)`` when ``text`` starts with a mention the connector resolved."""
+    for token in sorted(ctx.mentions, key=len, reverse=True):
+        if token and text.startswith(token) and (len(text) == len(token) or not text[len(token)].isalnum()):
+            return ctx.mentions[token], token.lstrip("@").strip(), text[len(token) :].strip()
+    return None
+
+
+_PAGE = re.compile(r"(?:^|\s)page\s+(-?\d+)\s*$", re.I)
+_OWNER_TOKEN = re.compile(r"^user:(\S+)(?:\s+|$)")  # how ActionsView.filter names a person (buttons)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionsQuery:
+    departments: tuple[str, ...] | None
+    owner: str | None
+    owner_display: str | None
+    overdue: bool
+    page: int
+    filter: str
+
+
+def parse_actions(commands: Commands, ctx: CommandContext, args: str) -> ActionsQuery:
+    """``[department | @user | mine | overdue] [page N]``; no scope: a manager's departments, else mine."""
+    page = 1
+    if match := _PAGE.search(args):
+        page = int(match[1])
+        if page < 1:
+            raise Usage("pages start at 1")
+        args = args[: match.start()].strip()
+    overdue = False
+    owner: str | None = None
+    display: str | None = None
+    words: list[str] = []
+    rest = args
+    while rest:
+        if mention := take_mention(ctx, rest):
+            owner, display, rest = mention
+            continue
+        if token := _OWNER_TOKEN.match(rest):
+            owner, display, rest = token[1], None, rest[token.end() :]
+            continue
+        word, _, rest = rest.partition(" ")
+        rest = rest.strip()
+        folded = word.casefold()
+        if folded == "overdue":
+            overdue = True
+        elif folded in ("mine", "me", "my"):
+            owner, display = ctx.actor.user_id, "you"
+        elif word.startswith("@"):
+            raise Usage(f"I can't tell who {truncate_word(word)} is; pick them from the @-mention list")
+        else:
+            words.append(word)
+    departments: tuple[str, ...] | None = None
+    if words:
+        if owner is not None:
+            raise Usage("list one person's or one department's commitments, not both")
+        departments = (resolve_department(commands.config, " ".join(words)),)
+    elif owner is None:
+        managed = managed_departments(commands.config, ctx.actor)
+        if managed:
+            departments = managed
+        else:
+            owner, display = ctx.actor.user_id, "you"
+    scope = f"user:{owner}" if owner is not None else " ".join(departments or ())
+    return ActionsQuery(
+        departments=departments,
+        owner=owner,
+        owner_display=display,
+        overdue=overdue,
+        page=page,
+        filter=" ".join(p for p in (scope, "overdue" if overdue else "") if p),
+    )
+
+
+def _order(item: CommitmentItem) -> tuple[bool, date, int]:
+    return (not item.overdue, item.due or date.max, item.id)
+
+
+# --- the commands ---------------------------------------------------------------------------------------------
+
+
+def _help(commands: Commands, ctx: CommandContext, args: str) -> View:
+    return commands.help(ctx.actor.platform)
+
+
+def _actions(commands: Commands, ctx: CommandContext, args: str) -> View:
+    query = parse_actions(commands, ctx, args)
+    today = commands.today(ctx.actor)
+    items = commands.store.open_commitments(today=today, departments=query.departments, owner=query.owner)
+    if query.overdue:
+        items = [i for i in items if i.overdue]
+    items.sort(key=_order)
+    pages = max(1, math.ceil(len(items) / PAGE_SIZE))
+    page = min(query.page, pages)
+    if query.owner is not None:
+        whose = (
+            "Your"
+            if query.owner == ctx.actor.user_id
+            else (f"{query.owner_display}’s" if query.owner_display else "Their")
+        )
+        heading = f"{whose} open commitments"
+    else:
+        heading = f"Open commitments: {', '.join(query.departments or ())}"
+    if query.overdue:
+        heading += " (overdue)"
+    return ActionsView(
+        heading=heading,
+        items=tuple(items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]),
+        page=page,
+        pages=pages,
+        filter=query.filter,
+        total=len(items),
+        owner=query.owner,
+    )
+
+
+def _commit(commands: Commands, ctx: CommandContext, args: str) -> View:
+    if ctx.thread_story_id is None:
+        return Notice(
+            f"Use {commands.prefix(ctx)} commit inside a story's thread, so I know which story it is about "
+            "(or use the story's “I'll follow up” button)."
+        )
+    today = commands.today(ctx.actor)
+    what, due = split_due(args, today=today)
+    if not what:
+        raise Usage("say what you will do, e.g. “commit call the customer back by Friday”")
+    item = commit(
+        store=commands.store,
+        outbox=commands.outbox,
+        key=commands.key(ctx, f"commit {args}"),
+        story_id=ctx.thread_story_id,
+        department=_thread_department(commands, ctx, ctx.thread_story_id),
+        owner=ctx.actor.user_id,
+        owner_name=ctx.actor.name,
+        created_by=ctx.actor.user_id,
+        platform=ctx.actor.platform,
+        what=what,
+        due=due,
+        now=commands.clock(),
+        today=today,
+    )
+    return Notice(f"Noted: you will follow up: {item.what} ({item.due_label}). I told the story's thread.")
+
+
+def _thread_department(commands: Commands, ctx: CommandContext, story_id: int) -> str | None:
+    """The department whose message the thread is under; else one the actor manages; else the story's first."""
+    brief = commands.store.story(story_id)
+    if brief is None:
+        raise Usage("that story no longer exists")
+    for place in commands.store.story_places(story_id):
+        if place.platform == ctx.actor.platform and place.channel == ctx.channel and place.department:
+            if place.department in brief.departments:
+                return place.department
+    for department in managed_departments(commands.config, ctx.actor):
+        if department in brief.departments:
+            return department
+    return brief.departments[0] if brief.departments else None
+
+
+def _kudos(commands: Commands, ctx: CommandContext, args: str) -> View:
+    now = commands.clock()
+    if not args or args.casefold() in ("suggestions", "suggest", "ideas"):
+        return praise_suggestions(
+            store=commands.store, since=now - timedelta(days=PRAISE_DAYS), until=now, days=PRAISE_DAYS
+        )
+    mention = take_mention(ctx, args)
+    if mention is None:
+        raise Usage("mention the person first, e.g. “kudos @dana for calling the customer back the same day”")
+    receiver, display, why = mention
+    return give_kudos(
+        store=commands.store,
+        outbox=commands.outbox,
+        config=commands.config,
+        key=commands.key(ctx, f"kudos {args}"),
+        giver=ctx.actor,
+        receiver=receiver,
+        receiver_name=display or None,
+        why=why,
+        story_id=ctx.thread_story_id,
+        now=now,
+    )
+
+
+def _stats(commands: Commands, ctx: CommandContext, args: str) -> View:
+    department = resolve_department(commands.config, args) if args else None
+    return build_stats(reader=commands.store, department=department, now=commands.clock(), days=DAYS)
+
+
+def _story(commands: Commands, ctx: CommandContext, args: str) -> View:
+    if not args:
+        raise Usage("paste the customer's comment after “story”")
+    comment = IncomingComment(
+        text=args,
+        source=f"{ctx.actor.platform}:manual",
+        external_id=ctx.request_id[:150] if ctx.request_id else None,
+        origin_channel=ctx.channel,
+    )
+    report = commands.intake.ingest([comment])
+    if report.rejected:
+        raise Usage(f"{report.rejected[0].field} {report.rejected[0].message}")
+    if not report.created:
+        return Notice("I already have that comment; it was not added twice.")
+    created = report.created[0]
+    brief = commands.store.story(created.story_id)
+    return StoryRouted(
+        story_id=created.story_id,
+        title=brief.title if brief else "",
+        departments=created.departments,
+        reasons=created.reasons,
+    )
+
+
+def _link(commands: Commands, ctx: CommandContext, args: str) -> View:
+    if not args:
+        raise Usage("name the department, e.g. “link finance”")
+    if not ctx.channel:
+        return Notice("Type this in the channel that should receive the department's stories.")
+    department = resolve_department(commands.config, args)
+    commands.store.link_channel(department=department, platform=ctx.actor.platform, channel=ctx.channel)
+    log.info("linked a %s channel to %s", ctx.actor.platform, department)
+    return Notice(f"This channel now receives {department}'s stories and digests.")
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("help", "", "What you can ask me.", "anyone", _help),
+    CommandSpec(
+        "actions",
+        "[department | @user | mine | overdue] [page N]",
+        "Open follow-up commitments, overdue first (managers see their departments').",
+        "anyone",
+        _actions,
+    ),
+    CommandSpec(
+        "commit",
+        "<what you will do> [by <date>]",
+        "Inside a story's thread: commit to a follow-up, e.g. “commit call her back by Friday”.",
+        "anyone",
+        _commit,
+    ),
+    CommandSpec(
+        "kudos",
+        "@person <why>",
+        "Thank someone publicly (CX team). With nothing after it: customer praise that names people.",
+        "cx_team",
+        _kudos,
+    ),
+    CommandSpec(
+        "stats",
+        "[department]",
+        f"NPS, CSAT, stories delivered, reactions and commitments over the last {DAYS} days.",
+        "anyone",
+        _stats,
+    ),
+    CommandSpec(
+        "story", "<customer comment>", "Add a customer comment by hand; I say where it went.", "anyone", _story
+    ),
+    CommandSpec(
+        "link",
+        "<department>",
+        "Make this channel the department's channel for stories and digests (admins).",
+        "admin",
+        _link,
+        platforms=("teams",),
+    ),
+)

@@ -1,0 +1,126 @@
+"""What commands and follow-up actions answer, as plain values the Slack and Teams renderers lay out.
+
+Everything is plain text: no markup, no mentions syntax. Renderers escape it for their markup and may turn
+user ids (``owner``, ``giver``, ``receiver``) into mentions, since they know the platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+CommitmentState = Literal["open", "done", "dropped"]
+Who = Literal["anyone", "cx_team", "admin"]
+
+COMMAND_PREFIX = {"slack": "/cx", "teams": "cx"}  # how people type the command on each platform
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A short answer: a confirmation, a refusal, or what was wrong with the input."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandHelp:
+    name: str
+    usage: str
+    summary: str
+    who: Who = "anyone"
+
+
+@dataclass(frozen=True, slots=True)
+class HelpView:
+    """The command list; ``notice`` says why help is shown when the input was not understood."""
+
+    commands: tuple[CommandHelp, ...]
+    notice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentItem:
+    """One commitment as lists and nudges show it. ``owner`` is a user id on ``platform``."""
+
+    id: int
+    story_id: int | None
+    story_title: str | None
+    department: str | None
+    owner: str
+    what: str
+    due: date | None
+    age_days: int
+    overdue: bool
+    state: CommitmentState
+    platform: str
+    due_label: str  # "due Fri 4 Dec", "overdue since Mon 30 Nov", "no due date", "done"
+    owner_name: str | None = None
+    created_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionsView:
+    """One page of open commitments. ``owner`` is set when the list is one person's (renderers mention them)."""
+
+    heading: str
+    items: tuple[CommitmentItem, ...]
+    page: int  # 1-based
+    pages: int  # at least 1
+    filter: str  # the arguments that reproduce this list, e.g. "finance overdue" (for "next page" buttons)
+    total: int = 0
+    owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatsView:
+    department: str | None  # None: every department
+    days: int
+    nps: float | None
+    csat: float | None  # % satisfied (4-5 of 5)
+    stories_delivered: int
+    reactions: int
+    commitments_opened: int
+    commitments_closed: int
+    median_days_to_close: float | None
+    nps_responses: int = 0  # how many scores each figure rests on
+    csat_responses: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class KudosView:
+    """Kudos given; ``posted_to`` is the kudos channel it went to, ``None`` when the platform has none."""
+
+    giver: str
+    receiver: str
+    why: str
+    posted_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PraiseSuggestion:
+    """A positive comment that names someone: the CX team may want to pass the praise on."""
+
+    story_id: int
+    story_title: str
+    names: tuple[str, ...]
+    quote: str  # the sentence with the praise, redacted text
+
+
+@dataclass(frozen=True, slots=True)
+class PraiseView:
+    items: tuple[PraiseSuggestion, ...]
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRouted:
+    """Intake confirmation: where a comment went and why."""
+
+    story_id: int
+    title: str
+    departments: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+View = Notice | HelpView | ActionsView | StatsView | KudosView | PraiseView | StoryRouted | CommitmentItem
