@@ -1,7 +1,7 @@
 """Pipeline throughput: 10,000 comments end to end, beside the bound measured in the same run.
 
 The bound is the same per-comment work (redaction, sentiment, offline summarising, routing) run bare in a
-loop, plus one executemany of the resulting comment and story rows. The pipeline adds orchestration,
+loop, plus one executemany each of the resulting comment, story and route rows. The pipeline adds orchestration,
 de-duplication, the ORM and routes; the goal is to stay within 1.5x of the bound.
 
     python bench/pipeline.py                       # SQLite (and PostgreSQL if --pg URL or CX_TEST_DATABASE_URL)
@@ -32,7 +32,7 @@ from bot.demo import sample_csv
 from bot.settings import Settings
 from handlers.csv_import import read_csv
 from storage.db import make_engine, upgrade
-from storage.models import Comment, Story
+from storage.models import Comment, Route, Story
 from stories.models import IncomingComment, SummaryInput
 from stories.pipeline import dedupe_key
 
@@ -115,9 +115,21 @@ def bound(app, comments: list[IncomingComment]) -> float:  # type: ignore[no-unt
         }
         for i, (s, se, r) in enumerate(zip(summaries, sentiments, routings, strict=True))
     ]
+    route_rows = [
+        {
+            "story_id": i + 1,
+            "department_id": app.departments.id_of(m.department),
+            "rule": m.rule,
+            "reason": m.reason,
+            "created_at": now,
+        }
+        for i, r in enumerate(routings)
+        for m in r.routes
+    ]
     with app.engine.begin() as conn:
         conn.execute(insert(Comment), comment_rows)
-        conn.execute(insert(Story), story_rows)
+        conn.execute(insert(Story), [{"id": i + 1, **row} for i, row in enumerate(story_rows)])
+        conn.execute(insert(Route), route_rows)
     return time.perf_counter() - start
 
 

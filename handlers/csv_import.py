@@ -138,6 +138,7 @@ def read_csv(
         raise CsvError(f"unknown encoding {encoding!r}; use e.g. utf-8, cp1252, latin-1") from None
     try:
         dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
+        dialect.doublequote = True  # the sniffer guesses wrong when a quoted comment holds "" and a comma
     except csv.Error:
         dialect = csv.excel  # type: ignore[assignment]
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)

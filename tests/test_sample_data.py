@@ -96,11 +96,6 @@ def test_every_department_gets_at_least_ten_comments_by_its_rules(rows: list[dic
     assert not short, f"departments with fewer than 10 sample comments: {short}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers.csv_import keeps csv.Sniffer's doublequote guess, which is False unless the first 8 KB hold a "
-    'quoted field with "" and no comma; RFC 4180 exports always double quotes (set dialect.doublequote = True)',
-)
 def test_the_csv_importer_reads_every_row(rows: list[dict[str, str]]) -> None:
     parsed = read_csv(SAMPLE.read_bytes(), name=SAMPLE.name, source="survey")
     assert parsed.errors == []
