@@ -54,9 +54,9 @@ class SqlCommentStore:
                 return {}
             conn.execute(insert_ignore(Story, self._dialect), story_rows)
             story_by_comment = dict(
-                conn.execute(select(Story.comment_id, Story.id).where(Story.comment_id.in_(list(comment_ids.values()))))
-                .tuples()
-                .all()
+                conn.execute(
+                    select(Story.comment_id, Story.id).where(Story.comment_id.in_(list(comment_ids.values())))
+                ).all()
             )
             route_rows = []
             result: dict[str, int] = {}
