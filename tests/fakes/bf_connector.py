@@ -41,6 +41,7 @@ class Call:
     json: Any
     at: float
     status: int = 200
+    response: Any = None  # what the fake answered (JSON)
 
     @property
     def channel(self) -> str | None:
@@ -198,7 +199,7 @@ class FakeConnector:
         conversation = request.match_info.get("conversation")
         activity = activity or request.match_info.get("activity")
 
-        def record(status: int) -> None:
+        def record(status: int, answer: Any = None) -> None:
             self.calls.append(
                 Call(
                     kind,
@@ -210,6 +211,7 @@ class FakeConnector:
                     payload,
                     arrived,
                     status,
+                    answer,
                 )
             )
 
@@ -225,7 +227,7 @@ class FakeConnector:
             record(400)
             return web.json_response({"error": {"code": "BadArgument", "message": "no activity"}}, status=400)
         status, answer = make(conversation, activity, payload)
-        record(status)
+        record(status, answer)
         return web.json_response(answer, status=status)
 
     def _store(self, conversation: str, activity_id: str, payload: dict[str, Any]) -> None:

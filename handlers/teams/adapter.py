@@ -1,0 +1,74 @@
+"""botbuilder's CloudAdapter, configured from :class:`bot.settings.Settings` (never from the environment again).
+
+``ConfigurationBotFrameworkAuthentication`` reads ``APP_ID``, ``APP_PASSWORD``, ``APP_TENANTID`` and
+``APP_TYPE`` attributes off a configuration object; :class:`BotConfiguration` is that object, built from the
+MICROSOFT_APP_* settings. With no app id botbuilder turns authentication off (Bot Framework Emulator).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from botbuilder.core import BotAdapter, Middleware, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from urllib3.util.retry import Retry
+
+from bot.config import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class BotConfiguration:
+    """The attribute names botbuilder's configuration classes look up."""
+
+    APP_ID: str | None
+    APP_PASSWORD: str | None
+    APP_TENANTID: str | None
+    APP_TYPE: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BotConfiguration:
+        """Refuses combinations botbuilder would only fail on at the first message, naming the variable."""
+        password = settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else None
+        app_id = settings.microsoft_app_id or None
+        kind = settings.microsoft_app_type
+        if app_id:
+            if kind in ("MultiTenant", "SingleTenant") and not password:
+                raise ConfigError(
+                    f"MICROSOFT_APP_PASSWORD is required with MICROSOFT_APP_ID ({kind} bots sign in with it)"
+                )
+            if kind in ("SingleTenant", "UserAssignedMSI") and not settings.microsoft_app_tenant_id:
+                raise ConfigError(f"MICROSOFT_APP_TENANT_ID is required when MICROSOFT_APP_TYPE={kind}")
+        return cls(app_id, password, settings.microsoft_app_tenant_id, kind)
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.APP_ID)
+
+
+class ConnectorLimits(Middleware):
+    """Gives every turn's connector client a timeout and no hidden retries (retrying is handlers.teams.retry's
+    job, with bounds and Retry-After)."""
+
+    def __init__(self, *, timeout: float) -> None:
+        self.timeout = timeout
+
+    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
+        client = context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
+        if client is not None:
+            client.config.connection.timeout = self.timeout
+            client.config.retry_policy.policy = Retry(
+                total=0, connect=0, read=0, redirect=0, status_forcelist=[], raise_on_status=False
+            )
+        await logic()
+
+
+def make_adapter(configuration: BotConfiguration, *, timeout: float) -> CloudAdapter:
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
+    adapter.use(ConnectorLimits(timeout=timeout))
+    return adapter

@@ -1,0 +1,121 @@
+"""cxbot's TeamsActivityHandler: what each Teams activity means for cxbot.
+
+Every activity refreshes the stored conversation reference of its channel or chat (installs included), so
+proactive posts work after a restart and follow a changed ``serviceUrl``. Each activity is handled once per
+activity id (table ``processed_events``): Teams delivering it twice changes nothing the second time. When
+handling fails the id is released, so a retry is handled rather than dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import ActivityTypes, MessageReaction
+
+from handlers.teams.actions import on_card_action
+from handlers.teams.activities import (
+    PLATFORM,
+    channel_of,
+    reference_dict,
+    reference_of,
+    scope_of,
+    team_id_of,
+    user_id_of,
+)
+from handlers.teams.context import TeamsContext
+from handlers.teams.messages import on_text
+from handlers.teams.reactions import record_reactions
+from stories.views import Notice
+
+log = logging.getLogger(__name__)
+
+WELCOME = (
+    "Hi, I'm cxbot: I bring customers' comments to the departments they concern. "
+    "An admin can type “cx link <department>” in a channel to send that department's stories there; "
+    "type “cx help” for everything else."
+)
+
+
+def event_key(conversation_id: str, activity_id: str) -> str:
+    """The de-duplication key of an activity (ids are unique within a conversation)."""
+    key = f"{PLATFORM}:{channel_of(conversation_id)}:{activity_id}"
+    if len(key) <= 300:
+        return key
+    return f"{PLATFORM}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+class CxTeamsBot(TeamsActivityHandler):
+    def __init__(self, tctx: TeamsContext) -> None:
+        self.tctx = tctx
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        await self._remember(turn_context)
+        key = event_key(activity.conversation.id, activity.id) if activity.id else None
+        if key is not None:
+            first = await asyncio.to_thread(self.tctx.processed.first_time, key, now=self.tctx.clock())
+            if not first:
+                log.info("Teams %s activity %s already handled", activity.type, activity.id)
+                return None
+        try:
+            return await super().on_turn(turn_context)
+        except BaseException:
+            if key is not None:
+                await asyncio.to_thread(self.tctx.processed.forget, key)
+            raise
+
+    async def _remember(self, turn_context: TurnContext) -> None:
+        """Store (or refresh) the reference to the channel or chat this activity came from."""
+        activity = turn_context.activity
+        if activity.type == ActivityTypes.installation_update and (activity.action or "").startswith("remove"):
+            return
+        scope = scope_of(activity)
+        user = user_id_of(activity.from_property) if scope == "personal" else None
+        reference = reference_of(activity)
+        await asyncio.to_thread(
+            self.tctx.refs.save,
+            conversation_id=reference.conversation.id,
+            scope=scope,
+            reference=reference_dict(reference),
+            now=self.tctx.clock(),
+            user_id=user,
+            team_id=team_id_of(activity),
+        )
+
+    # --- installs ----------------------------------------------------------------------------------------------
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        """Say hello when cxbot itself was added. Other members, channel and team events need nothing (their
+        reference was refreshed above); botbuilder's default would look every new member up, one request each."""
+        activity = turn_context.activity
+        bot_id = activity.recipient.id
+        if any(member.id == bot_id for member in activity.members_added or ()):
+            log.info("cxbot added to a Teams %s", scope_of(activity))
+            await self.tctx.answer(turn_context, Notice(WELCOME), summary="Hi, I'm cxbot")
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        log.info("cxbot installed in a Teams %s", scope_of(turn_context.activity))
+
+    # --- messages, buttons, reactions --------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        value = turn_context.activity.value
+        if isinstance(value, dict) and value.get("cx_action"):
+            await on_card_action(self.tctx, turn_context, value)
+        elif turn_context.activity.text:
+            await on_text(self.tctx, turn_context)
+
+    async def on_reactions_added(self, message_reactions: list[MessageReaction], turn_context: TurnContext) -> None:
+        await record_reactions(self.tctx, turn_context, message_reactions, added=True)
+
+    async def on_reactions_removed(self, message_reactions: list[MessageReaction], turn_context: TurnContext) -> None:
+        await record_reactions(self.tctx, turn_context, message_reactions, added=False)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """cxbot's cards use Action.Submit (message activities); other invokes are acknowledged and ignored."""
+        log.info("Teams invoke %r ignored", (turn_context.activity.name or "")[:60])
+        return InvokeResponse(status=200)

@@ -1,0 +1,138 @@
+"""``POST /api/messages``: the HTTP edge in front of botbuilder's CloudAdapter.
+
+CloudAdapter.process would answer a malformed body or a junk ``Authorization`` header with an exception
+(a 500), so this edge does its steps itself, in order, each with a clear answer: size (413), JSON (400),
+authentication (401, before anything is stored or sent), required fields (400), then the turn. Authentication
+is botbuilder's own ``authenticate_request``; its result is handed to ``process_activity`` unchanged.
+
+With no MICROSOFT_APP_ID botbuilder does no authentication at all (that is how the Bot Framework Emulator
+works), so then only a local caller whose ``serviceUrl`` is local too is served: an unauthenticated endpoint
+must neither act on a stranger's request nor make the bot send requests to a stranger's URL.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from botbuilder.core import Bot
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+from prometheus_client import Counter
+
+log = logging.getLogger(__name__)
+
+MAX_ACTIVITY = 256 * 1024  # Teams messages stay under ~28 KB; cards and invokes well under this
+ACTIVITIES = Counter("cxbot_teams_activities_total", "Teams activities received by outcome", ["outcome"])
+
+
+def _error(status: int, message: str, **headers: str) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers or None)
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _missing(activity: Activity) -> str | None:
+    """The first field a turn cannot do without, or None."""
+    if not activity.service_url:
+        return "serviceUrl"
+    if urlsplit(activity.service_url).scheme not in ("http", "https"):
+        return "serviceUrl (an http or https URL)"
+    if activity.conversation is None or not activity.conversation.id:
+        return "conversation.id"
+    if activity.from_property is None or not activity.from_property.id:
+        return "from.id"
+    if activity.recipient is None or not activity.recipient.id:
+        return "recipient.id"
+    return None
+
+
+class MessagesEndpoint:
+    def __init__(self, *, adapter: CloudAdapter, bot: Bot, auth_enabled: bool) -> None:
+        self.adapter = adapter
+        self.bot = bot
+        self.auth_enabled = auth_enabled
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.content_length is not None and request.content_length > MAX_ACTIVITY:
+            return self._refuse(413, "too_large", f"an activity is at most {MAX_ACTIVITY} bytes")
+        if request.content_type != "application/json":
+            return self._refuse(415, "bad_request", "send the activity as application/json")
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self._refuse(413, "too_large", f"an activity is at most {MAX_ACTIVITY} bytes")
+        if len(body) > MAX_ACTIVITY:
+            return self._refuse(413, "too_large", f"an activity is at most {MAX_ACTIVITY} bytes")
+        activity, problem = self._parse(body)
+        if activity is None:
+            return self._refuse(400, "bad_request", problem or "not an activity")
+        missing = _missing(activity)
+        if missing:
+            return self._refuse(400, "bad_request", f"the activity has no {missing}")
+        if not self.auth_enabled and not self._local(request, activity):
+            return self._refuse(
+                401,
+                "unauthorised",
+                "authentication is off (MICROSOFT_APP_ID is not set): only a local Bot Framework Emulator is served",
+                WWW_Authenticate="Bearer",
+            )
+        try:
+            authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
+                activity, request.headers.get("Authorization", "")
+            )
+        except Exception as exc:  # botbuilder raises PermissionError, jwt errors, even requests errors on junk
+            log.info("Teams request refused: %s", type(exc).__name__)
+            return self._refuse(
+                401, "unauthorised", "missing or invalid Bot Framework token", WWW_Authenticate="Bearer"
+            )
+        try:
+            invoke = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
+        except Exception:
+            log.exception("Teams %s activity %s failed", activity.type, activity.id)
+            ACTIVITIES.labels("error").inc()
+            return _error(500, "the activity could not be processed; it was not recorded, so a retry is safe")
+        ACTIVITIES.labels("ok").inc()
+        if invoke is not None:
+            return web.json_response(invoke.body, status=int(invoke.status))
+        return web.Response(status=200)
+
+    @staticmethod
+    def _refuse(status: int, outcome: str, message: str, **headers: str) -> web.Response:
+        ACTIVITIES.labels(outcome).inc()
+        return _error(status, message, **{k.replace("_", "-"): v for k, v in headers.items()})
+
+    @staticmethod
+    def _parse(body: bytes) -> tuple[Activity | None, str | None]:
+        try:
+            data: Any = json.loads(body)
+        except (UnicodeDecodeError, ValueError) as exc:
+            return None, f"the body is not JSON ({type(exc).__name__})"
+        if not isinstance(data, dict):
+            return None, "the body must be a JSON object (an activity)"
+        if not isinstance(data.get("type"), str) or not data["type"]:
+            return None, "the activity has no type"
+        try:
+            activity = Activity().deserialize(data)
+        except Exception as exc:  # msrest raises DeserializationError and, for odd shapes, plain TypeErrors
+            return None, f"the activity is malformed ({type(exc).__name__})"
+        return activity, None
+
+    @staticmethod
+    def _local(request: web.Request, activity: Activity) -> bool:
+        forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+        service = urlsplit(activity.service_url or "").hostname
+        return not forwarded and _is_loopback(request.remote) and _is_loopback(service)

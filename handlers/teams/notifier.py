@@ -1,0 +1,202 @@
+"""The Teams :class:`stories.ports.Notifier`: proactive posts through the stored conversation references.
+
+Every call is ``continue_conversation`` with the reference stored when the bot was installed (or last spoken
+to) in that channel or chat, so it works after a restart and from any replica. Inside that turn the connector
+client is used directly: a post is ``send_to_conversation`` (a new thread in a channel), a reply goes to the
+thread's conversation ``{channel};messageid={root}``, an update is ``update_activity`` on the card's id. A direct
+message goes to the user's stored personal chat, or creates one (Teams allows that for users in the tenant
+who have the app, by Entra object id).
+
+``key`` (the outbox delivery key) is accepted and not used: the Bot Framework API cannot list a channel's
+messages, so Teams cannot look a delivery up after a crash (no ``FindsDelivered``), see bot/dispatcher.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference
+from botframework.connector.aio import ConnectorClient
+
+from handlers.teams.activities import (
+    PLATFORM,
+    card_message,
+    channel_of,
+    reference_dict,
+    reference_from,
+    thread_of,
+    with_conversation,
+)
+from handlers.teams.cards import digest_card, story_card
+from handlers.teams.render import summary_of, text_card
+from handlers.teams.retry import RetryPolicy, Sleep, connector_call
+from storage.conversations import SqlConversationRefs
+from stories.models import DigestView, StoryView
+from stories.ports import DeliveryError, PostedMessage
+from stories.presentation import digest_heading
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+NO_REFERENCE_RETRY = 300.0  # seconds: the bot may be added to the channel soon
+
+
+class TeamsNotifier:
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        *,
+        adapter: CloudAdapter,
+        refs: SqlConversationRefs,
+        app_id: str | None,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.adapter = adapter
+        self.refs = refs
+        self.app_id = app_id
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self.clock = clock
+
+    # --- the Notifier protocol ---------------------------------------------------------------------------------
+
+    async def post_story(self, *, channel: str, story: StoryView, key: str | None = None) -> PostedMessage:
+        return await self._post(channel, card_message(story_card(story), summary=summary_of(story.title)), "story")
+
+    async def post_digest(self, *, channel: str, digest: DigestView, key: str | None = None) -> PostedMessage:
+        summary = summary_of(digest_heading(digest))
+        return await self._post(channel, card_message(digest_card(digest), summary=summary), "digest")
+
+    async def update_story(self, *, message: PostedMessage, story: StoryView, note: str) -> None:
+        reference = await self._reference(message.channel)
+        activity = card_message(story_card(story, note=note or None), summary=summary_of(story.title))
+        activity.id = message.message_id
+        conversation = channel_of(message.channel)
+
+        async def update(client: ConnectorClient) -> None:
+            await client.conversations.update_activity(conversation, message.message_id, activity)
+
+        await self._in_turn(reference, update, what=f"update story card {message.message_id}")
+
+    async def reply_in_thread(self, *, message: PostedMessage, text: str, key: str | None = None) -> PostedMessage:
+        reference = await self._reference(message.channel)
+        conversation = reference.conversation.id
+        if (reference.conversation.conversation_type or "") == "channel":
+            conversation = thread_of(conversation, message.message_id)  # chats have no threads: post in the chat
+        posted = await self._send(
+            with_conversation(reference, conversation), conversation, self._text(text), what="thread reply"
+        )
+        return PostedMessage(message.channel, posted)
+
+    async def send_direct_message(self, *, user: str, text: str, key: str | None = None) -> PostedMessage:
+        stored = await asyncio.to_thread(self.refs.personal, user)
+        reference = reference_from(stored) if stored else await self._create_personal(user)
+        conversation = reference.conversation.id
+        return PostedMessage(
+            conversation, await self._send(reference, conversation, self._text(text), what="direct message")
+        )
+
+    async def post_text(self, *, channel: str, text: str, key: str | None = None) -> PostedMessage:
+        return await self._post(channel, self._text(text), "text")
+
+    # --- plumbing ------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _text(text: str) -> Activity:
+        return card_message(text_card(text), summary=summary_of(text))
+
+    async def _reference(self, channel: str) -> ConversationReference:
+        stored = await asyncio.to_thread(self.refs.get, channel_of(channel))
+        if stored is None:
+            raise DeliveryError(
+                f"no Teams conversation reference for {channel}: add cxbot to that team or chat first",
+                retry_after=NO_REFERENCE_RETRY,
+            )
+        return reference_from(stored)
+
+    async def _post(self, channel: str, activity: Activity, what: str) -> PostedMessage:
+        reference = await self._reference(channel)
+        conversation = reference.conversation.id
+        return PostedMessage(conversation, await self._send(reference, conversation, activity, what=what))
+
+    async def _send(self, reference: ConversationReference, conversation: str, activity: Activity, *, what: str) -> str:
+        async def send(client: ConnectorClient) -> str:
+            response = await client.conversations.send_to_conversation(conversation, activity)
+            if response is None or not response.id:
+                raise DeliveryError(f"{what}: the connector answered without a message id")
+            return str(response.id)
+
+        return await self._in_turn(reference, send, what=what)
+
+    async def _in_turn(
+        self, reference: ConversationReference, call: Callable[[ConnectorClient], Awaitable[T]], *, what: str
+    ) -> T:
+        """``call`` with a connector client for the reference's service, in a proactive turn, with retries."""
+
+        async def attempt() -> T:
+            results: list[T] = []
+
+            async def logic(context: TurnContext) -> None:
+                results.append(await call(context.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY]))
+
+            await self.adapter.continue_conversation(reference, logic, self.app_id)
+            return results[0]
+
+        return await connector_call(attempt, what=what, policy=self.retry, sleep=self.sleep)
+
+    async def _create_personal(self, user: str) -> ConversationReference:
+        """Open (or find: Teams answers with the same chat) the 1:1 chat with ``user`` and remember it."""
+        stored = await asyncio.to_thread(self.refs.newest)
+        if stored is None:
+            raise DeliveryError(
+                "no Teams conversation known yet, so no service URL or tenant to open a chat with",
+                retry_after=NO_REFERENCE_RETRY,
+            )
+        known = reference_from(stored)
+        tenant = getattr(known.conversation, "tenant_id", None)
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=known.bot,
+            members=[ChannelAccount(id=user)],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}} if tenant else None,
+        )
+
+        async def attempt() -> ConversationReference:
+            created: list[ConversationReference] = []
+
+            async def logic(context: TurnContext) -> None:
+                created.append(TurnContext.get_conversation_reference(context.activity))
+
+            await self.adapter.create_conversation(
+                self.app_id,
+                logic,
+                parameters,
+                channel_id=known.channel_id or "msteams",
+                service_url=known.service_url,
+            )
+            return created[0]
+
+        reference = await connector_call(attempt, what="open a direct chat", policy=self.retry, sleep=self.sleep)
+        data: dict[str, Any] = reference_dict(reference)
+        data.pop("activityId", None)
+        data["user"] = {"id": user}
+        data.setdefault("conversation", {})["conversationType"] = "personal"
+        await asyncio.to_thread(
+            self.refs.save,
+            conversation_id=reference.conversation.id,
+            scope="personal",
+            user_id=user,
+            reference=data,
+            now=self.clock(),
+        )
+        return reference_from(data)

@@ -1,0 +1,77 @@
+"""Reactions on story messages (``messageReaction`` activities), recorded like Slack's.
+
+Teams names its classic reactions ``like``, ``heart``, ``laugh``, ``surprised``, ``sad`` and ``angry``; newer
+clients send any emoji as ``<codepoints>_<name>`` (``1f440_eyes``). Each is stored under a Slack-style name so
+stats count a thumbs-up the same on both platforms. ``replyToId`` is the message reacted to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import MessageReaction
+
+from handlers.teams.activities import PLATFORM, actor_of, channel_of
+from handlers.teams.context import TeamsContext
+from stories.followup import InvalidInput, record_reaction
+
+log = logging.getLogger(__name__)
+
+REACTION_NAMES = {
+    "like": "thumbsup",
+    "heart": "heart",
+    "laugh": "laughing",
+    "surprised": "open_mouth",
+    "sad": "cry",
+    "angry": "angry",
+}
+_CODEPOINTS = re.compile(r"^[0-9a-f]{4,6}(?:[-_][0-9a-f]{4,6})*_(?=[a-z])", re.IGNORECASE)
+
+
+def reaction_name(teams_type: str) -> str:
+    """A Teams reaction type as a Slack-style emoji name.
+
+    >>> reaction_name("like"), reaction_name("1f440_eyes"), reaction_name("2705_whiteheavycheckmark")
+    ('thumbsup', 'eyes', 'whiteheavycheckmark')
+    """
+    kind = teams_type.strip()
+    return REACTION_NAMES.get(kind.lower()) or _CODEPOINTS.sub("", kind).lower()
+
+
+async def record_reactions(
+    tctx: TeamsContext, turn: TurnContext, reactions: list[MessageReaction], *, added: bool
+) -> int:
+    """Record each reaction against the stories the message carries; returns how many rows changed."""
+    activity = turn.activity
+    if not activity.reply_to_id:
+        return 0
+    stories = await asyncio.to_thread(
+        tctx.app.outbox.story_for_message,
+        platform=PLATFORM,
+        channel=channel_of(activity.conversation.id),
+        message_id=activity.reply_to_id,
+    )
+    if not stories:
+        return 0  # a reaction on some other message of ours (a reply, help)
+    actor = actor_of(activity)
+    changed = 0
+    for reaction in reactions or ():
+        emoji = reaction_name(str(getattr(reaction, "type", "") or ""))
+        for story_id in sorted({story_id for story_id, _ in stories}):
+            try:
+                changed += await asyncio.to_thread(
+                    record_reaction,
+                    store=tctx.followups,
+                    story_id=story_id,
+                    platform=PLATFORM,
+                    user_id=actor.user_id,
+                    emoji=emoji,
+                    added=added,
+                    now=tctx.clock(),
+                )
+            except InvalidInput:
+                log.info("Teams reaction of an unusable type ignored")
+    return changed

@@ -1,0 +1,201 @@
+"""The shared command layer's views (stories.views) as Adaptive Cards 1.5, and short texts as cards.
+
+Same conventions as :mod:`handlers.teams.cards`: anything that may hold text a person typed (commitments,
+story titles, kudos, notices that quote input) goes into a plain ``TextRun`` through
+:func:`handlers.teams.text.plain`; ``TextBlock`` (Markdown) carries only our own labels and numbers. Texts
+the bot posts (thread replies, direct messages, kudos) are sent as a one-line card for the same reason: a
+message's ``text`` is read as Markdown/HTML by Teams.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+from typing import Any
+
+from handlers.teams.cards import SCHEMA, VERSION
+from handlers.teams.text import plain
+from stories.views import (
+    ActionsView,
+    CommitmentItem,
+    HelpView,
+    KudosView,
+    Notice,
+    PraiseView,
+    StatsView,
+    StoryRouted,
+)
+
+Json = dict[str, Any]
+LINE_LIMIT = 500
+TEXT_LIMIT = 2000
+SUMMARY_LIMIT = 120
+COMMAND_PREFIX = "cx"
+
+
+def _card(body: list[Json], actions: list[Json] | None = None) -> Json:
+    card: Json = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def _rich(text: str, *, limit: int = LINE_LIMIT, **style: Any) -> Json:
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": plain(text, limit), **style}]}
+
+
+def _ours(text: str, **style: Any) -> Json:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def summary_of(text: str) -> str:
+    """A notification preview: plain, one line, short."""
+    return plain(" ".join(text.split()), SUMMARY_LIMIT)
+
+
+def text_card(text: str) -> Json:
+    """A message of plain text."""
+    return _card([_rich(text, limit=TEXT_LIMIT, wrap=True)])
+
+
+@singledispatch
+def render(view: object) -> Json:
+    """An Adaptive Card for a view returned by ``stories.commands.Commands.run`` or stories.followup."""
+    raise TypeError(f"no Teams rendering for {type(view).__name__}")
+
+
+@render.register
+def _notice(view: Notice) -> Json:
+    return text_card(view.text)
+
+
+@render.register
+def _help(view: HelpView) -> Json:
+    body: list[Json] = [_ours("cxbot commands", weight="Bolder", size="Medium")]
+    if view.notice:
+        body.append(_rich(view.notice))
+    for command in view.commands:
+        usage = command.usage if command.usage.startswith(command.name) else f"{command.name} {command.usage}"
+        who = {"cx_team": " (CX team)", "admin": " (admins)"}.get(command.who, "")
+        body.append(
+            {
+                "type": "Container",
+                "spacing": "Small",
+                "items": [
+                    _rich(f"{COMMAND_PREFIX} {usage.strip()}", weight="Bolder", fontType="Monospace"),
+                    _rich(f"{command.summary}{who}", isSubtle=True, spacing="None"),
+                ],
+            }
+        )
+    body.append(_ours("In a channel, @mention cxbot first.", isSubtle=True, size="Small"))
+    return _card(body)
+
+
+def _item_line(item: CommitmentItem) -> str:
+    who = item.owner_name or "A colleague"
+    return f"{who}: {item.what} ({item.due_label})"
+
+
+def close_buttons(item: CommitmentItem) -> list[Json]:
+    data = {"cx_action": "close", "commitment_id": item.id}
+    return [
+        {"type": "Action.Submit", "title": "Done", "data": {**data, "state": "done"}, "style": "positive"},
+        {"type": "Action.Submit", "title": "Drop", "data": {**data, "state": "dropped"}},
+    ]
+
+
+@render.register
+def _actions(view: ActionsView) -> Json:
+    body: list[Json] = [_rich(view.heading, weight="Bolder", size="Medium")]
+    if not view.items:
+        body.append(_ours("Nothing open. 🎉"))
+    for item in view.items:
+        lines = [_rich(_item_line(item), color="Attention" if item.overdue else "Default")]
+        if item.story_title:
+            lines.append(_rich(f"Story: {item.story_title}", isSubtle=True, size="Small", spacing="None"))
+        if item.department:
+            lines.append(_rich(item.department, isSubtle=True, size="Small", spacing="None"))
+        if item.state == "open":
+            lines.append({"type": "ActionSet", "actions": close_buttons(item)})
+        body.append({"type": "Container", "separator": True, "items": lines})
+    actions = []
+    if view.pages > 1:
+        body.append(_ours(f"Page {view.page} of {view.pages}", isSubtle=True, size="Small"))
+        if view.page < view.pages:
+            text = f"actions {view.filter} page {view.page + 1}".replace("  ", " ")
+            actions.append(
+                {"type": "Action.Submit", "title": "Next page", "data": {"cx_action": "command", "text": text}}
+            )
+    return _card(body, actions)
+
+
+def _number(value: float | None, *, suffix: str = "") -> str:
+    return "–" if value is None else f"{value:.1f}".removesuffix(".0") + suffix
+
+
+@render.register
+def _stats(view: StatsView) -> Json:
+    facts = [
+        ("NPS", _number(view.nps)),
+        ("CSAT", _number(view.csat, suffix="%")),
+        ("Scored responses", str(view.responses)),
+        ("Stories delivered", str(view.stories_delivered)),
+        ("Reactions", str(view.reactions)),
+        ("Follow-ups opened", str(view.commitments_opened)),
+        ("Follow-ups closed", str(view.commitments_closed)),
+        ("Median days to close", _number(view.median_days_to_close)),
+    ]
+    return _card(
+        [
+            _rich(f"{view.department or 'All departments'}: last {view.days} days", weight="Bolder", size="Medium"),
+            {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in facts]},
+        ]
+    )
+
+
+@render.register
+def _kudos(view: KudosView) -> Json:
+    where = " Posted to the kudos channel." if view.posted_to else ""
+    return _card(
+        [
+            _ours("🎉 Kudos", weight="Bolder", size="Medium"),
+            _rich(view.why),
+            _ours(f"Thanks for passing it on.{where}", isSubtle=True),
+        ]
+    )
+
+
+@render.register
+def _praise(view: PraiseView) -> Json:
+    body: list[Json] = [_ours(f"Praise from customers in the last {view.days} days", weight="Bolder", size="Medium")]
+    if not view.items:
+        body.append(_ours("None found."))
+    for item in view.items:
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "items": [
+                    _rich(item.story_title, weight="Bolder"),
+                    _rich(f"“{item.quote}”", italic=True),
+                    _rich("Names: " + ", ".join(item.names), isSubtle=True, size="Small"),
+                ],
+            }
+        )
+    return _card(body)
+
+
+@render.register
+def _routed(view: StoryRouted) -> Json:
+    where = ", ".join(view.departments) or "no department yet"
+    body = [_rich(f"Thanks, this is now story #{view.story_id}: {view.title}"), _rich(f"Sent to {where}.")]
+    if view.reasons:
+        body.append(_rich("Why: " + "; ".join(view.reasons), isSubtle=True, size="Small"))
+    return _card(body)
+
+
+@render.register
+def _commitment(view: CommitmentItem) -> Json:
+    body = [_rich(_item_line(view))]
+    if view.story_title:
+        body.append(_rich(f"Story: {view.story_title}", isSubtle=True, size="Small"))
+    return _card(body)

@@ -1,0 +1,117 @@
+"""Mounting Teams on the cxbot server: ``POST /api/messages`` and the Teams notifier.
+
+``bot/serve.py`` appends :func:`mount` to ``app.extras["mounts"]``; :func:`bot.server.create_web_app` calls
+it. Teams is always mounted: with MICROSOFT_APP_ID set every request must carry a valid Bot Framework token;
+without it authentication is off and only a local Bot Framework Emulator is served (see
+:mod:`handlers.teams.endpoint`). Stories only go to Teams once a channel is linked (``cx link``), so an
+unused Teams mount posts nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from handlers.teams.adapter import BotConfiguration, make_adapter
+from handlers.teams.bot import CxTeamsBot
+from handlers.teams.context import IN_TURN_RETRY, TeamsContext
+from handlers.teams.endpoint import MessagesEndpoint
+from handlers.teams.notifier import TeamsNotifier
+from handlers.teams.retry import RetryPolicy, Sleep
+from storage.conversations import SqlConversationRefs
+from storage.followup import SqlFollowUps
+from storage.processed import SqlProcessedEvents
+from stories.commands import Commands
+from stories.models import IncomingComment
+from stories.pipeline import IngestReport
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+ROUTE = "/api/messages"
+
+
+@dataclass(frozen=True)
+class Teams:
+    """Everything the Teams connector built, for tests and for shutdown."""
+
+    context: TeamsContext
+    bot: CxTeamsBot
+    notifier: TeamsNotifier
+    endpoint: MessagesEndpoint
+    auth_enabled: bool
+
+
+TEAMS: web.AppKey[Teams] = web.AppKey("cxbot_teams", Teams)
+
+
+class _Intake:
+    """``stories.commands.CommentIntake`` over the app's ``take_in`` (which also queues immediate posts)."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+
+    def ingest(self, comments: Iterable[IncomingComment]) -> IngestReport:
+        return self._app.take_in(comments)
+
+
+def build(
+    app: App,
+    *,
+    delivery_retry: RetryPolicy | None = None,
+    reply_retry: RetryPolicy = IN_TURN_RETRY,
+    sleep: Sleep = asyncio.sleep,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Teams:
+    """Build the Teams connector for ``app`` and register its notifier as ``app.notifiers["teams"]``."""
+    configuration = BotConfiguration.from_settings(app.settings)
+    delivery_retry = delivery_retry or RetryPolicy()
+    adapter = make_adapter(configuration, timeout=delivery_retry.timeout)
+    refs = SqlConversationRefs(app.engine)
+    followups = SqlFollowUps(app.engine, app.departments)
+    commands = Commands(config=app.config, store=followups, outbox=app.outbox, intake=_Intake(app), clock=clock)
+    context = TeamsContext(
+        app=app,
+        commands=commands,
+        followups=followups,
+        refs=refs,
+        processed=SqlProcessedEvents(app.engine),
+        retry=reply_retry,
+        sleep=sleep,
+        clock=clock,
+    )
+    bot = CxTeamsBot(context)
+    notifier = TeamsNotifier(
+        adapter=adapter, refs=refs, app_id=configuration.APP_ID, retry=delivery_retry, sleep=sleep, clock=clock
+    )
+    app.notifiers[notifier.platform] = notifier
+    endpoint = MessagesEndpoint(adapter=adapter, bot=bot, auth_enabled=configuration.auth_enabled)
+    return Teams(context, bot, notifier, endpoint, configuration.auth_enabled)
+
+
+def make_mount(**options: object) -> Callable[[web.Application, App], None]:
+    """A ``mount(web_app, app)`` for ``app.extras["mounts"]``; ``options`` go to :func:`build` (tests)."""
+
+    def mount(web_app: web.Application, app: App) -> None:
+        teams = build(app, **options)  # type: ignore[arg-type]
+        web_app[TEAMS] = teams
+        web_app.router.add_post(ROUTE, teams.endpoint.handle)
+        if teams.auth_enabled:
+            log.info("Teams: %s, Bot Framework authentication on", ROUTE)
+        else:
+            log.warning("Teams: %s with authentication OFF (no MICROSOFT_APP_ID): local Emulator only", ROUTE)
+
+    return mount
+
+
+mount = make_mount()
