@@ -15,6 +15,10 @@ log = logging.getLogger(__name__)
 
 def serve(settings: Settings, *, port: int) -> int:
     app = build(settings)
+    if settings.slack_enabled:
+        from handlers.slack.wiring import mount as mount_slack
+
+        app.extras.setdefault("mounts", []).append(mount_slack)  # type: ignore[union-attr]
     web_app = create_web_app(app)
     log.info("cxbot listening on port %d", port)
     web.run_app(web_app, port=port, print=None)

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
             self.slack_app_token
         ):
             raise ValueError("SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN or SLACK_CLIENT_ID")
+        if self.slack_app_token and not (self.slack_bot_token or self.slack_client_id):
+            raise ValueError("SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not; Socket Mode needs the bot token too")
         if self.slack_app_token and not self.slack_app_token.get_secret_value().startswith("xapp-"):
             raise ValueError("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Socket Mode)")
         if self.microsoft_app_type == "SingleTenant" and self.microsoft_app_id and not (

@@ -129,6 +129,7 @@ class FakeSlackApi:
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/commands/{rest:.*}", self._response_url)
         app.router.add_post("/actions/{rest:.*}", self._response_url)
+        app.router.add_post("/app/{rest:.*}", self._response_url)  # message shortcuts' response_url
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

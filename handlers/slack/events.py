@@ -1,0 +1,116 @@
+"""Events API listeners: intake messages, reactions on story messages, the App Home.
+
+Each listener acks at once (bolt's ``ack()``; the HTTP answer leaves before any work) and hands the work to
+:class:`handlers.slack.tasks.Background`, keyed on the event id so retries do nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.slack.context import SlackContext
+from handlers.slack.intake import on_message
+from handlers.slack.render import home_view
+from stories.actors import managed_departments
+from stories.followup import InvalidInput, record_reaction
+
+log = logging.getLogger(__name__)
+
+HOME_STORY_DAYS = 14
+EVENTS = ("message", "reaction_added", "reaction_removed", "app_home_opened")
+
+
+def event_key(body: Mapping[str, Any]) -> str:
+    """The identity of an event delivery: Slack's event id (the same on every retry)."""
+    event = body.get("event") or {}
+    return f"slack:event:{body.get('event_id') or event.get('event_ts') or event.get('ts')}"
+
+
+def register(bolt: AsyncApp, ctx: SlackContext) -> None:
+    @bolt.event("message")
+    async def message(ack: AsyncAck, body: dict, event: dict, client: AsyncWebClient) -> None:
+        await ack()
+        if event.get("channel") in ctx.app.config.intake.slack_channels:
+            ctx.background.once(event_key(body), lambda: on_message(ctx, client, event), name="slack message")
+
+    def on_reaction(body: dict, event: dict, *, added: bool) -> None:
+        item = event.get("item") or {}
+        if item.get("type") != "message" or not event.get("user") or not event.get("reaction"):
+            return
+        ctx.background.once(
+            event_key(body),
+            lambda: record_reactions(ctx, event, item, added=added),
+            name="slack reaction",
+            serial=("reaction", item.get("channel"), item.get("ts"), event["user"], event["reaction"]),
+        )
+
+    @bolt.event("reaction_added")
+    async def reaction_added(ack: AsyncAck, body: dict, event: dict) -> None:
+        await ack()
+        on_reaction(body, event, added=True)
+
+    @bolt.event("reaction_removed")
+    async def reaction_removed(ack: AsyncAck, body: dict, event: dict) -> None:
+        await ack()
+        on_reaction(body, event, added=False)
+
+    @bolt.event("app_home_opened")
+    async def app_home_opened(ack: AsyncAck, body: dict, event: dict, client: AsyncWebClient) -> None:
+        await ack()
+        if event.get("tab", "home") == "home" and event.get("user"):
+            ctx.background.spawn(publish_home(ctx, client, str(event["user"])), name="slack home")
+
+
+async def record_reactions(
+    ctx: SlackContext, event: Mapping[str, Any], item: Mapping[str, Any], *, added: bool
+) -> None:
+    stories = await asyncio.to_thread(
+        ctx.app.outbox.story_for_message, platform="slack", channel=str(item["channel"]), message_id=str(item["ts"])
+    )
+    for story_id, _department in stories:  # a digest carries several stories: the reaction is to each
+        try:
+            await asyncio.to_thread(
+                record_reaction,
+                store=ctx.followups,
+                story_id=story_id,
+                platform="slack",
+                user_id=str(event["user"]),
+                emoji=str(event["reaction"]),
+                added=added,
+                now=ctx.clock(),
+            )
+        except InvalidInput as exc:
+            log.info("slack reaction ignored: %s", exc)
+            return
+
+
+async def publish_home(ctx: SlackContext, client: AsyncWebClient, user_id: str) -> None:
+    """views.publish the App Home for ``user_id`` (never cached: it is opened rarely and should be current)."""
+    actor = await ctx.people.actor(client, user_id)
+    today = ctx.commands.today(actor)
+    departments = managed_departments(ctx.app.config, actor)
+    now = ctx.clock()
+
+    def gather() -> tuple[list, list, list]:
+        commitments = ctx.followups.open_commitments(today=today, owner=user_id)
+        kudos = ctx.followups.kudos_received(user_id, platform="slack", limit=5)
+        stories = []
+        for department in departments:
+            stories += ctx.app.stories.stories_for_department(
+                department=department, since=now - timedelta(days=HOME_STORY_DAYS), until=now
+            )
+        unique = {s.story_id: s for s in stories}
+        latest = sorted(unique.values(), key=lambda s: s.received_at, reverse=True)[:8]
+        return commitments, kudos, latest
+
+    commitments, kudos, stories = await asyncio.to_thread(gather)
+    view = home_view(commitments=commitments, kudos=kudos, stories=stories, departments=departments)
+    await client.views_publish(user_id=user_id, view=view)

@@ -1,0 +1,134 @@
+"""Comments from Slack: messages in the intake channels, and the "Send to CX stories" message shortcut.
+
+A message becomes a comment with ``external_id = "<channel>:<ts>"``, the same for both ways in, so a
+message posted in an intake channel and later sent by shortcut is one comment. The poster is told, privately,
+which departments the story went to and why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.slack.context import SlackContext
+from handlers.slack.render import render
+from handlers.slack.replies import respond
+from stories.config import CxConfig
+from stories.models import IncomingComment
+from stories.pipeline import IngestReport
+from stories.views import Notice, StoryRouted, View
+
+log = logging.getLogger(__name__)
+
+SHORTCUT_CALLBACK = "send_to_cx_stories"
+SOURCE = "slack"
+# Message subtypes that carry something a person wrote; everything else (edits, deletions, joins, bots,
+# topic changes...) is not a comment.
+PERSON_SUBTYPES = frozenset({None, "file_share", "thread_broadcast", "me_message"})
+
+_LINK = re.compile(r"<(https?://[^|>\s]+)\|([^>]*)>")
+_BARE_LINK = re.compile(r"<(https?://[^>\s]+|mailto:[^|>\s]+)>")
+_MAILTO = re.compile(r"<mailto:([^|>\s]+)\|[^>]*>")
+_USER = re.compile(r"<@[UW][A-Z0-9]+(?:\|([^>]*))?>")
+_CHANNEL = re.compile(r"<#C[A-Z0-9]+(?:\|([^>]*))?>")
+_SPECIAL = re.compile(r"<!(?:subteam\^[A-Z0-9]+|date\^[^>|]*)?(\w*)(?:\|([^>]*))?>")
+
+
+def plain_text(mrkdwn: str) -> str:
+    """A Slack message's text as the person typed it: links, mentions and entities turned back into text.
+
+    A customer comment is data: what comes out is stored and later escaped again when shown in Slack.
+
+    >>> plain_text("Refund &amp; <https://x.example/o/1|order 1> for <@U1|dana> <!here>")
+    'Refund & order 1 (https://x.example/o/1) for @dana @here'
+    """
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), mrkdwn)
+    text = _MAILTO.sub(lambda m: m.group(1), text)
+    text = _BARE_LINK.sub(lambda m: m.group(1).removeprefix("mailto:"), text)
+    text = _USER.sub(lambda m: f"@{m.group(1)}" if m.group(1) else "@someone", text)
+    text = _CHANNEL.sub(lambda m: f"#{m.group(1)}" if m.group(1) else "#channel", text)
+    text = _SPECIAL.sub(lambda m: f"@{m.group(2) or m.group(1) or 'group'}", text)
+    return html.unescape(text).strip()
+
+
+def message_text(message: Mapping[str, Any]) -> str:
+    """The words of a message, including a message shared or forwarded into it (an attachment)."""
+    parts = [str(message.get("text") or "")]
+    for attachment in message.get("attachments") or ():
+        if isinstance(attachment, Mapping) and (attachment.get("is_share") or attachment.get("is_msg_unfurl")):
+            parts.append(str(attachment.get("text") or attachment.get("fallback") or ""))
+    return plain_text("\n\n".join(p for p in parts if p.strip()))
+
+
+def _when(ts: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(ts), UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def comment_from_message(message: Mapping[str, Any], *, channel: str) -> IncomingComment | None:
+    text = message_text(message)
+    ts = str(message.get("ts") or "")
+    if not text or not ts:
+        return None
+    return IncomingComment(
+        text=text, source=SOURCE, external_id=f"{channel}:{ts}", origin_channel=channel, original_at=_when(ts)
+    )
+
+
+def comment_from_event(event: Mapping[str, Any], *, config: CxConfig) -> IncomingComment | None:
+    """The comment a ``message`` event in an intake channel carries, or None for anything intake ignores."""
+    channel = str(event.get("channel") or "")
+    if channel not in config.intake.slack_channels:
+        return None
+    if event.get("subtype") not in PERSON_SUBTYPES or event.get("bot_id") or not event.get("user"):
+        return None
+    thread_ts, ts = event.get("thread_ts"), event.get("ts")
+    if thread_ts and thread_ts != ts and not config.intake.thread_replies:
+        return None
+    return comment_from_message(event, channel=channel)
+
+
+async def take_in(ctx: SlackContext, comment: IncomingComment) -> View:
+    """Store the comment (and queue what goes out at once); what to tell the person who sent it."""
+    report: IngestReport = await asyncio.to_thread(ctx.app.take_in, [comment])
+    if report.created:
+        ctx.app.dispatcher.kick()
+        created = report.created[0]
+        views = await asyncio.to_thread(ctx.app.stories.views, [created.story_id])
+        title = views[0].title if views else ""
+        log.info("slack comment %s became story %s", comment.external_id, created.story_id)
+        return StoryRouted(
+            story_id=created.story_id, title=title, departments=created.departments, reasons=created.reasons
+        )
+    if report.rejected:
+        return Notice(f"I could not take that message in: {report.rejected[0].message}.")
+    return Notice("That message is already a story; nothing was added.")
+
+
+async def on_message(ctx: SlackContext, client: AsyncWebClient, event: Mapping[str, Any]) -> None:
+    comment = comment_from_event(event, config=ctx.app.config)
+    if comment is None:
+        return
+    view = await take_in(ctx, comment)
+    if isinstance(view, StoryRouted):
+        await client.chat_postEphemeral(channel=str(event["channel"]), user=str(event["user"]), **render(view))
+
+
+async def on_shortcut(ctx: SlackContext, body: Mapping[str, Any]) -> None:
+    """The message shortcut: any message, anywhere, becomes a comment; the answer goes to its response_url."""
+    channel = str((body.get("channel") or {}).get("id") or "")
+    message = body.get("message") or {}
+    comment = comment_from_message(message, channel=channel) if channel else None
+    view: View = (
+        await take_in(ctx, comment) if comment else Notice("That message has no text I can send to CX stories.")
+    )
+    await respond(str(body.get("response_url") or ""), view)

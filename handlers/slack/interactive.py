@@ -1,0 +1,305 @@
+"""Interactivity: the message shortcut, the story buttons, their modals, and the buttons of ``/cx`` answers.
+
+Listeners ack first. The only work before the ack is checking a modal's input (Slack shows those errors
+beside the field, and only in the ack); everything else runs afterwards, once per action identity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.slack.blocks import FOLLOW_UP_ACTION, NOT_FOR_US_ACTION
+from handlers.slack.command import run_command
+from handlers.slack.context import SlackContext
+from handlers.slack.events import publish_home
+from handlers.slack.intake import SHORTCUT_CALLBACK, on_shortcut
+from handlers.slack.render import DONE_ACTION, DROP_ACTION, PAGE_ACTION, render
+from handlers.slack.replies import respond
+from handlers.slack.views import FOLLOW_UP_CALLBACK, REROUTE_CALLBACK, follow_up_modal, reroute_modal
+from stories.followup import InvalidInput, clean_what, close, commit, reroute
+from stories.views import CommitmentItem, Notice, View
+
+log = logging.getLogger(__name__)
+
+ACTIONS = (FOLLOW_UP_ACTION, NOT_FOR_US_ACTION, DONE_ACTION, DROP_ACTION, PAGE_ACTION, f"{PAGE_ACTION}_previous")
+VIEWS = (FOLLOW_UP_CALLBACK, REROUTE_CALLBACK)
+SHORTCUTS = (SHORTCUT_CALLBACK,)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRef:
+    """Which story a modal is about, and the message (so the department) it was opened from."""
+
+    story_id: int
+    channel: str | None = None
+    message_ts: str | None = None
+    department: str | None = None
+
+    def dump(self) -> str:
+        return json.dumps(
+            {"story": self.story_id, "channel": self.channel, "ts": self.message_ts, "dept": self.department}
+        )
+
+    @classmethod
+    def load(cls, text: str) -> StoryRef:
+        """From a modal's ``private_metadata``: ours (JSON) or a bare story id (the renderer's default)."""
+        text = (text or "").strip()
+        if text.isdigit():
+            return cls(int(text))
+        data = json.loads(text)
+        return cls(int(data["story"]), data.get("channel"), data.get("ts"), data.get("dept"))
+
+
+def action_key(body: Mapping[str, Any]) -> str:
+    """A click's identity: who, which action, and Slack's timestamp of that click."""
+    action = (body.get("actions") or [{}])[0]
+    user = (body.get("user") or {}).get("id")
+    return f"slack:action:{user}:{action.get('action_id')}:{action.get('action_ts') or body.get('trigger_id')}"
+
+
+def _value(body: Mapping[str, Any]) -> str:
+    return str((body.get("actions") or [{}])[0].get("value") or "")
+
+
+def _input(view: Mapping[str, Any], block: str) -> dict[str, Any]:
+    return dict(((view.get("state") or {}).get("values") or {}).get(block, {}).get(block) or {})
+
+
+def commitment_key(*, story_id: int, owner: str, what: str, due: date | None) -> str:
+    """The same person committing to the same thing for the same story is one commitment, however it was
+    submitted (a double-clicked button opens two modals; both may be sent)."""
+    digest = hashlib.sha256(f"{' '.join(what.casefold().split())}\x00{due}".encode()).hexdigest()[:24]
+    return f"slack:commit:{story_id}:{owner}:{digest}"
+
+
+def follow_up_errors(view: Mapping[str, Any]) -> dict[str, str]:
+    """Problems Slack should show beside the modal's fields (checked before the ack, so only cheap checks)."""
+    errors = {}
+    try:
+        clean_what(str(_input(view, "what").get("value") or ""))
+    except InvalidInput as exc:
+        errors["what"] = exc.message
+    due = _input(view, "due").get("selected_date")
+    if due:
+        try:
+            if date.fromisoformat(due) < (datetime.now(UTC) - timedelta(days=1)).date():
+                errors["due"] = "That day has passed; pick today or a later day."
+        except ValueError:
+            errors["due"] = "Pick a day from the calendar."
+    if not _input(view, "owner").get("selected_user"):
+        errors["owner"] = "Pick who will follow up."
+    return errors
+
+
+def register(bolt: AsyncApp, ctx: SlackContext) -> None:
+    @bolt.shortcut(SHORTCUT_CALLBACK)
+    async def send_to_cx_stories(ack: AsyncAck, body: dict) -> None:
+        await ack()
+        key = f"slack:shortcut:{body.get('trigger_id') or body.get('action_ts')}"
+        ctx.background.once(key, lambda: on_shortcut(ctx, body), name="slack shortcut")
+
+    @bolt.action(FOLLOW_UP_ACTION)
+    async def follow_up(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        ctx.background.once(
+            action_key(body), lambda: open_modal(ctx, client, body, follow_up=True), name="slack follow-up"
+        )
+
+    @bolt.action(NOT_FOR_US_ACTION)
+    async def not_for_us(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        ctx.background.once(
+            action_key(body), lambda: open_modal(ctx, client, body, follow_up=False), name="slack reroute"
+        )
+
+    @bolt.view(FOLLOW_UP_CALLBACK)
+    async def follow_up_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+        errors = follow_up_errors(view)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        key = f"slack:view:{view.get('id')}:{view.get('hash')}"
+        ctx.background.once(key, lambda: submit_follow_up(ctx, client, body, view), name="slack commit")
+
+    @bolt.view(REROUTE_CALLBACK)
+    async def reroute_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+        choice = (_input(view, "department").get("selected_option") or {}).get("value")
+        if not choice:
+            await ack(response_action="errors", errors={"department": "Pick a department."})
+            return
+        await ack()
+        key = f"slack:view:{view.get('id')}:{view.get('hash')}"
+        ctx.background.once(key, lambda: submit_reroute(ctx, client, body, view, str(choice)), name="slack reroute")
+
+    @bolt.action(DONE_ACTION)
+    async def mark_done(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        ctx.background.once(action_key(body), lambda: close_commitment(ctx, client, body, "done"), name="slack done")
+
+    @bolt.action(DROP_ACTION)
+    async def drop(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        ctx.background.once(action_key(body), lambda: close_commitment(ctx, client, body, "dropped"), name="slack drop")
+
+    async def page(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        text = _value(body)
+        work = lambda: run_command(ctx, client, body, text=text, replace=True)  # noqa: E731
+        ctx.background.once(action_key(body), work, name="slack page")
+
+    bolt.action(PAGE_ACTION)(page)
+    bolt.action(f"{PAGE_ACTION}_previous")(page)
+
+
+async def _where(ctx: SlackContext, body: Mapping[str, Any], story_id: int) -> StoryRef:
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    department = None
+    if channel and ts:
+        carried = await asyncio.to_thread(
+            ctx.app.outbox.story_for_message, platform="slack", channel=str(channel), message_id=str(ts)
+        )
+        department = next((dept for sid, dept in carried if sid == story_id), None)
+    return StoryRef(story_id, str(channel) if channel else None, str(ts) if ts else None, department)
+
+
+async def open_modal(ctx: SlackContext, client: AsyncWebClient, body: Mapping[str, Any], *, follow_up: bool) -> None:
+    user = str((body.get("user") or {}).get("id") or "")
+    try:
+        story_id = int(_value(body))
+    except ValueError:
+        log.info("slack story button without a story id")
+        return
+    ref = await _where(ctx, body, story_id)
+    if follow_up:
+        view = follow_up_modal(story_id, owner_user_id=user)
+    else:
+        brief = await asyncio.to_thread(ctx.followups.story, story_id)
+        current = ref.department or (brief.departments[0] if brief and brief.departments else None)
+        others = [d for d in ctx.app.config.department_names if d != current]
+        ref = StoryRef(ref.story_id, ref.channel, ref.message_ts, current)
+        try:
+            view = reroute_modal(story_id, others)
+        except ValueError as exc:
+            await _tell(client, ref, user, Notice(str(exc)))
+            return
+    view["private_metadata"] = ref.dump()
+    await client.views_open(trigger_id=str(body.get("trigger_id")), view=view)
+    await ctx.people.actor(client, user)  # warm the cache for the submission
+
+
+async def _tell(client: AsyncWebClient, ref: StoryRef, user: str, view: View) -> None:
+    """A private note to ``user``: in the story's channel if known, else in their DM with the app."""
+    if ref.channel:
+        await client.chat_postEphemeral(channel=ref.channel, user=user, **render(view))
+    else:
+        await client.chat_postMessage(channel=user, **render(view))
+
+
+async def submit_follow_up(
+    ctx: SlackContext, client: AsyncWebClient, body: Mapping[str, Any], view: Mapping[str, Any]
+) -> None:
+    user = str((body.get("user") or {}).get("id") or "")
+    ref = StoryRef.load(str(view.get("private_metadata") or ""))
+    what = str(_input(view, "what").get("value") or "")
+    owner = str(_input(view, "owner").get("selected_user") or user)
+    due_text = _input(view, "due").get("selected_date")
+    due = date.fromisoformat(due_text) if due_text else None
+    actor, owner_profile = await asyncio.gather(ctx.people.actor(client, user), ctx.people.profile(client, owner))
+    try:
+        item: CommitmentItem | Notice = await asyncio.to_thread(
+            commit,
+            store=ctx.followups,
+            outbox=ctx.app.outbox,
+            key=commitment_key(story_id=ref.story_id, owner=owner, what=what, due=due),
+            story_id=ref.story_id,
+            department=ref.department,
+            owner=owner,
+            owner_name=owner_profile.name,
+            created_by=user,
+            platform="slack",
+            what=what,
+            due=due,
+            now=ctx.clock(),
+            today=ctx.commands.today(actor),
+        )
+    except InvalidInput as exc:
+        item = Notice(f"I could not save that follow-up: {exc.message}")
+    ctx.app.dispatcher.kick()
+    await _tell(client, ref, user, item)
+
+
+async def submit_reroute(
+    ctx: SlackContext, client: AsyncWebClient, body: Mapping[str, Any], view: Mapping[str, Any], target: str
+) -> None:
+    user = str((body.get("user") or {}).get("id") or "")
+    ref = StoryRef.load(str(view.get("private_metadata") or ""))
+    actor = await ctx.people.actor(client, user)
+    source = ref.department
+    if source is None:
+        brief = await asyncio.to_thread(ctx.followups.story, ref.story_id)
+        source = brief.departments[0] if brief and brief.departments else None
+    if source is None:
+        notice = Notice("That story no longer exists.")
+    else:
+        try:
+            notice = await asyncio.to_thread(
+                reroute,
+                store=ctx.followups,
+                outbox=ctx.app.outbox,
+                config=ctx.app.config,
+                key=f"slack:reroute:{ref.story_id}:{source}:{target}:{user}",
+                story_id=ref.story_id,
+                from_department=source,
+                to_department=target,
+                by=actor,
+                now=ctx.clock(),
+            )
+        except InvalidInput as exc:
+            notice = Notice(exc.message)
+    ctx.app.dispatcher.kick()
+    await _tell(client, ref, user, notice)
+
+
+async def close_commitment(ctx: SlackContext, client: AsyncWebClient, body: Mapping[str, Any], state: str) -> None:
+    try:
+        value = json.loads(_value(body))
+        commitment_id, listing = int(value["id"]), str(value.get("list") or "actions")
+    except (ValueError, KeyError, TypeError):
+        log.info("slack commitment button with a malformed value")
+        return
+    user = str((body.get("user") or {}).get("id") or "")
+    actor = await ctx.people.actor(client, user)
+    result = await asyncio.to_thread(
+        close,
+        store=ctx.followups,
+        outbox=ctx.app.outbox,
+        config=ctx.app.config,
+        commitment_id=commitment_id,
+        by=actor,
+        state=state,
+        now=ctx.clock(),
+        today=ctx.commands.today(actor),
+    )
+    ctx.app.dispatcher.kick()
+    if (body.get("container") or {}).get("type") == "view":  # App Home
+        await publish_home(ctx, client, user)
+        return
+    response_url = str(body.get("response_url") or "")
+    if isinstance(result, Notice):
+        await respond(response_url, result)
+        return
+    await run_command(ctx, client, body, text=listing, replace=True)

@@ -1,0 +1,143 @@
+"""The core's :class:`stories.ports.Notifier` for Slack: stories, digests, notes, thread replies, DMs.
+
+Everything is rendered by :mod:`handlers.slack.blocks` (customer text escaped there); the plain texts the
+core sends (thread replies, DMs, kudos) are escaped here with :func:`handlers.slack.mrkdwn.safe`, so nothing
+the core says can ping a channel. Failures become :class:`DeliveryError` (see :mod:`handlers.slack.errors`)
+and the outbox decides whether to try again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.slack.blocks import digest_blocks, fallback_text, story_blocks
+from handlers.slack.errors import delivery_error
+from handlers.slack.mrkdwn import safe
+from stories.models import DigestView, StoryView
+from stories.ports import DeliveryError, PostedMessage
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 3000  # characters of a plain message the bot writes (Slack truncates text at 40,000)
+METADATA_TYPE = "cxbot_delivery"  # message metadata event type carrying the outbox delivery key
+LOOKUP_PAGES = 5  # pages of history read when looking for an earlier post
+_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+
+TokenSource = Callable[[], Awaitable[str | None]]
+
+
+async def no_token() -> str | None:
+    """The client's own token (single workspace)."""
+    return None
+
+
+class SlackNotifier:
+    platform = "slack"
+
+    def __init__(self, *, client: AsyncWebClient, token: TokenSource = no_token) -> None:
+        self._client = client
+        self._token = token
+
+    async def post_story(self, *, channel: str, story: StoryView, key: str | None = None) -> PostedMessage:
+        blocks = self._render(story_blocks, story)
+        return await self._post(channel=channel, text=fallback_text(story), blocks=blocks, key=key)
+
+    async def post_digest(self, *, channel: str, digest: DigestView, key: str | None = None) -> PostedMessage:
+        blocks = self._render(digest_blocks, digest)
+        return await self._post(channel=channel, text=fallback_text(digest), blocks=blocks, key=key)
+
+    async def update_story(self, *, message: PostedMessage, story: StoryView, note: str) -> None:
+        blocks = self._render(lambda s: story_blocks(s, note=note or None), story)
+        await self._call(
+            "chat_update", channel=message.channel, ts=message.message_id, text=fallback_text(story), blocks=blocks
+        )
+
+    async def reply_in_thread(self, *, message: PostedMessage, text: str, key: str | None = None) -> PostedMessage:
+        return await self._post(
+            channel=message.channel, thread_ts=message.message_id, text=safe(text, TEXT_LIMIT), key=key
+        )
+
+    async def send_direct_message(self, *, user: str, text: str, key: str | None = None) -> PostedMessage:
+        """Posting to a user id lands in the app's Messages tab with them (chat:write is enough)."""
+        return await self._post(channel=user, text=safe(text, TEXT_LIMIT), key=key)
+
+    async def post_text(self, *, channel: str, text: str, key: str | None = None) -> PostedMessage:
+        return await self._post(channel=channel, text=safe(text, TEXT_LIMIT), key=key)
+
+    async def find_delivered(
+        self, *, key: str, channel: str, thread: PostedMessage | None, since: datetime
+    ) -> PostedMessage | None:
+        """A message we posted earlier carrying delivery ``key`` in its metadata, or None.
+
+        Reads the thread (conversations.replies) or the channel (conversations.history) since ``since``. A
+        direct message (``channel`` is a user id) is not looked up: that needs the im:history scope, which
+        cxbot does without; a crash in the instant between posting a DM and recording it may repeat that DM.
+        """
+        if thread is None and _USER_ID.match(channel):
+            return None
+        oldest = f"{since.timestamp():.6f}"
+        cursor: str | None = None
+        for _ in range(LOOKUP_PAGES):
+            if thread is not None:
+                where = thread.channel
+                page = await self._call(
+                    "conversations_replies",
+                    channel=where,
+                    ts=thread.message_id,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            else:
+                where = channel
+                page = await self._call(
+                    "conversations_history",
+                    channel=where,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            for message in page.get("messages") or ():
+                metadata = message.get("metadata") or {}
+                if (
+                    metadata.get("event_type") == METADATA_TYPE
+                    and (metadata.get("event_payload") or {}).get("key") == key
+                ):
+                    return PostedMessage(channel=where, message_id=str(message["ts"]))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return None
+        return None
+
+    @staticmethod
+    def _render(render: Callable[[Any], list[dict]], view: Any) -> list[dict]:
+        try:
+            return render(view)
+        except (SlackObjectFormationError, ValueError) as exc:  # our bug or data Slack cannot show: not retried
+            raise DeliveryError(f"slack: cannot render blocks: {exc}", permanent=True) from exc
+
+    async def _post(self, *, key: str | None, **kwargs: Any) -> PostedMessage:
+        if key:  # so find_delivered can tell whether a post went out before a crash
+            kwargs["metadata"] = {"event_type": METADATA_TYPE, "event_payload": {"key": key}}
+        response = await self._call("chat_postMessage", unfurl_links=False, unfurl_media=False, **kwargs)
+        return PostedMessage(channel=str(response["channel"]), message_id=str(response["ts"]))
+
+    async def _call(self, method: str, **kwargs: Any) -> Any:
+        token = await self._token()
+        if token:
+            kwargs["token"] = token
+        try:
+            return await getattr(self._client, method)(**kwargs)
+        except Exception as exc:
+            error = delivery_error(exc)
+            log.warning("slack %s to %s failed: %s", method, kwargs.get("channel"), error)
+            raise error from exc

@@ -1,0 +1,265 @@
+"""Block Kit for what ``/cx`` commands and follow-up actions answer (``stories.views``), and the App Home.
+
+Every text from a view is escaped with :func:`handlers.slack.mrkdwn.safe`; the only markup added here is
+ours: bold, a ``<@U…>`` mention for user ids the core hands over (checked to be Slack user ids) and links to
+story messages. Buttons carry what their click needs: a commitment id and the list to show again, or the
+``/cx`` text of the next page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from functools import singledispatch
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from handlers.slack.mrkdwn import link, safe, text_object
+from stories.models import StoryView
+from stories.presentation import clean_text, context_line, truncate
+from stories.views import (
+    ActionsView,
+    CommitmentItem,
+    HelpView,
+    KudosView,
+    Notice,
+    PraiseView,
+    StatsView,
+    StoryRouted,
+)
+
+COMMAND = "/cx"
+DONE_ACTION = "commitment_done"
+DROP_ACTION = "commitment_drop"
+PAGE_ACTION = "actions_page"
+MAX_BLOCKS = 50
+HEADER_LIMIT = 150
+LINE_LIMIT = 600
+FALLBACK_LIMIT = 300
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,20}$")
+
+Message = dict[str, Any]  # {"text": ..., "blocks": [...]}: keyword arguments for chat.postEphemeral/response_url
+
+
+def mention(user_id: str, fallback: str | None = None) -> str:
+    """A mention for a Slack user id; anything else (a Teams id, a name) as escaped text."""
+    if _USER_ID.match(user_id):
+        return f"<@{user_id}>"
+    return safe(fallback or "a colleague", 100)
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=text_object(text))
+
+
+def _context(*texts: str) -> ContextBlock:
+    return ContextBlock(elements=[text_object(t) for t in texts if t])
+
+
+def _header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=truncate(clean_text(text), HEADER_LIMIT)))
+
+
+def _message(blocks: Sequence[Block], fallback: str) -> Message:
+    if len(blocks) > MAX_BLOCKS:  # the views are paged (10 items), so this is a bug, not input
+        raise ValueError(f"{len(blocks)} blocks exceed Slack's {MAX_BLOCKS}")
+    return {"text": safe(fallback.replace("\n", " "), FALLBACK_LIMIT), "blocks": [b.to_dict() for b in blocks]}
+
+
+@singledispatch
+def render(view: object, *, links: Mapping[int, str] | None = None) -> Message:
+    """``{"text", "blocks"}`` for a view from ``stories.commands`` or ``stories.followup``.
+
+    ``links`` maps story ids to permalinks of their Slack messages, where known.
+    """
+    raise TypeError(f"no Slack rendering for {type(view).__name__}")
+
+
+@render.register
+def _notice(view: Notice, *, links: Mapping[int, str] | None = None) -> Message:
+    return _message([_section(safe(view.text, LINE_LIMIT))], view.text)
+
+
+@render.register
+def _help(view: HelpView, *, links: Mapping[int, str] | None = None) -> Message:
+    blocks: list[Block] = []
+    if view.notice:
+        blocks.append(_section(safe(view.notice, LINE_LIMIT)))
+    lines = []
+    for command in view.commands:
+        usage = command.usage if command.usage.startswith(command.name) else f"{command.name} {command.usage}"
+        who = {"cx_team": " _(CX team)_", "admin": " _(admins)_"}.get(command.who, "")
+        lines.append(f"*{safe(f'{COMMAND} {usage.strip()}', 200)}*{who}\n{safe(command.summary, 300)}")
+    blocks.append(_section("\n".join(lines)))
+    return _message(blocks, view.notice or f"{COMMAND} commands")
+
+
+def _story_ref(item: CommitmentItem, links: Mapping[int, str]) -> str:
+    if item.story_id is None:
+        return ""
+    title = item.story_title or f"story #{item.story_id}"
+    linked = link(links.get(item.story_id), truncate(clean_text(title), 80))
+    return linked or safe(title, 120)
+
+
+def commitment_line(item: CommitmentItem, links: Mapping[int, str] | None = None) -> tuple[str, str]:
+    """The line and its context: "*what* — @owner, due Fri 4 Dec" / "Finance · story · 3 days old"."""
+    owner = mention(item.owner, item.owner_name) if item.platform == "slack" else safe(item.owner_name or "a colleague")
+    due = f"*{safe(item.due_label, 80)}*" if item.overdue else safe(item.due_label, 80)
+    line = f"{safe(item.what, LINE_LIMIT)}\n{owner} · {due}"
+    age = "today" if item.age_days == 0 else f"{item.age_days} day{'s' if item.age_days != 1 else ''} old"
+    details = [safe(item.department, 100) if item.department else "", _story_ref(item, links or {}), age]
+    return line, " · ".join(d for d in details if d)
+
+
+def _button_value(commitment_id: int, listing: str) -> str:
+    return json.dumps({"id": commitment_id, "list": listing[:1500]})
+
+
+@render.register
+def _actions(view: ActionsView, *, links: Mapping[int, str] | None = None) -> Message:
+    listing = f"actions {view.filter} page {view.page}".replace("  ", " ")
+    blocks: list[Block] = [_header(view.heading)]
+    if not view.items:
+        blocks.append(_section("Nothing open. :tada:"))
+    for item in view.items:
+        line, details = commitment_line(item, links)
+        blocks.append(_section(line))
+        blocks.append(_context(details))
+        if item.state == "open":
+            value = _button_value(item.id, listing)
+            blocks.append(
+                ActionsBlock(
+                    block_id=f"commitment:{item.id}",
+                    elements=[
+                        ButtonElement(text="Mark done", action_id=DONE_ACTION, value=value, style="primary"),
+                        ButtonElement(text="Drop", action_id=DROP_ACTION, value=value),
+                    ],
+                )
+            )
+    if view.pages > 1:
+        blocks.append(_context(f"Page {view.page} of {view.pages} · {view.total} open"))
+        pages = []
+        if view.page > 1:
+            pages.append(ButtonElement(text="Previous", action_id=f"{PAGE_ACTION}_previous", value=_page(view, -1)))
+        if view.page < view.pages:
+            pages.append(ButtonElement(text="Next", action_id=PAGE_ACTION, value=_page(view, +1)))
+        blocks.append(ActionsBlock(block_id="pages", elements=pages))
+    return _message(blocks, f"{view.heading}: {view.total} open")
+
+
+def _page(view: ActionsView, step: int) -> str:
+    return f"actions {view.filter} page {view.page + step}".replace("  ", " ")[:2000]
+
+
+def _number(value: float | None, *, suffix: str = "") -> str:
+    return "–" if value is None else f"{value:.1f}".removesuffix(".0") + suffix
+
+
+@render.register
+def _stats(view: StatsView, *, links: Mapping[int, str] | None = None) -> Message:
+    facts = [
+        ("NPS", _number(view.nps)),
+        ("CSAT", _number(view.csat, suffix="%")),
+        ("Scored responses", str(view.responses)),
+        ("Stories delivered", str(view.stories_delivered)),
+        ("Reactions", str(view.reactions)),
+        ("Follow-ups opened", str(view.commitments_opened)),
+        ("Follow-ups closed", str(view.commitments_closed)),
+        ("Median days to close", _number(view.median_days_to_close)),
+    ]
+    heading = f"{view.department or 'All departments'}: last {view.days} days"
+    fields = [text_object(f"*{name}*\n{value}") for name, value in facts]
+    return _message([_header(heading), SectionBlock(fields=fields)], heading)
+
+
+@render.register
+def _kudos(view: KudosView, *, links: Mapping[int, str] | None = None) -> Message:
+    where = f" Posted in <#{view.posted_to}>." if view.posted_to and _CHANNEL_ID.match(view.posted_to) else ""
+    text = f":tada: Kudos to {mention(view.receiver)}: {safe(view.why, LINE_LIMIT)}\nThanks for passing it on.{where}"
+    return _message([_section(text)], f"Kudos: {view.why}")
+
+
+@render.register
+def _praise(view: PraiseView, *, links: Mapping[int, str] | None = None) -> Message:
+    blocks: list[Block] = [_header(f"Praise from customers in the last {view.days} days")]
+    if not view.items:
+        blocks.append(_section("None found."))
+    for item in view.items[:15]:
+        names = ", ".join(item.names)
+        blocks.append(DividerBlock())
+        blocks.append(_section(f"*{safe(item.story_title, 150)}*\n“{safe(item.quote, 500)}”"))
+        blocks.append(_context(f"Names: {safe(names, 200)} · give kudos with `{COMMAND} kudos @person why`"))
+    return _message(blocks, f"Praise from customers: {len(view.items)}")
+
+
+@render.register
+def _routed(view: StoryRouted, *, links: Mapping[int, str] | None = None) -> Message:
+    where = ", ".join(f"*{safe(d, 100)}*" for d in view.departments) or "no department yet"
+    blocks: list[Block] = [
+        _section(f"Thanks, this is now story #{view.story_id}: {safe(view.title, 200)}\nSent to {where}.")
+    ]
+    if view.reasons:
+        blocks.append(_context("Why: " + safe("; ".join(view.reasons), 1000)))
+    return _message(blocks, f"Story #{view.story_id} sent to {', '.join(view.departments) or 'no department yet'}")
+
+
+@render.register
+def _commitment(view: CommitmentItem, *, links: Mapping[int, str] | None = None) -> Message:
+    line, details = commitment_line(view, links)
+    verb = {"done": "Marked done", "dropped": "Dropped", "open": "Noted"}[view.state]
+    return _message([_section(f"{verb}: {line}"), _context(details)], f"{verb}: {view.what}")
+
+
+# --- App Home ---------------------------------------------------------------------------------------------------
+
+
+def home_view(
+    *,
+    commitments: Sequence[CommitmentItem],
+    kudos: Sequence[KudosView],
+    stories: Sequence[StoryView],
+    departments: Sequence[str],
+    links: Mapping[int, str] | None = None,
+) -> dict[str, Any]:
+    """The App Home tab: my open commitments, kudos I received, my departments' latest stories."""
+    blocks: list[Block] = [_header("Your open commitments")]
+    if not commitments:
+        blocks.append(_context("Nothing open. Use “I'll follow up” on a story to commit to something."))
+    for item in commitments[:10]:
+        line, details = commitment_line(item, links)
+        blocks.append(_section(line))
+        blocks.append(_context(details))
+    blocks.append(DividerBlock())
+    blocks.append(_header("Kudos you received"))
+    if not kudos:
+        blocks.append(_context("None yet."))
+    for given in kudos[:5]:
+        blocks.append(_section(f"{mention(given.giver)}: {safe(given.why, LINE_LIMIT)}"))
+    blocks.append(DividerBlock())
+    heading = f"Latest stories for {', '.join(departments)}" if departments else "Latest stories"
+    blocks.append(_header(heading))
+    if not departments:
+        blocks.append(
+            _context("Ask the CX team to add you to a department (manager or ambassador) to see its stories here.")
+        )
+    elif not stories:
+        blocks.append(_context("No stories in the last two weeks."))
+    for story in stories[:8]:
+        blocks.append(_section(f"*{safe(story.title, 150)}*\n{safe(story.text, 600)}"))
+        blocks.append(_context(safe(context_line(story), 300)))
+    if len(blocks) > MAX_BLOCKS:
+        blocks = blocks[:MAX_BLOCKS]
+    return {"type": "home", "blocks": [b.to_dict() for b in blocks]}

@@ -1,0 +1,186 @@
+"""The Slack connector, assembled from Settings and mounted on cxbot's one aiohttp server.
+
+``mount(web_app, app)`` (added to ``app.extras["mounts"]`` by ``cxbot serve``) builds bolt's AsyncApp with
+every listener, registers the Slack :class:`Notifier` as ``app.notifiers["slack"]``, and either serves
+``POST /slack/events`` (plus the OAuth install pages when SLACK_CLIENT_ID is set) or, with SLACK_APP_TOKEN,
+connects over Socket Mode when the server starts. The outbox dispatcher runs beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.slack import command, events, interactive
+from handlers.slack.client import web_client
+from handlers.slack.context import AppIntake, SlackContext
+from handlers.slack.http import bolt_route
+from handlers.slack.notifier import SlackNotifier, TokenSource, no_token
+from handlers.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SqlInstallationStore, oauth_settings
+from handlers.slack.people import People, configured_groups
+from handlers.slack.replies import Permalinks
+from handlers.slack.tasks import Background
+from storage.followup import SqlFollowUps
+from storage.processed import SqlProcessedEvents
+from stories.commands import Commands
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+# The bot scopes the code needs, and no more (manifest.yaml declares the same; a test keeps them equal).
+BOT_SCOPES = (
+    "channels:history",  # message.channels: intake channels, and finding our own posts after a crash
+    "groups:history",  # message.groups: private intake channels
+    "chat:write",  # stories, digests, thread replies, notes, DMs in the app's Messages tab, ephemeral replies
+    "commands",  # /cx and the "Send to CX stories" shortcut
+    "reactions:read",  # reaction_added / reaction_removed
+    "users:read",  # names and timezones (due dates are the person's local days)
+    "usergroups:read",  # CX team and manager user groups
+)
+TOKEN_TTL = 60.0  # seconds the notifier keeps the OAuth installation's bot token
+
+
+class SlackSettingsError(ValueError):
+    """Slack settings that cannot work together; the message names the variable."""
+
+
+@dataclass
+class SlackConnector:
+    bolt: AsyncApp
+    context: SlackContext
+    notifier: SlackNotifier
+    client: AsyncWebClient
+    socket_mode: AsyncSocketModeHandler | None = None
+
+
+def build(app: App) -> SlackConnector:
+    """Everything Slack needs, from ``app.settings``; raises :class:`SlackSettingsError` naming the variable."""
+    settings = app.settings
+    signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+    if not signing_secret and not app_token:
+        raise SlackSettingsError(
+            "SLACK_SIGNING_SECRET is required to serve POST /slack/events (or set SLACK_APP_TOKEN)"
+        )
+    bot_token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = web_client(base_url=settings.slack_api_url, token=bot_token)
+    options: dict[str, object] = {
+        "client": client,
+        "signing_secret": signing_secret,
+        "request_verification_enabled": bool(signing_secret),
+        "process_before_response": True,  # listeners only ack and hand work to Background: nothing to wait for
+        "raise_error_for_unhandled_request": True,  # answered quietly below, so Slack does not retry
+    }
+    token: TokenSource = no_token
+    if settings.slack_client_id and settings.slack_client_secret:
+        oauth, store = oauth_settings(
+            engine=app.engine,
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret.get_secret_value(),
+            scopes=BOT_SCOPES,
+        )
+        options["oauth_settings"] = oauth
+        token = _installation_token(store)
+    bolt = AsyncApp(**options)  # type: ignore[arg-type]
+    bolt.error(_quiet_unhandled)
+
+    context = SlackContext(
+        app=app,
+        people=People(groups=configured_groups(app.config)),
+        background=Background(processed=SqlProcessedEvents(app.engine)),
+        followups=(followups := SqlFollowUps(app.engine, app.departments)),
+        commands=Commands(config=app.config, store=followups, outbox=app.outbox, intake=AppIntake(app)),
+        permalinks=Permalinks(app.outbox),
+    )
+    events.register(bolt, context)
+    command.register(bolt, context)
+    interactive.register(bolt, context)
+    socket = AsyncSocketModeHandler(bolt, app_token=app_token, web_client=client) if app_token else None
+    return SlackConnector(
+        bolt=bolt,
+        context=context,
+        notifier=SlackNotifier(client=client, token=token),
+        client=client,
+        socket_mode=socket,
+    )
+
+
+def _installation_token(store: SqlInstallationStore) -> TokenSource:
+    cached: list[tuple[float, str | None]] = []
+
+    async def token() -> str | None:
+        if cached and cached[0][0] > time.monotonic():
+            return cached[0][1]
+        value = await asyncio.to_thread(store.latest_bot_token)
+        cached[:] = [(time.monotonic() + TOKEN_TTL, value)]
+        return value
+
+    return token
+
+
+async def _quiet_unhandled(error: Exception, response: BoltResponse | None) -> BoltResponse | None:
+    """An event, action or command nobody listens to is acknowledged quietly (Slack would retry a 404)."""
+    if isinstance(error, BoltUnhandledRequestError):
+        log.debug("slack: unhandled request acknowledged")
+        return BoltResponse(status=200, body="")
+    log.error("slack listener failed", exc_info=error)
+    return None
+
+
+def mount(web_app: web.Application, app: App) -> None:
+    """Add Slack to ``web_app`` (an ``app.extras["mounts"]`` entry)."""
+    connector = build(app)
+    app.notifiers["slack"] = connector.notifier
+    app.extras["slack"] = connector
+    if connector.socket_mode is None:
+        route = bolt_route(connector.bolt)
+        web_app.router.add_post(EVENTS_PATH, route)
+        if app.settings.slack_client_id:
+            web_app.router.add_get(INSTALL_PATH, route)
+            web_app.router.add_get(REDIRECT_PATH, route)
+    web_app.cleanup_ctx.append(_running(connector, app))
+
+
+def _running(connector: SlackConnector, app: App) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def lifecycle(_web_app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        dispatcher = _start_dispatcher(app, stop)
+        if connector.socket_mode is not None:
+            await connector.socket_mode.connect_async()
+            log.info("slack: connected over Socket Mode")
+        try:
+            yield
+        finally:
+            if connector.socket_mode is not None:
+                await connector.socket_mode.close_async()
+            await connector.context.background.close()
+            stop.set()
+            if dispatcher is not None:
+                await dispatcher
+                app.extras.pop("dispatcher_task", None)
+
+    return lifecycle
+
+
+def _start_dispatcher(app: App, stop: asyncio.Event) -> Awaitable[None] | None:
+    """Run the outbox dispatcher unless another part of the server already does (it registers the task in
+    ``app.extras["dispatcher_task"]``)."""
+    if app.extras.get("dispatcher_task") is not None:
+        return None
+    task = asyncio.get_running_loop().create_task(app.dispatcher.run_forever(stop), name="dispatcher")
+    app.extras["dispatcher_task"] = task
+    return task

@@ -1,0 +1,84 @@
+"""Intake: messages in intake channels and the "Send to CX stories" shortcut become comments, once."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage.models import Comment, Story
+from tests.slack.conftest import SlackServer, fresh_event, payload
+
+
+async def test_intake_message_becomes_a_story_posted_to_its_department(slack: SlackServer) -> None:
+    status, _, _ = await slack.event(payload("event_message_channels.json"))
+    assert status == 200
+    await slack.settle()
+    assert slack.count(Comment, Comment.source == "slack", Comment.external_id == "C0INTAKE01:1764270000.000100") == 1
+    posted = await slack.api.wait_for("chat.postMessage")
+    assert posted[0].params["channel"] == "C0FINANCE1"
+    confirmation = (await slack.api.wait_for("chat.postEphemeral"))[0]
+    assert confirmation.params["channel"] == "C0INTAKE01" and confirmation.params["user"] == "U0CXAGENT1"
+    assert "Finance" in confirmation.payload_text()
+
+
+async def test_retried_event_makes_one_comment(slack: SlackServer) -> None:
+    body = payload("event_message_channels.json")
+    await slack.event(body)
+    await slack.event(body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    await slack.event(body, headers={"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_error"})
+    await slack.settle()
+    assert slack.count(Comment) == 1
+    assert slack.count(Story) == 1
+    assert len(slack.api.calls_to("chat.postMessage")) == 1
+    assert len(slack.api.calls_to("chat.postEphemeral")) == 1
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "event_message_changed.json",
+        "event_message_deleted.json",
+        "event_message_channel_join.json",
+        "event_message_bot_message.json",
+        "event_message_thread_reply.json",
+    ],
+)
+async def test_edits_deletions_joins_bots_and_thread_replies_are_not_comments(slack: SlackServer, fixture: str) -> None:
+    status, _, _ = await slack.event(payload(fixture))
+    assert status == 200
+    await slack.settle()
+    assert slack.count(Comment) == 0
+    assert slack.api.calls == [c for c in slack.api.calls if c.method in ("auth.test",)]
+
+
+async def test_messages_outside_intake_channels_are_ignored(slack: SlackServer) -> None:
+    await slack.event(fresh_event("event_message_channels.json", channel="C0RANDOM01"))
+    await slack.settle()
+    assert slack.count(Comment) == 0
+
+
+async def test_private_intake_channel_and_shared_message_are_taken_in(slack: SlackServer) -> None:
+    await slack.event(payload("event_message_groups.json"))
+    await slack.event(payload("event_message_shared.json"))
+    await slack.settle()
+    with slack.app.engine.connect() as conn:
+        from sqlalchemy import select
+
+        texts = dict(conn.execute(select(Comment.external_id, Comment.redacted_text)).all())
+    assert "refund never arrived" in texts["G0PRIVATE1:1764270050.000200"]
+    assert "box was crushed" in texts["C0INTAKE01:1764270600.000800"]
+
+
+async def test_shortcut_sends_any_message_and_says_where_it_went(slack: SlackServer) -> None:
+    body = payload("shortcut_send_to_cx_stories.json")
+    status, _, _ = await slack.interact(body)
+    assert status == 200
+    await slack.settle()
+    assert slack.count(Comment, Comment.external_id == "C0SALES001:1764260000.000050") == 1
+    answer = (await slack.api.wait_for("response_url"))[0]
+    assert answer.params["response_type"] == "ephemeral"
+    assert "Finance" in answer.payload_text()
+    # the same message again (or a retry) is not a second comment
+    await slack.interact(body | {"trigger_id": "1764271601.999.abc", "action_ts": "1764271601.000001"})
+    await slack.settle()
+    assert slack.count(Comment) == 1
+    assert "already" in slack.api.calls_to("response_url")[-1].payload_text()
