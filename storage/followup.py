@@ -304,8 +304,8 @@ class SqlFollowUps:
                 .join(Comment, Comment.id == Story.comment_id)
                 .where(
                     Story.sentiment == "positive",
-                    Story.created_at >= since,
-                    Story.created_at < until,
+                    Story.created_at > since,
+                    Story.created_at <= until,
                     ~select(Kudos.id).where(Kudos.story_id == Story.id).exists(),
                 )
                 .order_by(Story.created_at.desc(), Story.id.desc())
@@ -333,17 +333,17 @@ class SqlFollowUps:
             scores = conn.execute(
                 select(Comment.nps, Comment.csat)
                 .join(Story, Story.comment_id == Comment.id)
-                .where(Story.created_at >= since, Story.created_at < until, *in_department)
+                .where(Story.created_at > since, Story.created_at <= until, *in_department)
             ).all()
             delivered = select(func.count(func.distinct(StoryMessage.story_id))).where(
-                StoryMessage.created_at >= since, StoryMessage.created_at < until
+                StoryMessage.created_at > since, StoryMessage.created_at <= until
             )
-            reactions = select(func.count(Reaction.id)).where(Reaction.created_at >= since, Reaction.created_at < until)
+            reactions = select(func.count(Reaction.id)).where(Reaction.created_at > since, Reaction.created_at <= until)
             opened = select(func.count(Commitment.id)).where(
-                Commitment.created_at >= since, Commitment.created_at < until
+                Commitment.created_at > since, Commitment.created_at <= until
             )
             closed = select(Commitment.created_at, Commitment.closed_at).where(
-                Commitment.state == "done", Commitment.closed_at >= since, Commitment.closed_at < until
+                Commitment.state == "done", Commitment.closed_at > since, Commitment.closed_at <= until
             )
             if department_id is not None:
                 delivered = delivered.where(StoryMessage.department_id == department_id)

@@ -35,7 +35,7 @@ class PeriodFigures:
 
 class StatsReader(Protocol):
     def period_figures(self, *, department: str | None, since: datetime, until: datetime) -> PeriodFigures:
-        """Raw figures for ``[since, until)``; ``department=None`` means every department."""
+        """Raw figures for ``(since, until]`` (up to and including now); ``department=None``: every department."""
         ...
 
 
