@@ -19,8 +19,10 @@ from bot.settings import Settings
 from storage.comments import SqlCommentStore
 from storage.db import make_engine, require_current
 from storage.departments import DepartmentIds, channel_map, sync_departments
+from storage.followup import SqlFollowUps
 from storage.outbox import SqlOutbox
 from storage.stories import SqlStoryReader
+from stories.commands import Commands
 from stories.config import CxConfig
 from stories.intake import immediate_deliveries
 from stories.models import IncomingComment
@@ -91,6 +93,16 @@ class App:
         return Dispatcher(
             outbox=self.outbox, stories=self.stories, notifiers=self.notifiers, instance=self.settings.instance_name
         )
+
+    @cached_property
+    def followups(self) -> SqlFollowUps:
+        """Commitments, reactions, corrections, kudos and stats (App Home reads it too)."""
+        return SqlFollowUps(self.engine, self.departments)
+
+    @cached_property
+    def commands(self) -> Commands:
+        """The `/cx` commands both connectors run (sync: from a thread, then ``dispatcher.kick()``)."""
+        return Commands(config=self.config, store=self.followups, outbox=self.outbox, intake=self.take_in)
 
     def take_in(self, comments: Iterable[IncomingComment]) -> IngestReport:
         """The pipeline, then what goes out at once (departments that take stories as they arrive).

@@ -67,10 +67,8 @@ class CommandContext:
     request_id: str | None = None
 
 
-class CommentIntake(Protocol):
-    """Takes comments in (``stories.pipeline.Pipeline``, or the app's ``take_in`` that also posts at once)."""
-
-    def ingest(self, comments: Iterable[IncomingComment]) -> IngestReport: ...
+CommentIntake = Callable[[Iterable[IncomingComment]], IngestReport]
+"""Takes comments in: ``Pipeline.ingest``, or the app's ``take_in``, which also posts at once where due."""
 
 
 class ChannelLinker(Protocol):
@@ -412,7 +410,7 @@ def _story(commands: Commands, ctx: CommandContext, args: str) -> View:
         external_id=ctx.request_id[:150] if ctx.request_id else None,
         origin_channel=ctx.channel,
     )
-    report = commands.intake.ingest([comment])
+    report = commands.intake([comment])
     if report.rejected:
         raise Usage(f"{report.rejected[0].field} {report.rejected[0].message}")
     if not report.created:

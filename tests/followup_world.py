@@ -124,7 +124,7 @@ class World:
 
     def commands(self) -> Commands:
         return Commands(
-            config=self.config, store=self.store, outbox=self.outbox, intake=self.pipeline, clock=self.clock
+            config=self.config, store=self.store, outbox=self.outbox, intake=self.pipeline.ingest, clock=self.clock
         )
 
     def run(self, actor: Actor, text: str, **context: Any) -> Any:
