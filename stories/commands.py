@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from stories.actors import Actor, is_admin, is_cx_team, managed_departments
 from stories.config import CxConfig
 from stories.dates import InvalidDate, split_due
-from stories.followup import FollowUpStore, InvalidInput, commit
+from stories.followup import FollowUpStore, InvalidInput, commit, commitment_order
 from stories.kudos import KudosStore, give_kudos, praise_suggestions
 from stories.models import IncomingComment, InvalidComment
 from stories.outbox import OutboxWriter
@@ -31,7 +31,6 @@ from stories.views import (
     COMMAND_PREFIX,
     ActionsView,
     CommandHelp,
-    CommitmentItem,
     HelpView,
     Notice,
     StoryRouted,
@@ -287,10 +286,6 @@ def parse_actions(commands: Commands, ctx: CommandContext, args: str) -> Actions
     )
 
 
-def _order(item: CommitmentItem) -> tuple[bool, date, int]:
-    return (not item.overdue, item.due or date.max, item.id)
-
-
 # --- the commands ---------------------------------------------------------------------------------------------
 
 
@@ -304,7 +299,7 @@ def _actions(commands: Commands, ctx: CommandContext, args: str) -> View:
     items = commands.store.open_commitments(today=today, departments=query.departments, owner=query.owner)
     if query.overdue:
         items = [i for i in items if i.overdue]
-    items.sort(key=_order)
+    items.sort(key=commitment_order)
     pages = max(1, math.ceil(len(items) / PAGE_SIZE))
     page = min(query.page, pages)
     if query.owner is not None:

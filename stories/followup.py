@@ -376,6 +376,32 @@ def nudge_messages(items: Sequence[CommitmentItem], *, today: date, settings: Nu
     return result
 
 
+def commitment_order(item: CommitmentItem) -> tuple[bool, date, int]:
+    """Overdue first, then by due date (undated last), then oldest first."""
+    return (not item.overdue, item.due or date.max, item.id)
+
+
+def weekly_summary(*, department: str, items: Sequence[CommitmentItem], limit: int = 10) -> str:
+    """The weekly note to a department's managers and ambassadors: its open and overdue commitments.
+
+    The scheduler picks the recipients (config managers/ambassadors) and sends it as a "dm".
+    """
+    open_items = sorted((i for i in items if i.state == "open"), key=commitment_order)
+    if not open_items:
+        return f"{department}: no open follow-up commitments this week."
+    overdue = sum(1 for i in open_items if i.overdue)
+    lines = [f"{department}: {_count(len(open_items), 'open commitment')}, {overdue} overdue."]
+    for item in open_items[:limit]:
+        lines.append(f"- {_name(item)}: {truncate(item.what, NOTE_WHAT)} ({item.due_label})")
+    if len(open_items) > limit:
+        lines.append(f"…and {len(open_items) - limit} more.")
+    return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def story_note(items: Sequence[CommitmentItem]) -> str:
     """The line under a story card: who follows up, what, by when; what was done. Dropped ones are left out.
 

@@ -9,7 +9,16 @@ from sqlalchemy import func, select
 from storage.models import Commitment, Correction, Reaction, Route
 from stories.actors import Actor
 from stories.config import Nudges
-from stories.followup import InvalidInput, close, commit, nudge_messages, record_reaction, reroute, story_note
+from stories.followup import (
+    InvalidInput,
+    close,
+    commit,
+    nudge_messages,
+    record_reaction,
+    reroute,
+    story_note,
+    weekly_summary,
+)
 from stories.views import CommitmentItem, Notice
 from tests.followup_world import CONFIG, DANA, FIONA, World, make_world
 
@@ -348,4 +357,32 @@ def test_the_card_note_lists_open_follow_ups_first_and_leaves_dropped_ones_out(w
     )
     assert story_note(world.store.story_commitments(story, today=TUESDAY)) == (
         "Dana will follow up: check the billing run (no due date) · Fiona followed up: refund the second charge (done)"
+    )
+
+
+def test_the_weekly_summary_lists_open_commitments_overdue_first(world: World) -> None:
+    story = world.story("I was charged twice on my invoice")
+    make_commitment(world, story, key="a", what="refund the charge", due=FRIDAY)
+    make_commitment(world, story, key="b", owner=DANA, what="check the billing run", due=TUESDAY)
+    done = make_commitment(world, story, key="c", what="apologise")
+    close(
+        store=world.store,
+        outbox=world.outbox,
+        config=CONFIG,
+        commitment_id=done.id,
+        by=FIONA,
+        state="done",
+        now=world.clock(),
+    )
+    world.clock.advance(days=2)
+    items = world.store.open_commitments(today=date(2026, 12, 3), departments=["Finance & Billing"])
+    assert weekly_summary(department="Finance & Billing", items=items) == (
+        "Finance & Billing: 2 open commitments, 1 overdue.\n"
+        "- Dana: check the billing run (overdue since Tue 1 Dec)\n"
+        "- Fiona: refund the charge (due Fri 4 Dec)"
+    )
+    assert weekly_summary(department="Finance & Billing", items=items, limit=1).endswith("…and 1 more.")
+    assert (
+        weekly_summary(department="Customer Service", items=[])
+        == "Customer Service: no open follow-up commitments this week."
     )
