@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
-RATE_LIMIT_RETRIES = 2  # each waits Retry-After (+ up to 1 s jitter)
+RATE_LIMIT_RETRIES = 1  # waits Retry-After (+ up to 1 s jitter); after that the dispatcher pauses the channel
 SERVER_ERROR_RETRIES = 2  # 500/503: ~0.5 s then ~1 s, plus jitter
 CONNECTION_RETRIES = 2
 TIMEOUT = 10  # seconds per HTTP request

@@ -96,7 +96,7 @@ def build(app: App) -> SlackConnector:
         options["oauth_settings"] = oauth
         token = _installation_token(store)
     bolt = AsyncApp(**options)  # type: ignore[arg-type]
-    bolt.error(_quiet_unhandled)
+    bolt.error(_answer_error)
 
     context = SlackContext(
         app=app,
@@ -132,13 +132,16 @@ def _installation_token(store: SqlInstallationStore) -> TokenSource:
     return token
 
 
-async def _quiet_unhandled(error: Exception, response: BoltResponse | None) -> BoltResponse | None:
-    """An event, action or command nobody listens to is acknowledged quietly (Slack would retry a 404)."""
+async def _answer_error(error: Exception) -> BoltResponse:
+    """An event, action or command nobody listens to is acknowledged quietly (Slack would retry a 404); a
+    signed payload bolt or a listener cannot make sense of (a missing or odd field) is a 400, never a 500."""
     if isinstance(error, BoltUnhandledRequestError):
         log.debug("slack: unhandled request acknowledged")
         return BoltResponse(status=200, body="")
-    log.error("slack listener failed", exc_info=error)
-    return None
+    log.warning("slack: could not handle a request (%s)", type(error).__name__, exc_info=error)
+    return BoltResponse(
+        status=400, body='{"error": "malformed Slack payload"}', headers={"content-type": "application/json"}
+    )
 
 
 def mount(web_app: web.Application, app: App) -> None:
@@ -147,7 +150,8 @@ def mount(web_app: web.Application, app: App) -> None:
     app.notifiers["slack"] = connector.notifier
     app.extras["slack"] = connector
     if connector.socket_mode is None:
-        route = bolt_route(connector.bolt)
+        secret = app.settings.slack_signing_secret
+        route = bolt_route(connector.bolt, signing_secret=secret.get_secret_value() if secret else None)
         web_app.router.add_post(EVENTS_PATH, route)
         if app.settings.slack_client_id:
             web_app.router.add_get(INSTALL_PATH, route)

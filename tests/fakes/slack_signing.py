@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import time
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ import aiohttp
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
+LARGE = 1_000_000
 
 
 def signature(secret: str, body: bytes, timestamp: int | str) -> str:
@@ -66,6 +68,7 @@ async def post_signed(
     all_headers = signed_headers(secret, body, content_type=content_type, timestamp=timestamp)
     all_headers.update(headers or {})
     started = time.perf_counter()
-    async with session.post(url, data=body, headers=all_headers) as response:
+    data = io.BytesIO(body) if len(body) > LARGE else body  # aiohttp warns about large raw bytes bodies
+    async with session.post(url, data=data, headers=all_headers) as response:
         answer = await response.read()
         return response.status, answer, time.perf_counter() - started
