@@ -44,7 +44,6 @@ from stories.presentation import digest_heading
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-NO_REFERENCE_RETRY = 300.0  # seconds: the bot may be added to the channel soon
 
 
 class TeamsNotifier:
@@ -117,10 +116,7 @@ class TeamsNotifier:
     async def _reference(self, channel: str) -> ConversationReference:
         stored = await asyncio.to_thread(self.refs.get, channel_of(channel))
         if stored is None:
-            raise DeliveryError(
-                f"no Teams conversation reference for {channel}: add cxbot to that team or chat first",
-                retry_after=NO_REFERENCE_RETRY,
-            )
+            raise DeliveryError(f"no Teams conversation reference for {channel}: add cxbot to that team or chat first")
         return reference_from(stored)
 
     async def _post(self, channel: str, activity: Activity, what: str) -> PostedMessage:
@@ -157,10 +153,7 @@ class TeamsNotifier:
         """Open (or find: Teams answers with the same chat) the 1:1 chat with ``user`` and remember it."""
         stored = await asyncio.to_thread(self.refs.newest)
         if stored is None:
-            raise DeliveryError(
-                "no Teams conversation known yet, so no service URL or tenant to open a chat with",
-                retry_after=NO_REFERENCE_RETRY,
-            )
+            raise DeliveryError("no Teams conversation known yet, so no service URL or tenant to open a chat with")
         known = reference_from(stored)
         tenant = getattr(known.conversation, "tenant_id", None)
         parameters = ConversationParameters(

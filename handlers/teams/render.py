@@ -135,9 +135,8 @@ def _number(value: float | None, *, suffix: str = "") -> str:
 @render.register
 def _stats(view: StatsView) -> Json:
     facts = [
-        ("NPS", _number(view.nps)),
-        ("CSAT", _number(view.csat, suffix="%")),
-        ("Scored responses", str(view.responses)),
+        ("NPS", f"{_number(view.nps)} ({view.nps_responses} scores)"),
+        ("CSAT", f"{_number(view.csat, suffix='%')} ({view.csat_responses} scores)"),
         ("Stories delivered", str(view.stories_delivered)),
         ("Reactions", str(view.reactions)),
         ("Follow-ups opened", str(view.commitments_opened)),

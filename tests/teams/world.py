@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import io
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -93,7 +94,7 @@ class Server:
     ) -> tuple[int, Any]:
         body = raw if raw is not None else json.dumps(activity).encode()
         sent_headers = {"Content-Type": "application/json", **(headers or {})}
-        async with self.client.post(self.url, data=body, headers=sent_headers) as response:
+        async with self.client.post(self.url, data=io.BytesIO(body), headers=sent_headers) as response:
             text = await response.text()
             try:
                 return response.status, json.loads(text) if text else None
@@ -120,7 +121,7 @@ class World:
     connector: FakeConnector
     servers: list[Server] = field(default_factory=list)
 
-    async def start(self, **settings: Any) -> Server:
+    async def start(self, *, retry: RetryPolicy = FAST, **settings: Any) -> Server:
         """A cxbot process on the test database (call again for a "restart": a new App, same database)."""
         sleeps: list[float] = []
 
@@ -129,7 +130,7 @@ class World:
             await asyncio.sleep(0)
 
         app = build(Settings(database_url=self.database_url, **settings), config=CONFIG)
-        app.extras["mounts"] = [make_mount(delivery_retry=FAST, reply_retry=FAST, sleep=sleep, clock=lambda: NOW)]
+        app.extras["mounts"] = [make_mount(delivery_retry=retry, reply_retry=FAST, sleep=sleep, clock=lambda: NOW)]
         server = TestServer(create_web_app(app), host="127.0.0.1", port=0)
         await server.start_server()
         started = Server(app, server, aiohttp.ClientSession(), sleeps)
