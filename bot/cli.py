@@ -134,6 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
 
 
+def _teams_package(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from handlers.teams.package import register
+
+    register(sub)
+
+
+EXTRA_COMMANDS.append(_teams_package)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = _settings()

@@ -1,0 +1,99 @@
+"""``cxbot teams-package``: the Teams app package (manifest.json, color.png, outline.png in one zip).
+
+teams/manifest.json is committed with a placeholder app id; the package gets MICROSOFT_APP_ID as the app's
+id, its bot's id and the ``webApplicationInfo`` id that resource-specific consent needs (one Entra app
+registration, as Bot Framework bots usually have). The RSC permissions (read channel and chat messages) let
+intake channels receive every message, not only those that @mention cxbot. The manifest's
+command lists are checked against :data:`stories.commands.COMMANDS` (see :func:`command_lists`) so the
+suggestions Teams shows never drift from what the bot understands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from bot.settings import Settings
+from stories.commands import COMMAND_PREFIX, COMMANDS
+
+SOURCE = Path(__file__).resolve().parents[2] / "teams"
+PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+FILES = ("manifest.json", "color.png", "outline.png")
+# Where each command is offered: `link` wires a channel (teams, group chats); `commit` needs a story's thread.
+PERSONAL_EXCLUDED = frozenset({"link", "commit"})
+TITLE_LIMIT = 32
+DESCRIPTION_LIMIT = 128
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class PackageError(ValueError):
+    """The package cannot be built; the message says what to fix."""
+
+
+def command_lists() -> list[dict[str, Any]]:
+    """The manifest's ``bots[0].commandLists`` as the command table defines them."""
+    prefix = COMMAND_PREFIX["teams"]
+    offered = [spec for spec in COMMANDS if "teams" in spec.platforms]
+
+    def commands(specs: list[Any]) -> list[dict[str, str]]:
+        return [
+            {"title": f"{prefix} {spec.name}"[:TITLE_LIMIT], "description": spec.summary[:DESCRIPTION_LIMIT]}
+            for spec in specs
+        ]
+
+    return [
+        {"scopes": ["team", "groupChat"], "commands": commands(offered)},
+        {"scopes": ["personal"], "commands": commands([s for s in offered if s.name not in PERSONAL_EXCLUDED])},
+    ]
+
+
+def manifest(source: Path, app_id: str) -> dict[str, Any]:
+    """teams/manifest.json with ``app_id`` for the app and its bot."""
+    if not _GUID.match(app_id):
+        raise PackageError(f"MICROSOFT_APP_ID must be the bot's Entra app id (a GUID), not {app_id!r}")
+    data = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
+    text = json.dumps(data).replace(PLACEHOLDER, app_id)  # id, bots[].botId, webApplicationInfo (RSC)
+    return json.loads(text)
+
+
+def build_package(*, app_id: str, source: Path = SOURCE) -> bytes:
+    """The zip Teams takes (files at the top level, no folder)."""
+    missing = [name for name in FILES if not (source / name).is_file()]
+    if missing:
+        raise PackageError(f"{source} lacks {', '.join(missing)}; run from a cxbot checkout or pass --source")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", json.dumps(manifest(source, app_id), indent=2, ensure_ascii=False) + "\n")
+        for name in FILES[1:]:
+            archive.writestr(name, (source / name).read_bytes())
+    return buffer.getvalue()
+
+
+def cmd_teams_package(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.microsoft_app_id:
+        print("cxbot: set MICROSOFT_APP_ID (the bot's Entra app id) to build the Teams package", file=sys.stderr)
+        return 2
+    try:
+        data = build_package(app_id=settings.microsoft_app_id, source=Path(args.source))
+    except PackageError as exc:
+        print(f"cxbot: {exc}", file=sys.stderr)
+        return 2
+    output = Path(args.output)
+    output.write_bytes(data)
+    print(f"wrote {output} ({len(data)} bytes): upload it in Teams (Apps > Manage your apps > Upload an app)")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("teams-package", help="write the Teams app package (zip) for MICROSOFT_APP_ID")
+    parser.add_argument("--output", default="cxbot-teams.zip", help="where to write the zip (default cxbot-teams.zip)")
+    parser.add_argument(
+        "--source", default=str(SOURCE), help="folder with manifest.json and the icons (default teams/)"
+    )
+    parser.set_defaults(func=cmd_teams_package)
