@@ -190,7 +190,7 @@ class Pipeline:
                 sentiment=sentiments[key].label,
                 source=comment.source,
                 segment=comment.segment,
-                fields=comment.fields,
+                fields=_routing_fields(comment),
             )
             new_comments.append(
                 NewComment(
@@ -237,6 +237,13 @@ class Pipeline:
                 )
             )
         return report
+
+
+def _routing_fields(comment: IncomingComment) -> Mapping[str, str]:
+    """Source columns plus the origin channel, so a rule can match ``fields: {channel: [...]}``."""
+    if comment.origin_channel and "channel" not in comment.fields:
+        return {**comment.fields, "channel": comment.origin_channel}
+    return comment.fields
 
 
 def _batches(items: Iterable[IncomingComment], size: int) -> Iterator[list[IncomingComment]]:

@@ -122,3 +122,17 @@ def test_info_logs_carry_no_customer_text(app, caplog) -> None:  # type: ignore[
     app.pipeline.ingest([IncomingComment(text="Zebra-unique-phrase complaint about invoices", source="csv")])
     assert caplog.records  # the pipeline does log
     assert all("Zebra-unique-phrase" not in r.getMessage() for r in caplog.records)
+
+
+def test_rules_can_match_the_origin_channel(make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "cx.yaml"
+    config.write_text(
+        "default_department: CX\n"
+        "departments: [{name: CX}, {name: Stores}]\n"
+        "rules: [{id: in-store, department: Stores, fields: {channel: [store-survey]}}]\n"
+    )
+    app = make_app(cx_config=config)
+    report = app.pipeline.ingest(
+        [IncomingComment(text="Queue was long", source="csv", external_id="1", origin_channel="store-survey")]
+    )
+    assert report.created[0].departments == ("Stores",)
