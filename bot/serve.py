@@ -19,6 +19,10 @@ def serve(settings: Settings, *, port: int) -> int:
         from handlers.slack.wiring import mount as mount_slack
 
         app.extras.setdefault("mounts", []).append(mount_slack)  # type: ignore[union-attr]
+    # Teams is always mounted: auth on with MICROSOFT_APP_ID, else local Emulator only (handlers/teams/wiring.py).
+    from handlers.teams.wiring import mount as mount_teams
+
+    app.extras.setdefault("mounts", []).append(mount_teams)  # type: ignore[union-attr]
     web_app = create_web_app(app)
     log.info("cxbot listening on port %d", port)
     web.run_app(web_app, port=port, print=None)

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from botbuilder.core import BotAdapter, Middleware, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from urllib3.util.retry import Retry
 
 from bot.config import ConfigError
 
@@ -62,9 +61,12 @@ class ConnectorLimits(Middleware):
         client = context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
         if client is not None:
             client.config.connection.timeout = self.timeout
-            client.config.retry_policy.policy = Retry(
-                total=0, connect=0, read=0, redirect=0, status_forcelist=[], raise_on_status=False
-            )
+            # The client's requests session already holds this Retry object (msrest sets it up when the client
+            # is made), so it is changed in place rather than replaced.
+            policy = client.config.retry_policy.policy
+            policy.total = policy.connect = policy.read = policy.redirect = 0
+            policy.status_forcelist = frozenset()
+            policy.raise_on_status = False
         await logic()
 
 

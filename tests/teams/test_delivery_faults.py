@@ -129,3 +129,16 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert retry_after_seconds("-3") == 0.0
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds(None) is None
+
+
+async def test_an_unreachable_connector_is_retried_by_our_policy_only(
+    cx: Server, world: World, connector: FakeConnector
+) -> None:
+    await _queued_story(world, cx)
+    await connector.close()  # connection refused from now on
+    started = asyncio.get_running_loop().time()
+    await cx.deliver()
+    assert asyncio.get_running_loop().time() - started < 1.5  # no hidden urllib3 retries with their own sleeps
+    assert cx.sleeps == [0.5, 1.0]
+    delivery = _delivery(cx)
+    assert delivery.state == "pending" and "unreachable" in (delivery.last_error or "")
