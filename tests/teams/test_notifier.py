@@ -1,0 +1,75 @@
+"""The Teams Notifier against the fake connector: where each kind of message goes, built from stored references."""
+
+from __future__ import annotations
+
+import pytest
+
+from stories.ports import DeliveryError, PostedMessage
+from tests.fakes.bf_connector import FakeConnector
+from tests.render_examples import finance_digest, refund_story
+from tests.teams.world import FINANCE, FIONA, Server, World
+
+FIONA_CHAT = "a:1Qw3rTy_personal-chat-with-fiona"
+
+
+async def test_story_digest_reply_and_update_in_a_channel(cx: Server, world: World, connector: FakeConnector) -> None:
+    assert (await cx.post(world.load("message_cx_link")))[0] == 200
+    notifier = cx.teams.notifier
+
+    story = await notifier.post_story(channel=FINANCE, story=refund_story())
+    digest = await notifier.post_digest(channel=FINANCE, digest=finance_digest())
+    reply = await notifier.reply_in_thread(message=story, text="Fiona will follow up: call her back (due Fri 6 Mar).")
+    await notifier.update_story(message=story, story=refund_story(), note="Fiona will follow up: call her back")
+
+    sends = connector.calls_of("send")
+    assert [c.conversation_id for c in sends[-3:]] == [FINANCE, FINANCE, f"{FINANCE};messageid={story.message_id}"]
+    assert story == PostedMessage(FINANCE, sends[-3].response["id"]) and digest.message_id != story.message_id
+    assert reply.channel == FINANCE
+    assert "Refund promised in January" in sends[-3].payload_text()
+    assert sends[-2].cards[0]["body"][0]["type"] == "RichTextBlock"
+    assert "call her back (due Fri 6 Mar)." in sends[-1].payload_text()
+    [update] = connector.calls_of("update")
+    assert (update.conversation_id, update.activity_id) == (FINANCE, story.message_id)
+    assert "Fiona will follow up: call her back" in update.payload_text()
+
+
+async def test_text_is_sent_as_plain_card_text_never_as_markup(
+    cx: Server, world: World, connector: FakeConnector
+) -> None:
+    assert (await cx.post(world.load("message_cx_link")))[0] == 200
+    await cx.teams.notifier.post_text(channel=FINANCE, text="<at>Everyone</at> **bold** {{DATE(2026-01-01)}}")
+    [post] = [c for c in connector.calls_of("send") if c.conversation_id == FINANCE]
+    assert "text" not in post.json  # Teams reads a message's text as Markdown/HTML
+    [run] = post.cards[0]["body"][0]["inlines"]
+    assert run["type"] == "TextRun" and "<at>" not in run["text"] and "{{" not in run["text"]
+
+
+async def test_a_direct_message_uses_the_stored_personal_chat(
+    cx: Server, world: World, connector: FakeConnector
+) -> None:
+    assert (await cx.post(world.load("conversation_update_personal_install")))[0] == 200
+    posted = await cx.teams.notifier.send_direct_message(user=FIONA, text="Your commitment is due tomorrow.")
+    assert posted.channel == FIONA_CHAT
+    assert connector.calls_of("create") == []
+    assert connector.calls_of("send")[-1].conversation_id == FIONA_CHAT
+
+
+async def test_a_reply_in_a_group_chat_goes_to_the_chat(cx: Server, world: World, connector: FakeConnector) -> None:
+    chat = "19:a7b1c2d3e4f5@thread.v2"
+    install = world.load("installation_update_add")
+    install["conversation"] = {"isGroup": True, "conversationType": "groupChat", "id": chat}
+    assert (await cx.post(install))[0] == 200
+    await cx.teams.notifier.reply_in_thread(message=PostedMessage(chat, "1700000000444"), text="Noted.")
+    assert connector.calls_of("send")[-1].conversation_id == chat  # chats have no threads
+
+
+async def test_nothing_known_about_a_conversation_is_a_retryable_delivery_error(
+    cx: Server, connector: FakeConnector
+) -> None:
+    with pytest.raises(DeliveryError) as refused:
+        await cx.teams.notifier.post_text(channel="19:never-seen@thread.tacv2", text="hello")
+    assert not refused.value.permanent
+    with pytest.raises(DeliveryError) as no_tenant:
+        await cx.teams.notifier.send_direct_message(user=FIONA, text="hello")
+    assert not no_tenant.value.permanent
+    assert connector.calls == []
