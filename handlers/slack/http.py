@@ -7,6 +7,7 @@ as anything unsigned is, and 400 otherwise (bytes that are not UTF-8: always 400
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -14,6 +15,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
+
+log = logging.getLogger(__name__)
 
 
 class BadSlackRequest(ValueError):
@@ -51,7 +54,12 @@ def bolt_route(bolt: AsyncApp, *, signing_secret: str | None) -> Callable[[web.R
             if exc.utf8 and verifier is not None and not _signed(verifier, exc.body, request):
                 return web.json_response({"error": "invalid request signature"}, status=401)
             return web.json_response({"error": str(exc)}, status=400)
-        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+        try:
+            answer = await bolt.async_dispatch(bolt_request)
+        except Exception as exc:  # bolt trips over some odd payload shapes (even in its own error handling)
+            log.warning("slack: bolt could not dispatch a request (%s)", type(exc).__name__, exc_info=exc)
+            return web.json_response({"error": "malformed Slack payload"}, status=400)
+        return await to_aiohttp_response(answer)
 
     return handle
 

@@ -168,12 +168,15 @@ def _number(value: float | None, *, suffix: str = "") -> str:
     return "–" if value is None else f"{value:.1f}".removesuffix(".0") + suffix
 
 
+def _responses(count: int) -> str:
+    return f"{count} response{'' if count == 1 else 's'}"
+
+
 @render.register
 def _stats(view: StatsView, *, links: Mapping[int, str] | None = None) -> Message:
     facts = [
-        ("NPS", _number(view.nps)),
-        ("CSAT", _number(view.csat, suffix="%")),
-        ("Scored responses", str(view.responses)),
+        ("NPS", f"{_number(view.nps)} ({_responses(view.nps_responses)})"),
+        ("CSAT", f"{_number(view.csat, suffix='%')} ({_responses(view.csat_responses)})"),
         ("Stories delivered", str(view.stories_delivered)),
         ("Reactions", str(view.reactions)),
         ("Follow-ups opened", str(view.commitments_opened)),

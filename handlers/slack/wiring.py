@@ -24,7 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack import command, events, interactive
 from handlers.slack.client import web_client
-from handlers.slack.context import AppIntake, SlackContext
+from handlers.slack.context import SlackContext
 from handlers.slack.http import bolt_route
 from handlers.slack.notifier import SlackNotifier, TokenSource, no_token
 from handlers.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SqlInstallationStore, oauth_settings
@@ -51,6 +51,15 @@ BOT_SCOPES = (
     "users:read",  # names and timezones (due dates are the person's local days)
     "usergroups:read",  # CX team and manager user groups
 )
+# Everything bolt listens to, by kind; tests/slack/test_manifest.py checks it against the registered listeners
+# and manifest.yaml, both ways.
+LISTENERS: dict[str, tuple[str, ...]] = {
+    "events": events.EVENTS,
+    "commands": (command.COMMAND,),
+    "shortcuts": interactive.SHORTCUTS,
+    "actions": interactive.ACTIONS,
+    "views": interactive.VIEWS,
+}
 TOKEN_TTL = 60.0  # seconds the notifier keeps the OAuth installation's bot token
 
 
@@ -103,7 +112,7 @@ def build(app: App) -> SlackConnector:
         people=People(groups=configured_groups(app.config)),
         background=Background(processed=SqlProcessedEvents(app.engine)),
         followups=(followups := SqlFollowUps(app.engine, app.departments)),
-        commands=Commands(config=app.config, store=followups, outbox=app.outbox, intake=AppIntake(app)),
+        commands=Commands(config=app.config, store=followups, outbox=app.outbox, intake=app.take_in),
         permalinks=Permalinks(app.outbox),
     )
     events.register(bolt, context)

@@ -24,6 +24,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
 from bot.app import App, build
+from bot.pacing import unpaced
 from bot.server import create_web_app
 from bot.settings import Settings
 from handlers.slack.wiring import mount
@@ -163,6 +164,7 @@ def slack_settings(database_url: str, slack_api: FakeSlackApi) -> Callable[..., 
 async def slack(slack_api: FakeSlackApi, slack_settings: Callable[..., Settings]) -> AsyncIterator[SlackServer]:
     """cxbot serving Slack over real HTTP, talking to the fake Web API."""
     app = build(slack_settings(), config=CxConfig.model_validate(CONFIG))
+    app.dispatcher.pacer = unpaced()  # Slack's 1 post/s per channel is the pacer's tests' business, not these
     app.extras["mounts"] = [mount]
     server = TestServer(create_web_app(app), host="127.0.0.1", port=0)
     await server.start_server()

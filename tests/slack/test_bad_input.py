@@ -30,6 +30,12 @@ BAD_INPUT = {
     "JSON that is a list": (b"[1, 2]", JSON),
     "event that is not an object": (json_body({"type": "event_callback", "event_id": "Ev1", "event": "x"}), JSON),
     "non-UTF-8 bytes": (b'\xff\xfe{"type": "event_callback"}', JSON),
+    "view without a type (bolt trips over it)": (
+        interactive_body(
+            {"type": "view_submission", "user": {"id": "U1"}, "view": {"id": "V1", "callback_id": "follow_up_submit"}}
+        ),
+        FORM,
+    ),
     "2 MB body": (b'{"text": "' + b"x" * (2 * 1024 * 1024) + b'"}', JSON),
 }
 

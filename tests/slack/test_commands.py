@@ -1,0 +1,190 @@
+"""/cx over HTTP: help, actions with Mark done / Drop and pages, kudos (CX team only), stats, story."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.followup import SqlFollowUps
+from storage.models import Comment, Commitment, Kudos
+from stories.commands import COMMANDS
+from stories.followup import commit
+from tests.fakes.slack_api import Call
+from tests.slack.conftest import SlackServer, command_fields, payload
+
+
+async def _run(slack: SlackServer, text: str, *, user: str = "U0MANAGER1", trigger: str | None = None) -> Call:
+    fields = command_fields(text=text, user_id=user)
+    if trigger:
+        fields["trigger_id"] = trigger
+    before = len(slack.api.calls_to("response_url"))
+    status, answer, seconds = await slack.command(fields)
+    assert status == 200 and answer == b"" and seconds < 1.0  # acked empty, answered at the response_url
+    await slack.settle()
+    calls = slack.api.calls_to("response_url")
+    assert len(calls) == before + 1
+    assert calls[-1].params["response_type"] == "ephemeral"
+    return calls[-1]
+
+
+async def _story(slack: SlackServer) -> tuple[int, str]:
+    await slack.event(payload("event_message_channels.json"))
+    await slack.settle()
+    post = slack.api.calls_to("chat.postMessage", ok_only=True)[0]
+    return int(post.blocks[-1]["elements"][0]["value"]), str(post.response["ts"])
+
+
+def _commit(slack: SlackServer, story_id: int, *, what: str, owner: str = "U0DANA0001", due: date | None = None) -> int:
+    now = datetime.now(UTC)
+    item = commit(
+        store=SqlFollowUps(slack.app.engine, slack.app.departments),
+        outbox=slack.app.outbox,
+        key=f"test:{what}",
+        story_id=story_id,
+        department="Finance",
+        owner=owner,
+        owner_name="Dana",
+        created_by=owner,
+        platform="slack",
+        what=what,
+        due=due,
+        now=now - timedelta(days=3),
+        today=(now - timedelta(days=3)).date(),
+    )
+    return item.id
+
+
+async def test_help_lists_the_slack_commands(slack: SlackServer) -> None:
+    answer = await _run(slack, "help")
+    text = answer.payload_text()
+    for spec in COMMANDS:
+        assert (f"/cx {spec.name}" in text) is ("slack" in spec.platforms)
+
+
+async def test_unknown_subcommand_gets_help_not_an_error(slack: SlackServer) -> None:
+    answer = await _run(slack, "frobnicate <!channel>")
+    text = answer.payload_text()
+    assert "/cx actions" in text and "frobnicate" in text
+    assert "<!channel>" not in text
+
+
+async def test_manager_sees_department_actions_with_buttons_and_story_links(slack: SlackServer) -> None:
+    story_id, ts = await _story(slack)
+    overdue = _commit(slack, story_id, what="Call the customer", due=date.today() - timedelta(days=1))
+    later = _commit(slack, story_id, what="Refund the fee", due=date.today() + timedelta(days=5))
+    await slack.settle()
+    answer = await _run(slack, "actions")
+    blocks = answer.params["blocks"]
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    done = [json.loads(e["value"])["id"] for e in buttons if e["action_id"] == "commitment_done"]
+    assert done == [overdue, later]  # overdue first
+    assert {e["action_id"] for e in buttons} == {"commitment_done", "commitment_drop"}
+    assert f"p{ts.replace('.', '')}" in answer.payload_text()  # linked to the story's message
+    assert "<@U0DANA0001>" in answer.payload_text()
+
+
+def _click(answer: Call, action_id: str, index: int = 0, *, action_ts: str = "1764271300.001600") -> dict[str, Any]:
+    button = [
+        e
+        for b in answer.params["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == action_id
+    ][index]
+    body = payload("block_actions_commitment_done.json")
+    body["user"]["id"] = "U0MANAGER1"
+    body["actions"][0].update(action_id=action_id, value=button["value"], action_ts=action_ts)
+    return body
+
+
+async def test_mark_done_closes_the_loop_once_and_refreshes_the_list(slack: SlackServer) -> None:
+    story_id, ts = await _story(slack)
+    commitment = _commit(slack, story_id, what="Call the customer")
+    await slack.settle()
+    answer = await _run(slack, "actions")
+    click = _click(answer, "commitment_done")
+    status, _, seconds = await slack.interact(click)
+    assert status == 200 and seconds < 1.0
+    await slack.interact(_click(answer, "commitment_done", action_ts="1764271300.201600"))  # double click
+    await slack.settle()
+    with slack.app.engine.connect() as conn:
+        assert conn.execute(select(Commitment.state).where(Commitment.id == commitment)).scalar_one() == "done"
+    closed = [c for c in slack.api.calls_to("chat.postMessage", ok_only=True) if "Closed the loop" in c.params["text"]]
+    assert len(closed) == 1 and closed[0].params["thread_ts"] == ts
+    refreshed = slack.api.calls_to("response_url")[-1]
+    assert refreshed.params["replace_original"] is True
+    assert "Nothing open" in refreshed.payload_text()
+
+
+async def test_drop_closes_quietly(slack: SlackServer) -> None:
+    story_id, _ = await _story(slack)
+    commitment = _commit(slack, story_id, what="Call the customer")
+    await slack.settle()
+    posts_before = len(slack.api.calls_to("chat.postMessage"))
+    await slack.interact(_click(await _run(slack, "actions"), "commitment_drop"))
+    await slack.settle()
+    with slack.app.engine.connect() as conn:
+        assert conn.execute(select(Commitment.state).where(Commitment.id == commitment)).scalar_one() == "dropped"
+    assert len(slack.api.calls_to("chat.postMessage")) == posts_before
+
+
+async def test_long_lists_page_with_buttons(slack: SlackServer) -> None:
+    story_id, _ = await _story(slack)
+    for n in range(12):
+        _commit(slack, story_id, what=f"Follow-up number {n}")
+    await slack.settle()
+    first = await _run(slack, "actions finance")
+    assert "Page 1 of 2" in first.payload_text()
+    next_button = [
+        e
+        for b in first.params["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "actions_page"
+    ]
+    body = payload("block_actions_commitment_done.json")
+    body["user"]["id"] = "U0MANAGER1"
+    body["actions"][0].update(action_id="actions_page", value=next_button[0]["value"], action_ts="1764271400.000001")
+    await slack.interact(body)
+    await slack.settle()
+    second = slack.api.calls_to("response_url")[-1]
+    assert "Page 2 of 2" in second.payload_text() and second.params["replace_original"] is True
+    assert sum(1 for b in second.params["blocks"] if b.get("block_id", "").startswith("commitment:")) == 2
+
+
+async def test_kudos_from_outside_the_cx_team_is_politely_refused(slack: SlackServer) -> None:
+    answer = await _run(slack, "kudos <@U0DANA0001|dana> for calling back the same day", user="U0DANA0002")
+    assert "CX team" in answer.payload_text()
+    await slack.settle()
+    assert slack.count(Kudos) == 0
+    assert not [c for c in slack.api.calls_to("chat.postMessage") if c.params["channel"] == "C0KUDOS001"]
+
+
+async def test_kudos_from_the_cx_team_posts_and_dms_once(slack: SlackServer) -> None:
+    text = "kudos <@U0DANA0001|dana> for calling back the same day"
+    answer = await _run(slack, text, user="U0CXAGENT1", trigger="1764271500.42.kudos")
+    assert "Kudos" in answer.payload_text()
+    await slack.command(command_fields(text=text, user_id="U0CXAGENT1", trigger_id="1764271500.42.kudos"))  # resent
+    await slack.settle()
+    assert slack.count(Kudos) == 1
+    posts = slack.api.calls_to("chat.postMessage", ok_only=True)
+    assert len([c for c in posts if c.params["channel"] == "C0KUDOS001"]) == 1
+    assert len([c for c in posts if c.params["channel"] == "U0DANA0001"]) == 1
+
+
+async def test_stats_for_a_department(slack: SlackServer) -> None:
+    await _story(slack)
+    answer = await _run(slack, "stats finance")
+    text = answer.payload_text()
+    assert "Finance: last 30 days" in text and "Stories delivered" in text
+
+
+async def test_story_by_hand_says_where_it_went(slack: SlackServer) -> None:
+    answer = await _run(slack, "story The parcel was late and the refund form is broken", user="U0DANA0001")
+    assert "Sent to" in answer.payload_text()
+    await slack.settle()
+    with slack.app.engine.connect() as conn:
+        assert conn.execute(select(Comment.source)).scalars().all() == ["slack:manual"]

@@ -1,0 +1,146 @@
+"""manifest.yaml is a valid Slack app manifest that declares exactly what the code listens to and needs."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from handlers.slack.oauth import REDIRECT_PATH
+from handlers.slack.wiring import BOT_SCOPES, EVENTS_PATH, LISTENERS
+from stories.commands import COMMANDS
+from tests.fakes.slack_signing import FORM, JSON, form_body, interactive_body, json_body
+from tests.slack.conftest import SlackServer
+
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"
+# Event subscriptions name where a message event comes from; bolt listens to the event type.
+MESSAGE_SUBSCRIPTIONS = {"message.channels", "message.groups", "message.im", "message.mpim"}
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    return yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+
+
+def test_manifest_has_slacks_structure_and_limits(manifest: dict[str, Any]) -> None:
+    # Limits from https://docs.slack.dev/reference/app-manifest
+    assert manifest["_metadata"]["major_version"] in (1, 2)
+    info = manifest["display_information"]
+    assert 1 <= len(info["name"]) <= 35
+    assert len(info["description"]) <= 140
+    assert 174 <= len(info["long_description"]) <= 4000
+    assert re.fullmatch(r"#[0-9a-fA-F]{6}", info["background_color"])
+    features = manifest["features"]
+    assert 1 <= len(features["bot_user"]["display_name"]) <= 80
+    for command in features["slash_commands"]:
+        assert re.fullmatch(r"/[a-z0-9_-]{1,31}", command["command"])
+        assert len(command["description"]) <= 2000 and len(command["usage_hint"]) <= 1000
+        assert command["url"].startswith("https://")
+    for shortcut in features["shortcuts"]:
+        assert shortcut["type"] in ("message", "global")
+        assert len(shortcut["name"]) <= 24 and len(shortcut["description"]) <= 150
+        assert re.fullmatch(r"[A-Za-z0-9_.-]{1,255}", shortcut["callback_id"])
+    settings = manifest["settings"]
+    assert settings["socket_mode_enabled"] is False
+    assert settings["interactivity"]["is_enabled"] is True
+    for url in (settings["event_subscriptions"]["request_url"], settings["interactivity"]["request_url"]):
+        assert url.startswith("https://") and url.endswith(EVENTS_PATH)
+    assert all(url.endswith(REDIRECT_PATH) for url in manifest["oauth_config"]["redirect_urls"])
+    assert features["app_home"]["home_tab_enabled"] is True
+
+
+def test_bot_events_are_exactly_the_events_listened_to(manifest: dict[str, Any]) -> None:
+    subscribed = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert len(subscribed) == len(set(subscribed))
+    types = {"message" if e in MESSAGE_SUBSCRIPTIONS else e for e in subscribed}
+    assert types == set(LISTENERS["events"])
+    assert {"message.channels", "message.groups"} <= set(subscribed)  # public and private intake channels
+
+
+def test_slash_command_and_shortcut_are_exactly_those_listened_to(manifest: dict[str, Any]) -> None:
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == list(LISTENERS["commands"])
+    assert [s["callback_id"] for s in manifest["features"]["shortcuts"]] == list(LISTENERS["shortcuts"])
+    assert all(s["type"] == "message" for s in manifest["features"]["shortcuts"])
+
+
+def test_cx_usage_hint_matches_the_command_table(manifest: dict[str, Any]) -> None:
+    (cx,) = manifest["features"]["slash_commands"]
+    hinted = {word.strip() for word in cx["usage_hint"].split("|")}
+    assert hinted == {spec.name for spec in COMMANDS if "slack" in spec.platforms}
+    assert cx["should_escape"] is True  # mentions arrive as <@U…> for /cx kudos
+
+
+def test_bot_scopes_are_the_ones_the_code_asks_for(manifest: dict[str, Any]) -> None:
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
+    assert "user" not in manifest["oauth_config"]["scopes"]
+
+
+def _requests() -> list[tuple[str, str, bytes, str]]:
+    """One minimal signed request per declared listener: (kind, name, body, content type)."""
+    made = []
+    for n, event in enumerate(LISTENERS["events"]):
+        body = {
+            "type": "event_callback",
+            "team_id": "T0FAKE0001",
+            "event_id": f"Ev0MANIFEST{n}",
+            "event": {"type": event},
+        }
+        made.append(("events", event, json_body(body), JSON))
+    for command in LISTENERS["commands"]:
+        made.append(
+            (
+                "commands",
+                command,
+                form_body({"command": command, "text": "", "user_id": "U1", "team_id": "T0FAKE0001"}),
+                FORM,
+            )
+        )
+    for callback in LISTENERS["shortcuts"]:
+        body = {"type": "message_action", "callback_id": callback, "team": {"id": "T0FAKE0001"}, "user": {"id": "U1"}}
+        made.append(("shortcuts", callback, interactive_body(body), FORM))
+    for action in LISTENERS["actions"]:
+        body = {
+            "type": "block_actions",
+            "team": {"id": "T0FAKE0001"},
+            "user": {"id": "U1"},
+            "actions": [{"action_id": action, "action_ts": "1.2"}],
+        }
+        made.append(("actions", action, interactive_body(body), FORM))
+    for callback in LISTENERS["views"]:
+        body = {
+            "type": "view_submission",
+            "team": {"id": "T0FAKE0001"},
+            "user": {"id": "U1"},
+            "view": {"id": "V1", "type": "modal", "callback_id": callback, "state": {"values": {}}},
+        }
+        made.append(("views", callback, interactive_body(body), FORM))
+    return made
+
+
+async def test_every_declared_listener_is_registered_and_nothing_else(
+    slack: SlackServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    bolt = slack.app.extras["slack"].bolt
+    assert len(bolt._async_listeners) == sum(len(names) for names in LISTENERS.values())
+    caplog.set_level(logging.DEBUG, logger="handlers.slack.wiring")
+    for kind, name, body, content_type in _requests():
+        caplog.clear()
+        status, _, _ = await slack.post(body, content_type=content_type)
+        assert status == 200, (kind, name)
+        assert "unhandled" not in caplog.text, f"{kind} {name} is declared but no listener took it"
+    caplog.clear()
+    undeclared = interactive_body(
+        {
+            "type": "block_actions",
+            "team": {"id": "T0FAKE0001"},
+            "user": {"id": "U1"},
+            "actions": [{"action_id": "not_ours"}],
+        }
+    )
+    await slack.post(undeclared, content_type=FORM)
+    assert "unhandled" in caplog.text  # the check above can tell
+    await slack.settle()
