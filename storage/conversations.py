@@ -72,4 +72,3 @@ class SqlConversationRefs:
                 .order_by(ConversationRef.updated_at.desc(), ConversationRef.id.desc())
                 .limit(1)
             ).scalar_one_or_none()
-

@@ -25,15 +25,10 @@ from handlers.teams.endpoint import MessagesEndpoint
 from handlers.teams.notifier import TeamsNotifier
 from handlers.teams.retry import RetryPolicy, Sleep
 from storage.conversations import SqlConversationRefs
-from storage.followup import SqlFollowUps
 from storage.processed import SqlProcessedEvents
 from stories.commands import Commands
-from stories.models import IncomingComment
-from stories.pipeline import IngestReport
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from bot.app import App
 
 log = logging.getLogger(__name__)
@@ -55,35 +50,32 @@ class Teams:
 TEAMS: web.AppKey[Teams] = web.AppKey("cxbot_teams", Teams)
 
 
-class _Intake:
-    """``stories.commands.CommentIntake`` over the app's ``take_in`` (which also queues immediate posts)."""
-
-    def __init__(self, app: App) -> None:
-        self._app = app
-
-    def ingest(self, comments: Iterable[IncomingComment]) -> IngestReport:
-        return self._app.take_in(comments)
-
-
 def build(
     app: App,
     *,
     delivery_retry: RetryPolicy | None = None,
     reply_retry: RetryPolicy = IN_TURN_RETRY,
     sleep: Sleep = asyncio.sleep,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] | None = None,
 ) -> Teams:
-    """Build the Teams connector for ``app`` and register its notifier as ``app.notifiers["teams"]``."""
+    """Build the Teams connector for ``app`` and register its notifier as ``app.notifiers["teams"]``.
+
+    The commands are the app's own (``app.commands``, shared with Slack); a ``clock`` other than the wall
+    clock (tests) gets commands built on it, so "by Friday" and the form's dates agree with it.
+    """
     configuration = BotConfiguration.from_settings(app.settings)
     delivery_retry = delivery_retry or RetryPolicy()
     adapter = make_adapter(configuration, timeout=delivery_retry.timeout)
     refs = SqlConversationRefs(app.engine)
-    followups = SqlFollowUps(app.engine, app.departments)
-    commands = Commands(config=app.config, store=followups, outbox=app.outbox, intake=_Intake(app), clock=clock)
+    commands = app.commands
+    if clock is None:
+        clock = _wall_clock
+    else:
+        commands = Commands(config=app.config, store=app.followups, outbox=app.outbox, intake=app.take_in, clock=clock)
     context = TeamsContext(
         app=app,
         commands=commands,
-        followups=followups,
+        followups=app.followups,
         refs=refs,
         processed=SqlProcessedEvents(app.engine),
         retry=reply_retry,
@@ -97,6 +89,10 @@ def build(
     app.notifiers[notifier.platform] = notifier
     endpoint = MessagesEndpoint(adapter=adapter, bot=bot, auth_enabled=configuration.auth_enabled)
     return Teams(context, bot, notifier, endpoint, configuration.auth_enabled)
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 def make_mount(**options: object) -> Callable[[web.Application, App], None]:

@@ -140,3 +140,11 @@ async def test_an_intake_thread_reply_is_not_a_comment_unless_configured(
     assert (await cx.post(reply))[0] == 200
     with cx.app.engine.connect() as conn:
         assert conn.execute(select(Comment)).all() == []
+
+
+async def test_as_served_teams_runs_the_apps_own_command_table(world: World, connector: FakeConnector) -> None:
+    served = await world.start(as_served=True)
+    assert served.teams.context.commands is served.app.commands  # one table for Slack and Teams
+    assert served.app.notifiers["teams"] is served.teams.notifier
+    assert (await served.post(world.load("message_cx_stats_personal")))[0] == 200
+    assert "Stories delivered" in _texts(connector.posts()[-1].cards[0])

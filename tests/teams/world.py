@@ -20,7 +20,7 @@ from bot.app import App, build
 from bot.server import create_web_app
 from bot.settings import Settings
 from handlers.teams.retry import RetryPolicy
-from handlers.teams.wiring import TEAMS, Teams, make_mount
+from handlers.teams.wiring import TEAMS, Teams, make_mount, mount
 from storage.models import Delivery
 from stories.config import CxConfig, Department, Intake, People, Rule
 from stories.models import IncomingComment
@@ -121,8 +121,12 @@ class World:
     connector: FakeConnector
     servers: list[Server] = field(default_factory=list)
 
-    async def start(self, *, retry: RetryPolicy = FAST, **settings: Any) -> Server:
-        """A cxbot process on the test database (call again for a "restart": a new App, same database)."""
+    async def start(self, *, retry: RetryPolicy = FAST, as_served: bool = False, **settings: Any) -> Server:
+        """A cxbot process on the test database (call again for a "restart": a new App, same database).
+
+        Tests get a fixed clock and recorded (not slept) retry waits; ``as_served`` mounts Teams exactly as
+        ``cxbot serve`` does instead.
+        """
         sleeps: list[float] = []
 
         async def sleep(seconds: float) -> None:
@@ -130,7 +134,9 @@ class World:
             await asyncio.sleep(0)
 
         app = build(Settings(database_url=self.database_url, **settings), config=CONFIG)
-        app.extras["mounts"] = [make_mount(delivery_retry=retry, reply_retry=FAST, sleep=sleep, clock=lambda: NOW)]
+        app.extras["mounts"] = [
+            mount if as_served else make_mount(delivery_retry=retry, reply_retry=FAST, sleep=sleep, clock=lambda: NOW)
+        ]
         server = TestServer(create_web_app(app), host="127.0.0.1", port=0)
         await server.start_server()
         started = Server(app, server, aiohttp.ClientSession(), sleeps)
