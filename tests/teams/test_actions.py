@@ -142,3 +142,23 @@ async def test_a_button_for_a_story_that_is_gone_says_so(cx: Server, world: Worl
     odd = world.load("message_submit_follow_up", id="1700000000310", value={"cx_action": "launch_rockets"})
     assert (await cx.post(odd))[0] == 200
     assert "not one I know" in connector.posts()[-1].payload_text()
+
+
+async def test_done_button_closes_the_commitment_and_a_stranger_cannot(
+    cx: Server, world: World, connector: FakeConnector
+) -> None:
+    story_id, _card_id = await posted_story(world, cx)
+    value = {"cx_action": "commit", "story_id": story_id, "what": "Call back", "owner": "", "due": "2026-03-06"}
+    assert (await cx.post(world.load("message_submit_commit", value=value)))[0] == 200
+    [commitment] = _commitments(cx)
+
+    dana = {"id": "29:1dAnA", "name": "Dana Scully", "aadObjectId": "d4a0b1c2-d3e4-4f56-a789-0b1c2d3e4f50"}
+    close = {"cx_action": "close", "commitment_id": commitment.id, "state": "done"}
+    refused = world.load("message_submit_follow_up", id="1700000000320", value=close, **{"from": dana})
+    assert (await cx.post(refused))[0] == 200
+    assert _commitments(cx)[0].state == "open"
+    assert "Only its owner" in connector.posts()[-1].payload_text()
+
+    done = world.load("message_submit_follow_up", id="1700000000321", value=close)  # Fiona, the owner
+    assert (await cx.post(done))[0] == 200
+    assert _commitments(cx)[0].state == "done"
