@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 # Answers inside a turn: Teams waits about 15 s for the HTTP answer, so retries here are short; whatever
 # still fails is logged and the person can ask again.
-IN_TURN_RETRY = RetryPolicy(attempts=3, base_delay=0.5, max_delay=2.0, max_retry_after=4.0, timeout=8.0)
+IN_TURN_RETRY = RetryPolicy(attempts=3, base_delay=0.5, max_delay=2.0, max_retry_after=4.0)
 
 
 @dataclass

@@ -39,7 +39,7 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 8.0
     max_retry_after: float = 15.0
-    timeout: float = 15.0  # seconds for one HTTP call to the connector
+    timeout: float = 15.0  # seconds for one HTTP call to the connector (the adapter's, set from the delivery policy)
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
