@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from sqlalchemy import Engine
-from stories.summarize.offline import OfflineSummarizer
 
 from bot.config import load_config
 from bot.dispatcher import Dispatcher
@@ -31,6 +30,7 @@ from stories.ports import Notifier, Summarizer
 from stories.redaction import PiiRedactor
 from stories.routing import Router
 from stories.sentiment import LexiconSentiment
+from stories.summarize.offline import OfflineSummarizer
 
 log = logging.getLogger(__name__)
 
