@@ -1,31 +1,58 @@
-"""Sends what the outbox holds, through each platform's Notifier, and records where it landed.
+"""Sends what the outbox holds, through each platform's Notifier, and records where it landed: exactly once.
 
-Run by ``cxbot serve`` as a background task; any number of replicas may run one, since the database decides
-who delivers (claims with leases, see storage/outbox.py). ``kick()`` wakes it right after something is queued.
+Run by ``cxbot serve`` as a background task (and by ``cxbot dispatch``); any number of replicas may run one, since
+the database decides who delivers (claims with leases, see storage/outbox.py). ``kick()`` wakes it right after
+something is queued.
+
+How a delivery goes out:
+1. claimed in a batch, at most ``lane_depth`` per lane (platform, channel), lanes with work still queued here
+   skipped, so one busy channel never holds up the others;
+2. each lane is worked by its own task, in order, paced (bot/pacing.py) so channels proceed in parallel and
+   each at the platform's rate; a 429 pauses the lane for its Retry-After and the same claim tries again;
+3. right before posting, the claim is renewed (``hold``); if it is no longer ours, we do not post;
+4. on a claim that is not the first (``attempts > 1``: an earlier claimer may have posted and died before
+   recording it), a Notifier that can (``FindsDelivered``, Slack) is asked for a message carrying the delivery
+   key, and that message is recorded instead of posting again;
+5. the platform's message id is recorded (``mark_sent``), and the stories the message carries.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import Counter
 
+from bot.pacing import Lane, Pacer
 from storage.outbox import Claimed, SqlOutbox
 from storage.stories import SqlStoryReader
 from stories.models import DigestView
-from stories.ports import DeliveryError, Notifier, PostedMessage
+from stories.ports import DeliveryError, FindsDelivered, Notifier, PostedMessage
 
 log = logging.getLogger(__name__)
 
 SENT = Counter("cxbot_deliveries_total", "Deliveries by platform, kind and outcome", ["platform", "kind", "outcome"])
 
+# A Retry-After up to this long is waited out by the lane; a longer one gives the claim back.
+MAX_INLINE_RETRY_AFTER = 30.0
+# How far before a delivery's creation a look-up for an earlier post starts (clock skew between us and Slack).
+LOOKUP_SKEW = timedelta(minutes=5)
+
+Carried = list[tuple[int, str | None]]  # (story id, department) a message carries
+
 
 def backoff(attempts: int) -> timedelta:
     """10 s, 20 s, 40 s ... capped at 30 minutes."""
     return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 1800))
+
+
+class _RateLimited(Exception):
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
 
 
 class Dispatcher:
@@ -38,78 +65,172 @@ class Dispatcher:
         instance: str,
         lease: timedelta = timedelta(minutes=2),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        pacer: Pacer | None = None,
+        lane_depth: int = 3,
+        batch: int = 100,
     ) -> None:
         self.outbox = outbox
         self.stories = stories
-        self.notifiers = dict(notifiers)
+        self.notifiers = notifiers  # the App's dict: platform wiring may register a notifier after start
         self.instance = instance
         self.lease = lease
         self.clock = clock
+        self.pacer = pacer or Pacer()
+        self.lane_depth = lane_depth
+        self.batch = batch
+        self.sent = 0  # deliveries this dispatcher recorded as sent (tests, bench)
         self._wake = asyncio.Event()
+        self._lanes: dict[Lane, deque[Claimed]] = {}
+        self._workers: dict[Lane, asyncio.Task[None]] = {}
 
     def kick(self) -> None:
         self._wake.set()
 
+    # --- running ----------------------------------------------------------------------------------------------
+
+    async def run_forever(self, stop: asyncio.Event, *, idle: float = 5.0) -> None:
+        """Claim and send until ``stop`` is set; then finish what is being sent and give back what is queued."""
+        await self._run(stop, idle=idle, drain=False)
+
+    async def drain(self, *, poll: float = 0.2) -> int:
+        """Send until nothing is pending or claimed by anyone (``cxbot dispatch``, tests); returns how many this
+        dispatcher recorded as sent."""
+        before = self.sent
+        await self._run(asyncio.Event(), idle=poll, drain=True)
+        return self.sent - before
+
     async def run_once(self, *, limit: int = 50) -> int:
-        """Claim and send what is due; returns how many were claimed."""
+        """One pass: claim what is due now, send it all (lanes in parallel, paced); returns how many were claimed."""
         claimed = await asyncio.to_thread(
             self.outbox.claim, instance=self.instance, now=self.clock(), lease=self.lease, limit=limit
         )
+        lanes: dict[Lane, list[Claimed]] = {}
         for item in claimed:
-            await self._send(item)
+            lanes.setdefault(item.lane, []).append(item)
+        await asyncio.gather(*(self._work_through(items) for items in lanes.values()))
         return len(claimed)
 
-    async def run_forever(self, stop: asyncio.Event, *, idle: float = 5.0) -> None:
-        while not stop.is_set():
-            try:
-                busy = await self.run_once()
-            except Exception:
-                log.exception("dispatcher pass failed; retrying")
-                busy = 0
-            if busy:
-                continue
-            self._wake.clear()
-            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+    async def _work_through(self, items: list[Claimed]) -> None:
+        for item in items:
+            await self._send_paced(item)
+
+    async def _run(self, stop: asyncio.Event, *, idle: float, drain: bool) -> None:
+        try:
+            while not stop.is_set():
+                self._wake.clear()  # before claiming: a kick or a lane running dry meanwhile is not missed
+                claimed = await self._claim_more()
+                if claimed:
+                    continue
+                if drain and not self._workers and await self._nothing_left():
+                    return
+                await self._pause(stop, idle)
+        finally:
+            await self._wind_down()
+
+    async def _claim_more(self) -> int:
+        busy = [lane for lane, queue in self._lanes.items() if queue]
+        try:
+            claimed = await asyncio.to_thread(
+                self.outbox.claim,
+                instance=self.instance,
+                now=self.clock(),
+                lease=self.lease,
+                limit=self.batch,
+                per_lane=self.lane_depth,
+                exclude=busy,
+            )
+        except Exception:
+            log.exception("dispatcher: claiming failed; retrying")
+            return 0
+        for item in claimed:
+            self._lanes.setdefault(item.lane, deque()).append(item)
+            if item.lane not in self._workers:
+                self._workers[item.lane] = asyncio.create_task(self._lane(item.lane))
+        return len(claimed)
+
+    async def _pause(self, stop: asyncio.Event, idle: float) -> None:
+        """Until kicked, stopped, a lane runs dry (time to claim more for it) or ``idle`` seconds pass."""
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
             await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
+        finally:
             for waiter in waiters:
                 waiter.cancel()
+
+    async def _nothing_left(self) -> bool:
+        counts = await asyncio.to_thread(self.outbox.counts)
+        return not counts.get("pending") and not counts.get("claimed")
+
+    async def _lane(self, lane: Lane) -> None:
+        queue = self._lanes[lane]
+        try:
+            while queue:
+                item = queue.popleft()
+                if not queue:
+                    self._wake.set()  # claim the lane's next deliveries while this one waits for its turn
+                await self._send_paced(item)
+        finally:
+            del self._workers[lane]
+            if not queue:
+                del self._lanes[lane]
+            self._wake.set()
+
+    async def _wind_down(self) -> None:
+        """Give back what is queued (not attempted), let what is being sent finish."""
+        now = self.clock()
+        for queue in list(self._lanes.values()):
+            while queue:
+                item = queue.popleft()
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(
+                        self.outbox.release, item, instance=self.instance, not_before=now, reason="dispatcher stopped"
+                    )
+        if self._workers:
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+
+    # --- one delivery -------------------------------------------------------------------------------------------
+
+    async def _send_paced(self, item: Claimed) -> None:
+        while True:
+            await self.pacer.acquire(item.lane)
+            try:
+                await self._send(item)
+                return
+            except _RateLimited as limited:
+                if limited.retry_after > MAX_INLINE_RETRY_AFTER:
+                    SENT.labels(item.platform, item.kind, "rate_limited").inc()
+                    retry_at = self.clock() + timedelta(seconds=limited.retry_after)
+                    await asyncio.to_thread(
+                        self.outbox.release, item, instance=self.instance, not_before=retry_at, reason="rate limited"
+                    )
+                    return
+                self.pacer.pause(item.lane, limited.retry_after)
 
     async def _send(self, item: Claimed) -> None:
         notifier = self.notifiers.get(item.platform)
         now = self.clock()
         if notifier is None:
-            await asyncio.to_thread(
-                self.outbox.mark_failed,
-                item,
-                instance=self.instance,
-                error=f"no notifier for platform {item.platform}",
-                now=now,
-                retry_at=now + backoff(item.attempts),
-            )
+            await self._failed(item, f"no notifier for platform {item.platform}", retry_at=now + backoff(item.attempts))
+            return
+        held = await asyncio.to_thread(self.outbox.hold, item, instance=self.instance, now=now, lease=self.lease)
+        if not held:
+            SENT.labels(item.platform, item.kind, "lease_lost").inc()
+            log.warning("delivery %s: claim lost before sending; left to its new claimer", item.id)
             return
         try:
-            posted, carried = await self._deliver(notifier, item)
+            posted, carried, outcome = await self._deliver(notifier, item)
         except DeliveryError as exc:
-            retry_at = (
-                None if exc.permanent else now + max(backoff(item.attempts), timedelta(seconds=exc.retry_after or 0))
-            )
+            if exc.retry_after is not None and not exc.permanent:
+                raise _RateLimited(exc.retry_after) from exc
+            retry_at = None if exc.permanent else now + backoff(item.attempts)
             log.warning("delivery %s (%s) failed: %s", item.id, item.kind, exc)
-            SENT.labels(item.platform, item.kind, "permanent_error" if exc.permanent else "retry").inc()
-            await asyncio.to_thread(
-                self.outbox.mark_failed, item, instance=self.instance, error=str(exc), now=now, retry_at=retry_at
+            await self._failed(
+                item, str(exc), retry_at=retry_at, outcome="permanent_error" if exc.permanent else "retry"
             )
             return
         except Exception as exc:  # a bug or an unexpected platform answer: keep the delivery, retry later
             log.exception("delivery %s (%s) raised", item.id, item.kind)
-            SENT.labels(item.platform, item.kind, "retry").inc()
-            await asyncio.to_thread(
-                self.outbox.mark_failed,
-                item,
-                instance=self.instance,
-                error=f"{type(exc).__name__}: {exc}",
-                now=now,
-                retry_at=now + backoff(item.attempts),
-            )
+            await self._failed(item, f"{type(exc).__name__}: {exc}", retry_at=now + backoff(item.attempts))
             return
         recorded = await asyncio.to_thread(
             self.outbox.mark_sent,
@@ -119,53 +240,104 @@ class Dispatcher:
             now=self.clock(),
             stories=carried,
         )
-        SENT.labels(item.platform, item.kind, "sent" if recorded else "lease_lost").inc()
-        if not recorded:
-            log.warning("delivery %s sent after its lease expired", item.id)
+        if recorded:
+            self.sent += 1
+        else:
+            outcome = "doubled"
+            log.error("delivery %s was already recorded as sent by another claimer: posted twice", item.id)
+        SENT.labels(item.platform, item.kind, outcome).inc()
 
-    async def _deliver(
-        self, notifier: Notifier, item: Claimed
-    ) -> tuple[PostedMessage | None, list[tuple[int, str | None]]]:
+    async def _failed(self, item: Claimed, error: str, *, retry_at: datetime | None, outcome: str = "retry") -> None:
+        SENT.labels(item.platform, item.kind, outcome).inc()
+        await asyncio.to_thread(
+            self.outbox.mark_failed, item, instance=self.instance, error=error, now=self.clock(), retry_at=retry_at
+        )
+
+    async def _earlier_post(
+        self, notifier: Notifier, item: Claimed, *, thread: PostedMessage | None = None
+    ) -> PostedMessage | None:
+        """After a claim that may have posted without recording it: the message it posted, if any."""
+        if item.attempts <= 1 or not isinstance(notifier, FindsDelivered):
+            return None
+        found = await notifier.find_delivered(
+            key=item.key, channel=item.channel, thread=thread, since=item.created_at - LOOKUP_SKEW
+        )
+        if found is not None:
+            log.info("delivery %s was posted by an earlier claim; recording it", item.id)
+        return found
+
+    async def _deliver(self, notifier: Notifier, item: Claimed) -> tuple[PostedMessage | None, Carried, str]:
+        """Post ``item``; returns the message, the stories it carries, and the outcome for the metrics."""
+        key = item.key
+        if item.kind == "update":
+            await self._update(notifier, item)
+            return None, [], "sent"
+        thread = await self._thread(item) if item.kind == "reply" else None
+        found = await self._earlier_post(notifier, item, thread=thread)
         text = str(item.payload.get("text", ""))
+        carried: Carried = []
         if item.kind == "story":
             assert item.story_id is not None
             views = await asyncio.to_thread(self.stories.views, [item.story_id], department=item.department)
             if not views:
                 raise DeliveryError(f"story {item.story_id} no longer exists", permanent=True)
-            return await notifier.post_story(channel=item.channel, story=views[0]), [(item.story_id, item.department)]
-        if item.kind == "digest":
-            ids = [int(i) for i in item.payload.get("story_ids", [])]
-            views = await asyncio.to_thread(self.stories.views, ids, department=item.department)
-            digest = DigestView(
-                department=item.department or "",
-                period_start=datetime.fromisoformat(item.payload["since"]),
-                period_end=datetime.fromisoformat(item.payload["until"]),
-                stories=tuple(views),
-                total_in_period=int(item.payload.get("total", len(views))),
-                open_commitments=int(item.payload.get("open_commitments", 0)),
-            )
-            posted = await notifier.post_digest(channel=item.channel, digest=digest)
-            return posted, [(v.story_id, item.department) for v in views]
-        if item.kind == "reply":
-            assert item.story_id is not None
-            places = await asyncio.to_thread(
-                self.outbox.story_messages, story_id=item.story_id, platform=item.platform, channel=item.channel
-            )
-            if places:
-                channel, message_id, _ = places[0]
-                return await notifier.reply_in_thread(message=PostedMessage(channel, message_id), text=text), []
-            return await notifier.post_text(channel=item.channel, text=text), []
-        if item.kind == "update":
-            assert item.story_id is not None
-            places = await asyncio.to_thread(self.outbox.story_messages, story_id=item.story_id, platform=item.platform)
-            views = await asyncio.to_thread(self.stories.views, [item.story_id])
-            note = str(item.payload.get("note", ""))
-            for channel, message_id, carried in places:
-                if carried == 1 and views:  # a digest message carries several stories: its thread reply suffices
-                    await notifier.update_story(message=PostedMessage(channel, message_id), story=views[0], note=note)
-            return None, []
-        if item.kind == "dm":
-            return await notifier.send_direct_message(user=item.channel, text=text), []
-        if item.kind == "text":
-            return await notifier.post_text(channel=item.channel, text=text), []
-        raise DeliveryError(f"unknown delivery kind {item.kind!r}", permanent=True)
+            carried = [(item.story_id, item.department)]
+            posted = found or await notifier.post_story(channel=item.channel, story=views[0], key=key)
+        elif item.kind == "digest":
+            digest = await self._digest(item)
+            carried = [(v.story_id, item.department) for v in digest.stories]
+            posted = found or await notifier.post_digest(channel=item.channel, digest=digest, key=key)
+        elif item.kind == "reply":
+            if thread is not None:
+                posted = found or await notifier.reply_in_thread(message=thread, text=text, key=key)
+            else:
+                posted = found or await notifier.post_text(channel=item.channel, text=text, key=key)
+        elif item.kind == "dm":
+            posted = found or await notifier.send_direct_message(user=item.channel, text=text, key=key)
+        elif item.kind == "text":
+            posted = found or await notifier.post_text(channel=item.channel, text=text, key=key)
+        elif item.kind == "report":
+            posted = found or await self._report(notifier, item)
+        else:
+            raise DeliveryError(f"unknown delivery kind {item.kind!r}", permanent=True)
+        return posted, carried, "found" if found else "sent"
+
+    async def _thread(self, item: Claimed) -> PostedMessage | None:
+        assert item.story_id is not None
+        places = await asyncio.to_thread(
+            self.outbox.story_messages, story_id=item.story_id, platform=item.platform, channel=item.channel
+        )
+        if not places:
+            return None
+        channel, message_id, _ = places[0]
+        return PostedMessage(channel, message_id)
+
+    async def _update(self, notifier: Notifier, item: Claimed) -> None:
+        """Re-render the story's own cards (idempotent: updating twice shows the same)."""
+        assert item.story_id is not None
+        places = await asyncio.to_thread(self.outbox.story_messages, story_id=item.story_id, platform=item.platform)
+        views = await asyncio.to_thread(self.stories.views, [item.story_id])
+        note = str(item.payload.get("note", ""))
+        for channel, message_id, carried in places:
+            if carried == 1 and views:  # a digest message carries several stories: its thread reply suffices
+                await notifier.update_story(message=PostedMessage(channel, message_id), story=views[0], note=note)
+
+    async def _digest(self, item: Claimed) -> DigestView:
+        ids = [int(i) for i in item.payload.get("story_ids", [])]
+        views = await asyncio.to_thread(self.stories.views, ids, department=item.department)
+        return DigestView(
+            department=item.department or "",
+            period_start=datetime.fromisoformat(item.payload["since"]),
+            period_end=datetime.fromisoformat(item.payload["until"]),
+            stories=tuple(views),
+            total_in_period=int(item.payload.get("total", len(views))),
+            open_commitments=int(item.payload.get("open_commitments", 0)),
+        )
+
+    async def _report(self, notifier: Notifier, item: Claimed) -> PostedMessage:
+        from bot.charts import report_chart
+        from stories.patterns import PatternReport
+
+        report = PatternReport.from_payload(item.payload)
+        chart = await asyncio.to_thread(report_chart, report)
+        return await notifier.post_report(channel=item.channel, report=report, chart_png=chart, key=item.key)

@@ -1,18 +1,24 @@
-"""The outbox table: enqueue idempotently, claim with a lease, record what was sent.
+"""The outbox table: enqueue idempotently, claim with a lease, record what was sent, exactly once.
 
-Claims are one statement: on PostgreSQL ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)``, so
-replicas never claim the same row; on SQLite the database has one writer, so the same UPDATE is atomic. A
-claim whose lease expired (the claimer died) becomes claimable again.
+A claim is one statement. On PostgreSQL the rows are picked with ``SELECT ... FOR UPDATE SKIP LOCKED`` inside the
+``UPDATE``, so two replicas never claim the same row; on SQLite the database has one writer, so the same UPDATE is
+atomic. Each claim increments ``attempts``, which is the claim's token: a claimer whose lease expired and whose row
+was claimed again can no longer renew, fail or release it (:meth:`SqlOutbox.hold` says so before it posts).
+
+What is left to the platform is the moment between its answer and :meth:`SqlOutbox.mark_sent`: a claimer killed
+there leaves a posted but unrecorded delivery. Its lease expires, the next claim has ``attempts > 1``, and the
+dispatcher asks the platform whether a message with the delivery key exists before posting again (see
+``stories.ports.FindsDelivered``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, true, tuple_, update
 
 from storage.departments import DepartmentIds
 from storage.models import Delivery, StoryMessage
@@ -24,6 +30,8 @@ MAX_ATTEMPTS = 8
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
+    """A delivery claimed by one dispatcher; ``attempts`` (this claim's number) is its claim token."""
+
     id: int
     key: str
     kind: str
@@ -33,6 +41,26 @@ class Claimed:
     department: str | None
     payload: dict[str, Any]
     attempts: int
+    created_at: datetime
+
+    @property
+    def lane(self) -> tuple[str, str]:
+        """Where it goes: deliveries to one lane are paced together."""
+        return (self.platform, self.channel)
+
+
+_COLUMNS = (
+    Delivery.id,
+    Delivery.key,
+    Delivery.kind,
+    Delivery.platform,
+    Delivery.channel,
+    Delivery.story_id,
+    Delivery.department_id,
+    Delivery.payload,
+    Delivery.attempts,
+    Delivery.created_at,
+)
 
 
 class SqlOutbox:
@@ -42,6 +70,8 @@ class SqlOutbox:
         self._engine = engine
         self._departments = departments
         self._dialect = engine.dialect.name
+
+    # --- writing what we intend to post -----------------------------------------------------------------------
 
     def enqueue(self, items: Sequence[Outgoing], *, now: datetime | None = None) -> int:
         if not items:
@@ -67,53 +97,64 @@ class SqlOutbox:
             inserted = conn.execute(insert_ignore(Delivery, self._dialect).returning(Delivery.id), rows).all()
         return len(inserted)
 
-    def claim(self, *, instance: str, now: datetime, lease: timedelta, limit: int = 50) -> list[Claimed]:
-        """Claim up to ``limit`` due deliveries for ``instance`` until ``now + lease``."""
-        due = or_(
-            and_(Delivery.state == "pending", Delivery.not_before <= now),
-            and_(Delivery.state == "claimed", Delivery.lease_until < now),
+    # --- the dispatcher's side --------------------------------------------------------------------------------
+
+    def claim(
+        self,
+        *,
+        instance: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 50,
+        per_lane: int | None = None,
+        exclude: Collection[tuple[str, str]] = (),
+    ) -> list[Claimed]:
+        """Claim up to ``limit`` due deliveries for ``instance`` until ``now + lease``.
+
+        ``per_lane`` caps how many are taken per (platform, channel), oldest first, so a backlog in one channel
+        does not starve the others; ``exclude`` skips lanes the caller still has work queued for.
+        """
+        due = _due(now)
+        lanes_ok: ColumnElement[bool] = (
+            tuple_(Delivery.platform, Delivery.channel).not_in(list(exclude)) if exclude else true()
         )
-        candidates = select(Delivery.id).where(due).order_by(Delivery.not_before, Delivery.id).limit(limit)
+        if per_lane is None:
+            picked = select(Delivery.id).where(due, lanes_ok).order_by(Delivery.not_before, Delivery.id).limit(limit)
+        else:
+            rank = (
+                func.row_number()
+                .over(partition_by=(Delivery.platform, Delivery.channel), order_by=(Delivery.not_before, Delivery.id))
+                .label("rank")
+            )
+            ranked = select(Delivery.id, Delivery.not_before, rank).where(due, lanes_ok).subquery()
+            candidates = (
+                select(ranked.c.id)
+                .where(ranked.c.rank <= per_lane)
+                .order_by(ranked.c.not_before, ranked.c.id)
+                .limit(limit)
+            )
+            # The lock (and the re-check of ``due`` it implies) is on this outer select: window functions and
+            # FOR UPDATE do not mix in one query.
+            picked = select(Delivery.id).where(Delivery.id.in_(candidates.scalar_subquery()), due)
         if self._dialect == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
+            picked = picked.with_for_update(skip_locked=True)
         statement = (
             update(Delivery)
-            .where(Delivery.id.in_(candidates.scalar_subquery()))
-            .values(
-                state="claimed",
-                claimed_by=instance,
-                lease_until=now + lease,
-                attempts=Delivery.attempts + 1,
-            )
-            .returning(
-                Delivery.id,
-                Delivery.key,
-                Delivery.kind,
-                Delivery.platform,
-                Delivery.channel,
-                Delivery.story_id,
-                Delivery.department_id,
-                Delivery.payload,
-                Delivery.attempts,
-            )
+            .where(Delivery.id.in_(picked.scalar_subquery()), due)
+            .values(state="claimed", claimed_by=instance, lease_until=now + lease, attempts=Delivery.attempts + 1)
+            .returning(*_COLUMNS)
         )
         with self._engine.begin() as conn:
             rows = conn.execute(statement).all()
-        claimed = [
-            Claimed(
-                id=r.id,
-                key=r.key,
-                kind=r.kind,
-                platform=r.platform,
-                channel=r.channel,
-                story_id=r.story_id,
-                department=self._departments.name_of(r.department_id) if r.department_id else None,
-                payload=dict(r.payload or {}),
-                attempts=r.attempts,
-            )
-            for r in rows
-        ]
-        return sorted(claimed, key=lambda c: c.id)
+        return sorted((self._claimed(r) for r in rows), key=lambda c: c.id)
+
+    def hold(self, claimed: Claimed, *, instance: str, now: datetime, lease: timedelta) -> bool:
+        """Renew the lease right before posting; False if the claim is no longer ours (do not post)."""
+        with self._engine.begin() as conn:
+            held = conn.execute(
+                update(Delivery).where(_ours(claimed, instance)).values(lease_until=now + lease)
+            ).rowcount
+        return bool(held)
 
     def mark_sent(
         self,
@@ -125,14 +166,26 @@ class SqlOutbox:
         stories: Sequence[tuple[int, str | None]] = (),
         thread_id: str | None = None,
     ) -> bool:
-        """Record the platform message id (and which stories it carries). False if our lease was lost."""
+        """Record the platform message id (and which stories it carries).
+
+        A message that was posted is recorded even if our lease ran out meanwhile (a later claimer then finds the
+        row sent and does not post). False if the delivery was already recorded as sent: ours was a second post.
+        """
         with self._engine.begin() as conn:
             done = conn.execute(
                 update(Delivery)
-                .where(Delivery.id == claimed.id, Delivery.claimed_by == instance, Delivery.state == "claimed")
-                .values(state="sent", message_id=message_id, thread_id=thread_id, sent_at=now, lease_until=None)
+                .where(Delivery.id == claimed.id, Delivery.state != "sent")
+                .values(
+                    state="sent",
+                    claimed_by=instance,
+                    message_id=message_id,
+                    thread_id=thread_id,
+                    sent_at=now,
+                    lease_until=None,
+                    last_error=None,
+                )
             ).rowcount
-            if stories:
+            if stories and message_id:
                 conn.execute(
                     insert_ignore(StoryMessage, self._dialect),
                     [
@@ -151,20 +204,59 @@ class SqlOutbox:
 
     def mark_failed(
         self, claimed: Claimed, *, instance: str, error: str, now: datetime, retry_at: datetime | None
-    ) -> None:
-        """Back to pending until ``retry_at``; ``None`` (or too many attempts) gives up for good."""
+    ) -> bool:
+        """Back to pending until ``retry_at``; ``None`` (or too many attempts) gives up for good.
+
+        The attempt counts: it may have reached the platform, so the next claim looks before posting again.
+        False if the claim was no longer ours.
+        """
         give_up = retry_at is None or claimed.attempts >= MAX_ATTEMPTS
         with self._engine.begin() as conn:
-            conn.execute(
+            done = conn.execute(
                 update(Delivery)
-                .where(Delivery.id == claimed.id, Delivery.claimed_by == instance)
+                .where(_ours(claimed, instance))
                 .values(
                     state="failed" if give_up else "pending",
                     not_before=retry_at or now,
                     lease_until=None,
                     last_error=error[:500],
                 )
-            )
+            ).rowcount
+        return bool(done)
+
+    def release(self, claimed: Claimed, *, instance: str, not_before: datetime, reason: str = "") -> bool:
+        """Give a claim back without counting it: nothing was posted (rate limited, shutting down)."""
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(Delivery)
+                .where(_ours(claimed, instance))
+                .values(
+                    state="pending",
+                    not_before=not_before,
+                    lease_until=None,
+                    attempts=Delivery.attempts - 1,
+                    last_error=reason[:500] or None,
+                )
+            ).rowcount
+        return bool(done)
+
+    # --- reading ------------------------------------------------------------------------------------------------
+
+    def last_digest_until(self, *, department: str, platform: str) -> datetime | None:
+        """The end of the period of the newest digest planned for ``department`` on ``platform``, if any."""
+        with self._engine.connect() as conn:
+            payloads = conn.scalars(
+                select(Delivery.payload)
+                .where(
+                    Delivery.kind == "digest",
+                    Delivery.platform == platform,
+                    Delivery.department_id == self._departments.id_of(department),
+                )
+                .order_by(Delivery.id.desc())
+                .limit(20)
+            ).all()
+        ends = [datetime.fromisoformat(p["until"]) for p in payloads if p and p.get("until")]
+        return max(ends) if ends else None
 
     def story_messages(self, *, story_id: int, platform: str, channel: str | None = None) -> list[tuple[str, str, int]]:
         """``(channel, message_id, stories_in_that_message)`` where ``story_id`` was posted on ``platform``."""
@@ -177,16 +269,14 @@ class SqlOutbox:
             places = conn.execute(query.order_by(StoryMessage.id)).all()
             result = []
             for chan, message_id in places:
-                count = len(
-                    conn.execute(
-                        select(StoryMessage.story_id).where(
-                            StoryMessage.platform == platform,
-                            StoryMessage.channel == chan,
-                            StoryMessage.message_id == message_id,
-                        )
-                    ).all()
+                count = conn.scalar(
+                    select(func.count(StoryMessage.id)).where(
+                        StoryMessage.platform == platform,
+                        StoryMessage.channel == chan,
+                        StoryMessage.message_id == message_id,
+                    )
                 )
-                result.append((chan, message_id, count))
+                result.append((chan, message_id, int(count or 0)))
         return result
 
     def story_for_message(self, *, platform: str, channel: str, message_id: str) -> list[tuple[int, str | None]]:
@@ -203,8 +293,38 @@ class SqlOutbox:
 
     def counts(self) -> dict[str, int]:
         """Deliveries by state (metrics, tests)."""
-        from sqlalchemy import func
-
         with self._engine.connect() as conn:
             rows = conn.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all()
         return {state: int(n) for state, n in rows}
+
+    def _claimed(self, row: Any) -> Claimed:
+        return Claimed(
+            id=row.id,
+            key=row.key,
+            kind=row.kind,
+            platform=row.platform,
+            channel=row.channel,
+            story_id=row.story_id,
+            department=self._departments.name_of(row.department_id) if row.department_id else None,
+            payload=dict(row.payload or {}),
+            attempts=row.attempts,
+            created_at=row.created_at,
+        )
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Pending and due, or claimed by someone whose lease ran out."""
+    return or_(
+        and_(Delivery.state == "pending", Delivery.not_before <= now),
+        and_(Delivery.state == "claimed", Delivery.lease_until < now),
+    )
+
+
+def _ours(claimed: Claimed, instance: str) -> ColumnElement[bool]:
+    """Still the claim we made: nobody claimed the row again since (the claim number is unchanged)."""
+    return and_(
+        Delivery.id == claimed.id,
+        Delivery.state == "claimed",
+        Delivery.claimed_by == instance,
+        Delivery.attempts == claimed.attempts,
+    )

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from stories.models import DigestView, Redacted, RouteMatch, Sentiment, StoryView, Summary, SummaryInput
+
+if TYPE_CHECKING:
+    from stories.patterns import PatternReport
 
 
 class Redactor(Protocol):
@@ -90,21 +93,45 @@ class PostedMessage:
 
 
 class Notifier(Protocol):
-    """The core's only way to talk to chat. One per platform."""
+    """The core's only way to talk to chat. One per platform.
+
+    ``key`` is the outbox delivery key of what is being posted; a platform that can label a message with it
+    (Slack message metadata) does, so :class:`FindsDelivered` can find the message after a crash.
+    """
 
     platform: str
 
-    async def post_story(self, *, channel: str, story: StoryView) -> PostedMessage: ...
+    async def post_story(self, *, channel: str, story: StoryView, key: str | None = None) -> PostedMessage: ...
 
-    async def post_digest(self, *, channel: str, digest: DigestView) -> PostedMessage: ...
+    async def post_digest(self, *, channel: str, digest: DigestView, key: str | None = None) -> PostedMessage: ...
 
     async def update_story(self, *, message: PostedMessage, story: StoryView, note: str) -> None: ...
 
-    async def reply_in_thread(self, *, message: PostedMessage, text: str) -> PostedMessage: ...
+    async def reply_in_thread(self, *, message: PostedMessage, text: str, key: str | None = None) -> PostedMessage: ...
 
-    async def send_direct_message(self, *, user: str, text: str) -> PostedMessage: ...
+    async def send_direct_message(self, *, user: str, text: str, key: str | None = None) -> PostedMessage: ...
 
-    async def post_text(self, *, channel: str, text: str) -> PostedMessage: ...
+    async def post_text(self, *, channel: str, text: str, key: str | None = None) -> PostedMessage: ...
+
+    async def post_report(
+        self, *, channel: str, report: PatternReport, chart_png: bytes, key: str | None = None
+    ) -> PostedMessage:
+        """The weekly pattern report with its chart (PNG bytes)."""
+        ...
+
+
+@runtime_checkable
+class FindsDelivered(Protocol):
+    """A Notifier that can find a message it posted earlier by its delivery ``key`` (Slack: message metadata).
+
+    The dispatcher asks before posting a delivery again after a crash, so a post whose answer was never recorded
+    is recorded, not repeated. ``channel`` is the delivery's channel (a user id for direct messages); ``thread``
+    is the story message a reply went under.
+    """
+
+    async def find_delivered(
+        self, *, key: str, channel: str, thread: PostedMessage | None, since: datetime
+    ) -> PostedMessage | None: ...
 
 
 class DeliveryError(Exception):
@@ -120,6 +147,7 @@ class DeliveryError(Exception):
 __all__ = [
     "CommentStore",
     "DeliveryError",
+    "FindsDelivered",
     "NewComment",
     "NewStory",
     "Notifier",

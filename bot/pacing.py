@@ -1,0 +1,125 @@
+"""Pacing: never post faster than a platform allows, and not much slower.
+
+Limits are sliding windows ("at most N in any P seconds"), several per lane when the platform has several
+(Teams). A lane is one (platform, channel); a platform-wide limit (Teams: 50 requests per second per app) is
+shared by all its lanes. A platform's 429 Retry-After pauses the lane it came from.
+
+Published limits (2025):
+- Slack chat.postMessage: about 1 message per second per channel (short bursts tolerated).
+- Teams, per bot per conversation: 7 operations / 1 s, 8 / 2 s, 60 / 30 s, 1,800 / 3,600 s; and 50 requests per
+  second per app across all conversations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+Lane = tuple[str, str]  # (platform, channel)
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """At most ``count`` operations in any ``per`` seconds."""
+
+    count: int
+    per: float
+
+
+SLACK_PER_CHANNEL: tuple[Limit, ...] = (Limit(1, 1.0),)
+TEAMS_PER_CONVERSATION: tuple[Limit, ...] = (Limit(7, 1.0), Limit(8, 2.0), Limit(60, 30.0), Limit(1800, 3600.0))
+TEAMS_PER_APP: tuple[Limit, ...] = (Limit(50, 1.0),)
+
+DEFAULT_LANES: Mapping[str, tuple[Limit, ...]] = {"slack": SLACK_PER_CHANNEL, "teams": TEAMS_PER_CONVERSATION}
+DEFAULT_PLATFORMS: Mapping[str, tuple[Limit, ...]] = {"teams": TEAMS_PER_APP}
+
+
+class Window:
+    """The times of recent operations, checked against one or more limits."""
+
+    def __init__(self, limits: Sequence[Limit], *, margin: float = 0.0) -> None:
+        self.limits = tuple(limits)
+        self.margin = margin
+        self._times: deque[float] = deque(maxlen=max((lim.count for lim in self.limits), default=1))
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more operation keeps every limit (0: now)."""
+        wait = 0.0
+        for limit in self.limits:
+            if len(self._times) >= limit.count:
+                wait = max(wait, self._times[-limit.count] + limit.per + self.margin - now)
+        return wait
+
+    def record(self, now: float) -> None:
+        self._times.append(now)
+
+
+class Pacer:
+    """Waits per lane (and per platform) until an operation is allowed, then counts it.
+
+    ``margin`` (seconds) is added to every window, so request jitter between us and the platform does not turn an
+    on-time post into a 429. Safe for many coroutines on one event loop: checking and counting happen without an
+    ``await`` in between.
+    """
+
+    def __init__(
+        self,
+        *,
+        lanes: Mapping[str, Sequence[Limit]] = DEFAULT_LANES,
+        platforms: Mapping[str, Sequence[Limit]] = DEFAULT_PLATFORMS,
+        margin: float = 0.02,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self._lane_limits = dict(lanes)
+        self._platform_limits = dict(platforms)
+        self._margin = margin
+        self._clock = clock
+        self._sleep = sleep
+        self._lanes: dict[Lane, Window] = {}
+        self._platforms: dict[str, Window] = {}
+        self._paused: dict[Lane, float] = {}
+
+    def _windows(self, lane: Lane) -> list[Window]:
+        platform = lane[0]
+        windows = []
+        if platform in self._lane_limits:
+            if lane not in self._lanes:
+                self._lanes[lane] = Window(self._lane_limits[platform], margin=self._margin)
+            windows.append(self._lanes[lane])
+        if platform in self._platform_limits:
+            if platform not in self._platforms:
+                self._platforms[platform] = Window(self._platform_limits[platform], margin=self._margin)
+            windows.append(self._platforms[platform])
+        return windows
+
+    def wait(self, lane: Lane) -> float:
+        """Seconds until ``lane`` may send (0: now)."""
+        now = self._clock()
+        waits = [w.wait(now) for w in self._windows(lane)]
+        waits.append(self._paused.get(lane, now) - now)
+        return max(0.0, *waits)
+
+    async def acquire(self, lane: Lane) -> float:
+        """Wait until ``lane`` may send and count the send; returns how long it waited."""
+        waited = 0.0
+        while (delay := self.wait(lane)) > 0:
+            await self._sleep(delay)
+            waited += delay
+        now = self._clock()
+        for window in self._windows(lane):
+            window.record(now)
+        return waited
+
+    def pause(self, lane: Lane, seconds: float) -> None:
+        """The platform said Retry-After: nothing goes to ``lane`` for ``seconds``."""
+        until = self._clock() + max(seconds, 0.0)
+        self._paused[lane] = max(self._paused.get(lane, until), until)
+
+
+def unpaced() -> Pacer:
+    """A pacer with no limits (tests of other things, a platform without published limits)."""
+    return Pacer(lanes={}, platforms={}, margin=0.0)
