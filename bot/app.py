@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 
 from sqlalchemy import Engine
@@ -21,9 +22,10 @@ from storage.departments import DepartmentIds, channel_map, sync_departments
 from storage.followup import SqlFollowUps
 from storage.outbox import SqlOutbox
 from storage.stories import SqlStoryReader
+from storage.story_facts import comment_facts
 from stories.commands import Commands
 from stories.config import CxConfig
-from stories.intake import immediate_deliveries
+from stories.intake import immediate_deliveries, urgent_reasons
 from stories.models import IncomingComment
 from stories.pipeline import IngestReport, Pipeline
 from stories.ports import Notifier, Summarizer
@@ -110,10 +112,28 @@ class App:
         Sync: call it from a thread in async code, then ``dispatcher.kick()``.
         """
         report = self.pipeline.ingest(comments)
-        if report.created and self.notifiers:
-            channels = channel_map(self.engine, platforms=tuple(self.notifiers))
-            self.outbox.enqueue(immediate_deliveries(report.created, config=self.config, channels=channels))
+        if report.created and self.platforms:
+            channels = channel_map(self.engine, platforms=self.platforms)
+            facts = comment_facts(self.engine, [c.story_id for c in report.created])
+            self.outbox.enqueue(
+                immediate_deliveries(
+                    report.created,
+                    config=self.config,
+                    channels=channels,
+                    now=datetime.now(UTC),
+                    urgent=urgent_reasons(facts, router=self.router),
+                )
+            )
         return report
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """Platforms this deployment posts to: those with a notifier here, and those configured (a `cxbot import`
+        queues for the serving replicas' dispatchers)."""
+        configured = {"slack"} if self.settings.slack_enabled else set()
+        if self.settings.microsoft_app_id:
+            configured.add("teams")
+        return tuple(sorted(configured | set(self.notifiers)))
 
     def close(self) -> None:
         self.engine.dispose()
