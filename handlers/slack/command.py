@@ -75,11 +75,10 @@ async def run_command(
         request_id=str(body["trigger_id"]) if body.get("trigger_id") else None,
     )
     view = await asyncio.to_thread(ctx.commands.run, request, line)
-    ctx.app.dispatcher.kick()
     links = (
         await ctx.permalinks.for_stories(client, [i.story_id for i in view.items if i.story_id is not None])
         if isinstance(view, ActionsView)
         else None
     )
-    await respond(str(body.get("response_url") or ""), view, replace=replace, links=links)
+    await respond(str(body.get("response_url") or ""), view, replace=replace, links=links, session=ctx.http)
     return view

@@ -1,14 +1,23 @@
-"""aiohttp <-> bolt, two functions (after ``slack_bolt.adapter.aiohttp``), plus the route that joins them.
+"""aiohttp <-> bolt at ``POST /slack/events``: verify, answer, and let bolt run.
 
-Ours differs from bolt's adapter in one way: a body bolt cannot parse (not UTF-8, broken JSON or form) gets a
-4xx here instead of an exception inside bolt (a 500). Such a body is answered 401 if its signature is wrong,
-as anything unsigned is, and 400 otherwise (bytes that are not UTF-8: always 400, since Slack signs text). Bodies over the server's limit are refused by aiohttp (413).
+Two steps beyond bolt's own aiohttp adapter (``to_bolt_request`` / ``to_aiohttp_response``), both measured
+(bench/slack_ack.py):
+
+- The signature is checked here, with slack_sdk's ``SignatureVerifier`` (the verifier bolt uses), before the
+  body is parsed: anything unsigned or stale is a 401, a signed body that is not a Slack payload a 400, never
+  a 500. bolt's own check is off for HTTP, so a request waiting behind others is not refused as stale later.
+- Requests whose answer is only "received" (events, slash commands, button clicks, shortcuts; cxbot answers
+  them all privately later) are answered 200 at once and dispatched to bolt as background work. bolt's
+  dispatch (middleware, matching, kwargs) costs several times a bare verify-and-answer, and Slack's 3 seconds
+  are for the answer. Modal submissions (their answer can carry field errors) and URL verification (the
+  answer carries the challenge) go through bolt before answering.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -18,50 +27,106 @@ from slack_sdk.signature import SignatureVerifier
 
 log = logging.getLogger(__name__)
 
+# Payload types answered with an empty 200 before bolt runs (what the listeners would ack anyway).
+ACK_FIRST = frozenset({"event_callback", "slash_command", "block_actions", "message_action", "shortcut"})
+
+Spawn = Callable[..., None]  # Background.spawn(coroutine, name=...)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
 
 class BadSlackRequest(ValueError):
-    def __init__(self, message: str, body: bytes, *, utf8: bool = True) -> None:
+    def __init__(self, message: str, *, status: int = 400) -> None:
         super().__init__(message)
-        self.body = body
-        self.utf8 = utf8  # Slack signs UTF-8 text; other bytes are refused as they are (400), signed or not
+        self.status = status
 
 
-def _signed(verifier: SignatureVerifier, body: bytes, request: web.Request) -> bool:
+async def to_bolt_request(request: web.Request, *, verifier: SignatureVerifier | None = None) -> AsyncBoltRequest:
+    """The request for bolt; raises :class:`BadSlackRequest` (401 unsigned or stale, 400 not a Slack payload)."""
+    body = await request.read()
     try:
-        return verifier.is_valid_request(body, dict(request.headers))
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadSlackRequest(f"the body is not UTF-8 (byte {exc.start})") from None
+    headers = dict(request.headers)
+    if verifier is not None and not _signed(verifier, text, headers):
+        raise BadSlackRequest("invalid or stale request signature", status=401)
+    try:
+        return AsyncBoltRequest(body=text, query=request.query_string, headers=headers)
+    except (ValueError, TypeError, AttributeError) as exc:  # bolt parses JSON and form bodies eagerly
+        raise BadSlackRequest(f"the body is not a Slack payload ({type(exc).__name__})") from None
+
+
+def _signed(verifier: SignatureVerifier, body: str, headers: dict[str, str]) -> bool:
+    try:
+        return verifier.is_valid_request(body, headers)
     except ValueError:  # a timestamp header that is not a number
         return False
 
 
-async def to_bolt_request(request: web.Request) -> AsyncBoltRequest:
-    body = await request.read()
-    try:
-        return AsyncBoltRequest(body=body.decode("utf-8"), query=request.query_string, headers=dict(request.headers))
-    except UnicodeDecodeError as exc:
-        raise BadSlackRequest(f"the body is not UTF-8 (byte {exc.start})", body, utf8=False) from None
-    except (ValueError, TypeError, AttributeError) as exc:  # bolt parses JSON and form bodies eagerly
-        raise BadSlackRequest(f"the body is not a Slack payload ({type(exc).__name__})", body) from None
+def payload_type(request: AsyncBoltRequest) -> str:
+    body: dict[str, Any] = request.body if isinstance(request.body, dict) else {}
+    if "command" in body and "type" not in body:
+        return "slash_command"
+    return str(body.get("type") or "")
 
 
-def bolt_route(bolt: AsyncApp, *, signing_secret: str | None) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """An aiohttp handler dispatching to ``bolt`` (events, commands, interactivity, OAuth pages)."""
-    verifier = SignatureVerifier(signing_secret) if signing_secret else None
+def ack_first(request: AsyncBoltRequest) -> bool:
+    """Whether to answer before bolt runs: a payload of an :data:`ACK_FIRST` type with the shape bolt expects
+    (anything odd goes through bolt first, so its answer, a quiet 200 or a 400, is the one Slack gets)."""
+    kind = payload_type(request)
+    body = request.body
+    if kind == "event_callback":
+        event = body.get("event")
+        return isinstance(event, dict) and isinstance(event.get("type"), str)
+    if kind == "block_actions":
+        actions = body.get("actions")
+        return isinstance(actions, list) and bool(actions) and all(isinstance(a, dict) for a in actions)
+    return kind in ACK_FIRST
+
+
+def bolt_route(bolt: AsyncApp, *, signing_secret: str, spawn: Spawn) -> Handler:
+    """The aiohttp handler for events, slash commands and interactivity."""
+    verifier = SignatureVerifier(signing_secret)
 
     async def handle(request: web.Request) -> web.StreamResponse:
         try:
-            bolt_request = await to_bolt_request(request)
+            bolt_request = await to_bolt_request(request, verifier=verifier)
         except BadSlackRequest as exc:
-            if exc.utf8 and verifier is not None and not _signed(verifier, exc.body, request):
-                return web.json_response({"error": "invalid request signature"}, status=401)
-            return web.json_response({"error": str(exc)}, status=400)
-        try:
-            answer = await bolt.async_dispatch(bolt_request)
-        except Exception as exc:  # bolt trips over some odd payload shapes (even in its own error handling)
-            log.warning("slack: bolt could not dispatch a request (%s)", type(exc).__name__, exc_info=exc)
-            return web.json_response({"error": "malformed Slack payload"}, status=400)
+            return web.json_response({"error": str(exc)}, status=exc.status)
+        if ack_first(bolt_request):
+            spawn(_dispatch(bolt, bolt_request), name="slack dispatch")
+            return web.Response(status=200)
+        return await _answer(bolt, bolt_request)
+
+    return handle
+
+
+async def _dispatch(bolt: AsyncApp, request: AsyncBoltRequest) -> None:
+    answer = await bolt.async_dispatch(request)
+    if answer.status >= 400:
+        log.warning("slack: bolt answered %s to a request already acknowledged", answer.status)
+
+
+async def _answer(bolt: AsyncApp, request: AsyncBoltRequest) -> web.Response:
+    try:
+        answer = await bolt.async_dispatch(request)
+    except Exception as exc:  # bolt trips over some odd payload shapes (even in its own error handling)
+        log.warning("slack: bolt could not dispatch a request (%s)", type(exc).__name__, exc_info=exc)
+        return web.json_response({"error": "malformed Slack payload"}, status=400)
+    return await to_aiohttp_response(answer)
+
+
+def oauth_route(bolt: AsyncApp, *, callback: bool) -> Handler:
+    """``GET /slack/install`` (the "Add to Slack" page) or ``GET /slack/oauth_redirect`` (Slack's redirect)."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        flow = bolt.oauth_flow
+        assert flow is not None
+        bolt_request = AsyncBoltRequest(body="", query=request.query_string, headers=dict(request.headers))
+        answer = await (flow.handle_callback(bolt_request) if callback else flow.handle_installation(bolt_request))
         return await to_aiohttp_response(answer)
 
     return handle
 
 
-__all__ = ["BadSlackRequest", "bolt_route", "to_aiohttp_response", "to_bolt_request"]
+__all__ = ["ACK_FIRST", "BadSlackRequest", "bolt_route", "oauth_route", "to_aiohttp_response", "to_bolt_request"]

@@ -101,7 +101,7 @@ async def take_in(ctx: SlackContext, comment: IncomingComment) -> View:
     """Store the comment (and queue what goes out at once); what to tell the person who sent it."""
     report: IngestReport = await asyncio.to_thread(ctx.app.take_in, [comment])
     if report.created:
-        ctx.app.dispatcher.kick()
+        ctx.wake()
         created = report.created[0]
         views = await asyncio.to_thread(ctx.app.stories.views, [created.story_id])
         title = views[0].title if views else ""
@@ -131,4 +131,4 @@ async def on_shortcut(ctx: SlackContext, body: Mapping[str, Any]) -> None:
     view: View = (
         await take_in(ctx, comment) if comment else Notice("That message has no text I can send to CX stories.")
     )
-    await respond(str(body.get("response_url") or ""), view)
+    await respond(str(body.get("response_url") or ""), view, session=ctx.http)

@@ -113,14 +113,20 @@ def register(bolt: AsyncApp, ctx: SlackContext) -> None:
     async def follow_up(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
         await ack()
         ctx.background.once(
-            action_key(body), lambda: open_modal(ctx, client, body, follow_up=True), name="slack follow-up"
+            action_key(body),
+            lambda: open_modal(ctx, client, body, follow_up=True),
+            name="slack follow-up",
+            urgent=True,  # the trigger_id to open the modal with lasts 3 seconds
         )
 
     @bolt.action(NOT_FOR_US_ACTION)
     async def not_for_us(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
         await ack()
         ctx.background.once(
-            action_key(body), lambda: open_modal(ctx, client, body, follow_up=False), name="slack reroute"
+            action_key(body),
+            lambda: open_modal(ctx, client, body, follow_up=False),
+            name="slack reroute",
+            urgent=True,
         )
 
     @bolt.view(FOLLOW_UP_CALLBACK)
@@ -223,7 +229,7 @@ async def submit_follow_up(
         item: CommitmentItem | Notice = await asyncio.to_thread(
             commit,
             store=ctx.followups,
-            outbox=ctx.app.outbox,
+            outbox=ctx.outbox,
             key=commitment_key(story_id=ref.story_id, owner=owner, what=what, due=due),
             story_id=ref.story_id,
             department=ref.department,
@@ -238,7 +244,6 @@ async def submit_follow_up(
         )
     except InvalidInput as exc:
         item = Notice(f"I could not save that follow-up: {exc.message}")
-    ctx.app.dispatcher.kick()
     await _tell(client, ref, user, item)
 
 
@@ -259,7 +264,7 @@ async def submit_reroute(
             notice = await asyncio.to_thread(
                 reroute,
                 store=ctx.followups,
-                outbox=ctx.app.outbox,
+                outbox=ctx.outbox,
                 config=ctx.app.config,
                 key=f"slack:reroute:{ref.story_id}:{source}:{target}:{user}",
                 story_id=ref.story_id,
@@ -270,7 +275,6 @@ async def submit_reroute(
             )
         except InvalidInput as exc:
             notice = Notice(exc.message)
-    ctx.app.dispatcher.kick()
     await _tell(client, ref, user, notice)
 
 
@@ -286,7 +290,7 @@ async def close_commitment(ctx: SlackContext, client: AsyncWebClient, body: Mapp
     result = await asyncio.to_thread(
         close,
         store=ctx.followups,
-        outbox=ctx.app.outbox,
+        outbox=ctx.outbox,
         config=ctx.app.config,
         commitment_id=commitment_id,
         by=actor,
@@ -294,12 +298,11 @@ async def close_commitment(ctx: SlackContext, client: AsyncWebClient, body: Mapp
         now=ctx.clock(),
         today=ctx.commands.today(actor),
     )
-    ctx.app.dispatcher.kick()
     if (body.get("container") or {}).get("type") == "view":  # App Home
         await publish_home(ctx, client, user)
         return
     response_url = str(body.get("response_url") or "")
     if isinstance(result, Notice):
-        await respond(response_url, result)
+        await respond(response_url, result, session=ctx.http)
         return
     await run_command(ctx, client, body, text=listing, replace=True)

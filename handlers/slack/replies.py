@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -24,7 +25,12 @@ MAX_REMEMBERED_LINKS = 5000
 
 
 async def respond(
-    response_url: str, view: View, *, replace: bool = False, links: Mapping[int, str] | None = None
+    response_url: str,
+    view: View,
+    *,
+    replace: bool = False,
+    links: Mapping[int, str] | None = None,
+    session: aiohttp.ClientSession | None = None,
 ) -> None:
     """Post ``view`` to a ``response_url`` as an ephemeral message (``replace``: instead of the one clicked)."""
     if not response_url:
@@ -32,7 +38,7 @@ async def respond(
     message: dict[str, Any] = {"response_type": "ephemeral", **render(view, links=links)}
     if replace:
         message["replace_original"] = True
-    webhook = AsyncWebhookClient(response_url, timeout=TIMEOUT, retry_handlers=retry_handlers())
+    webhook = AsyncWebhookClient(response_url, timeout=TIMEOUT, retry_handlers=retry_handlers(), session=session)
     answer = await webhook.send_dict(message)
     if answer.status_code != 200:
         log.warning("slack response_url answered %s", answer.status_code)

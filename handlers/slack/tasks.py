@@ -1,6 +1,10 @@
-"""Work that happens after the ack: tracked tasks, each done at most once per Slack event or action.
+"""Work that happens after the ack: a few workers, each job done at most once per Slack event or action.
 
-Slack wants an answer within 3 seconds and retries otherwise, so listeners ack and hand the work here.
+Slack wants an answer within 3 seconds and retries otherwise, so listeners ack and hand the work here. The
+work runs on a small, fixed number of workers rather than a task per request: under a burst, acks then wait
+for at most a few jobs' steps on the event loop, not for all of them, and the jobs queue up instead. Jobs that
+must be quick (opening a modal: Slack's trigger_id lasts 3 seconds) jump the queue.
+
 :meth:`Background.once` claims the event's key in ``processed_events`` first (one statement, so it holds
 across retries, restarts and replicas); if the work then fails the claim is released, so a redelivery is
 handled rather than mistaken for a duplicate.
@@ -9,6 +13,8 @@ handled rather than mistaken for a duplicate.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import logging
 from collections.abc import Callable, Coroutine, Hashable
 from dataclasses import dataclass, field
@@ -19,6 +25,11 @@ from storage.processed import SqlProcessedEvents
 
 log = logging.getLogger(__name__)
 
+WORKERS = 4
+URGENT, NORMAL = 0, 1
+
+Work = Callable[[], Coroutine[Any, Any, None]]
+
 
 @dataclass
 class _Serial:
@@ -26,47 +37,80 @@ class _Serial:
     users: int = 0
 
 
+@dataclass(order=True)
+class _Job:
+    priority: int
+    seq: int
+    name: str = field(compare=False)
+    work: Coroutine[Any, Any, None] = field(compare=False)
+
+
 class Background:
     def __init__(
-        self, *, processed: SqlProcessedEvents, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        *,
+        processed: SqlProcessedEvents,
+        workers: int | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._processed = processed
         self._clock = clock
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._size = workers or WORKERS
+        self._jobs: asyncio.PriorityQueue[_Job] | None = None
+        self._workers: list[asyncio.Task[None]] = []
+        self._seq = itertools.count()
+        self._unfinished = 0
+        self._idle: asyncio.Event | None = None
         self._serial: dict[Hashable, _Serial] = {}
 
-    def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
-        task = asyncio.get_running_loop().create_task(work, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
+    @property
+    def pending(self) -> int:
+        """Jobs queued or running."""
+        return self._unfinished
 
-    def once(
-        self,
-        key: str,
-        work: Callable[[], Coroutine[Any, Any, None]],
-        *,
-        name: str,
-        serial: Hashable | None = None,
-    ) -> None:
+    def spawn(self, work: Coroutine[Any, Any, None], *, name: str, urgent: bool = False) -> None:
+        if self._jobs is None:
+            self._jobs, self._idle = asyncio.PriorityQueue(), asyncio.Event()
+            self._workers = [asyncio.get_running_loop().create_task(self._work()) for _ in range(self._size)]
+        assert self._idle is not None
+        self._unfinished += 1
+        self._idle.clear()
+        self._jobs.put_nowait(_Job(URGENT if urgent else NORMAL, next(self._seq), name, work))
+
+    def once(self, key: str, work: Work, *, name: str, serial: Hashable | None = None, urgent: bool = False) -> None:
         """Run ``work()`` after the ack unless ``key`` was handled before.
 
         Work with the same ``serial`` runs one at a time in the order it arrived (a reaction added, then
         removed, must not be applied the other way round).
         """
-        self.spawn(self._serially(serial, key, work) if serial is not None else self._once(key, work), name=name)
+        job = self._serially(serial, key, work) if serial is not None else self._once(key, work)
+        self.spawn(job, name=name, urgent=urgent)
 
-    async def _serially(self, serial: Hashable, key: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    async def _work(self) -> None:
+        assert self._jobs is not None and self._idle is not None
+        while True:
+            job = await self._jobs.get()
+            try:
+                await job.work
+            except Exception:
+                log.exception("slack: %s failed", job.name)
+            finally:
+                self._unfinished -= 1
+                if not self._unfinished:
+                    self._idle.set()
+
+    async def _serially(self, serial: Hashable, key: str, work: Work) -> None:
         entry = self._serial.setdefault(serial, _Serial())
         entry.users += 1
         try:
-            async with entry.lock:  # taken before the first await: tasks start in the order they were made
+            async with entry.lock:  # jobs start in the order they were queued, and take the lock before awaiting
                 await self._once(key, work)
         finally:
             entry.users -= 1
             if not entry.users:
                 del self._serial[serial]
 
-    async def _once(self, key: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    async def _once(self, key: str, work: Work) -> None:
         if not await asyncio.to_thread(self._processed.first_time, key, now=self._clock()):
             log.info("slack: %s already handled", key)
             return
@@ -76,21 +120,17 @@ class Background:
             await asyncio.to_thread(self._processed.forget, key)
             raise
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("slack: %s failed", task.get_name(), exc_info=task.exception())
-
     async def drain(self, timeout: float | None = None) -> None:
-        """Wait for running work (shutdown, tests); work spawned meanwhile is waited for too."""
-        async with asyncio.timeout(timeout):
-            while self._tasks:
-                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until every queued job is done (shutdown, tests); jobs queued meanwhile are waited for too."""
+        if self._idle is not None and self._unfinished:
+            async with asyncio.timeout(timeout):
+                await self._idle.wait()
 
     async def close(self, timeout: float = 10.0) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await self.drain(timeout)
-        except TimeoutError:
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        for worker in self._workers:
+            worker.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        while self._jobs is not None and not self._jobs.empty():
+            self._jobs.get_nowait().work.close()  # never started: nothing to undo

@@ -9,12 +9,14 @@ connects over Socket Mode when the server starts. The outbox dispatcher runs bes
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
@@ -24,8 +26,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack import command, events, interactive
 from handlers.slack.client import web_client
-from handlers.slack.context import SlackContext
-from handlers.slack.http import bolt_route
+from handlers.slack.context import SlackContext, Wake, WakingOutbox, waking_intake
+from handlers.slack.http import bolt_route, oauth_route
 from handlers.slack.notifier import SlackNotifier, TokenSource, no_token
 from handlers.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SqlInstallationStore, oauth_settings
 from handlers.slack.people import People, configured_groups
@@ -90,7 +92,7 @@ def build(app: App) -> SlackConnector:
     options: dict[str, object] = {
         "client": client,
         "signing_secret": signing_secret,
-        "request_verification_enabled": bool(signing_secret),
+        "request_verification_enabled": False,  # HTTP: checked before dispatch (handlers/slack/http.py)
         "process_before_response": True,  # listeners only ack and hand work to Background: nothing to wait for
         "raise_error_for_unhandled_request": True,  # answered quietly below, so Slack does not retry
     }
@@ -107,13 +109,18 @@ def build(app: App) -> SlackConnector:
     bolt = AsyncApp(**options)  # type: ignore[arg-type]
     bolt.error(_answer_error)
 
+    wake = Wake(app.dispatcher.kick)
+    outbox = WakingOutbox(app.outbox, wake)
+    followups = SqlFollowUps(app.engine, app.departments)
     context = SlackContext(
         app=app,
         people=People(groups=configured_groups(app.config)),
         background=Background(processed=SqlProcessedEvents(app.engine)),
-        followups=(followups := SqlFollowUps(app.engine, app.departments)),
-        commands=Commands(config=app.config, store=followups, outbox=app.outbox, intake=app.take_in),
+        followups=followups,
+        commands=Commands(config=app.config, store=followups, outbox=outbox, intake=waking_intake(app, wake)),
         permalinks=Permalinks(app.outbox),
+        outbox=outbox,
+        wake=wake,
     )
     events.register(bolt, context)
     command.register(bolt, context)
@@ -160,18 +167,28 @@ def mount(web_app: web.Application, app: App) -> None:
     app.extras["slack"] = connector
     if connector.socket_mode is None:
         secret = app.settings.slack_signing_secret
-        route = bolt_route(connector.bolt, signing_secret=secret.get_secret_value() if secret else None)
+        assert secret is not None  # build() refuses HTTP mode without it
+        route = bolt_route(
+            connector.bolt, signing_secret=secret.get_secret_value(), spawn=connector.context.background.spawn
+        )
         web_app.router.add_post(EVENTS_PATH, route)
-        if app.settings.slack_client_id:
-            web_app.router.add_get(INSTALL_PATH, route)
-            web_app.router.add_get(REDIRECT_PATH, route)
+        if connector.bolt.oauth_flow is not None:
+            web_app.router.add_get(INSTALL_PATH, oauth_route(connector.bolt, callback=False))
+            web_app.router.add_get(REDIRECT_PATH, oauth_route(connector.bolt, callback=True))
     web_app.cleanup_ctx.append(_running(connector, app))
 
 
 def _running(connector: SlackConnector, app: App) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifecycle(_web_app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
+        context = connector.context
+        context.wake.bind(asyncio.get_running_loop())
+        context.http = connector.client.session = aiohttp.ClientSession()  # keep-alive to Slack
         dispatcher = _start_dispatcher(app, stop)
+        # Everything built so far lives as long as the process: keep it out of the collector's full passes,
+        # which otherwise stall the event loop (and every pending ack) for ~100 ms (bench/slack_ack.py).
+        gc.collect()
+        gc.freeze()
         if connector.socket_mode is not None:
             await connector.socket_mode.connect_async()
             log.info("slack: connected over Socket Mode")
@@ -180,11 +197,16 @@ def _running(connector: SlackConnector, app: App) -> Callable[[web.Application],
         finally:
             if connector.socket_mode is not None:
                 await connector.socket_mode.close_async()
-            await connector.context.background.close()
+            await context.background.close()
             stop.set()
             if dispatcher is not None:
                 await dispatcher
                 app.extras.pop("dispatcher_task", None)
+            gc.unfreeze()
+            context.wake.bind(None)
+            connector.client.session = None
+            await context.http.close()
+            context.http = None
 
     return lifecycle
 

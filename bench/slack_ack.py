@@ -1,0 +1,432 @@
+"""Slack ack latency: 2,000 signed requests, 50 at a time, against cxbot and a bare server, in the same run.
+
+Slack wants every request answered within 3 seconds. cxbot acks first and works afterwards; this measures the
+ack (the HTTP answer) under a mixed load of slash commands, events (intake messages, reactions) and button
+clicks while the outbox dispatcher posts digests to many channels. Beside it, the same load against a bare
+aiohttp server that only verifies Slack's signature and answers 200: the floor on this machine.
+
+Each server runs in its own process; this process generates the load and plays the Slack Web API (the fake
+from tests/fakes). Goal: cxbot's p99 within 2x of the bare server's and under 100 ms.
+
+    python bench/slack_ack.py                  # SQLite
+    python bench/slack_ack.py --pg postgresql://postgres@127.0.0.1:5432/test
+    python bench/slack_ack.py --requests 500   # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+from aiohttp import web  # noqa: E402
+
+from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi  # noqa: E402
+from tests.fakes.slack_signing import FORM, JSON, signed_headers  # noqa: E402
+
+SECRET = "bench-signing-secret-0123456789abcdef"
+DEPARTMENTS = 20
+STORIES = 200
+CONCURRENCY = 50
+ROUNDS = 4
+
+
+# --- the servers (child processes) ------------------------------------------------------------------------------
+
+
+def bench_config() -> dict:
+    departments = [
+        {"name": f"Dept {i:02d}", "slack_channel": f"C0BENCH{i:03d}", "delivery": "digest"} for i in range(DEPARTMENTS)
+    ]
+    rules = [
+        {"id": f"r{i}", "department": f"Dept {i:02d}", "keywords": [word]}
+        for i, word in enumerate(["invoice", "delivery", "refund", "app", "staff", "price", "size", "colour"])
+    ]
+    return {
+        "default_department": "Dept 00",
+        "departments": departments,
+        "rules": rules,
+        "cx_team": {"groups": ["S0CXTEAM01"]},
+        "intake": {"slack_channels": ["C0INTAKE01"]},
+        "kudos_slack_channel": "C0KUDOS001",
+    }
+
+
+def serve_bare() -> None:
+    """A bare aiohttp server: verify the signature (slack_sdk), answer 200."""
+    from slack_sdk.signature import SignatureVerifier
+
+    verifier = SignatureVerifier(SECRET)
+
+    async def events(request: web.Request) -> web.Response:
+        body = await request.read()
+        if not verifier.is_valid_request(body, dict(request.headers)):
+            return web.Response(status=401)
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/slack/events", events)
+    _run(app)
+
+
+def serve_cxbot(database_url: str, api_url: str) -> None:
+    """cxbot as ``cxbot serve`` builds it, with a route to start the digest run."""
+    from bot.app import build
+    from bot.server import create_web_app
+    from bot.settings import Settings
+    from handlers.slack.wiring import mount
+    from stories.config import CxConfig
+    from stories.models import IncomingComment
+    from stories.outbox import Outgoing
+
+    settings = Settings(
+        database_url=database_url,
+        slack_bot_token=DEFAULT_TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_url=api_url,
+        cx_instance="bench",
+        log_level="WARNING",
+    )
+    app = build(settings, config=CxConfig.model_validate(bench_config()))
+    texts = [
+        "I was charged twice on my invoice and nobody called back",
+        "The delivery was three days late and the box was crushed",
+        "Still waiting for my refund after two weeks",
+        "The app logs me out every time I open it",
+        "The staff in the Leeds store were lovely and helpful",
+        "The price went up again without any notice",
+    ]
+    app.pipeline.ingest(
+        IncomingComment(text=f"{texts[i % len(texts)]} (#{i})", source="bench", external_id=f"seed{i}")
+        for i in range(STORIES)
+    )
+
+    async def start_digests(request: web.Request) -> web.Response:
+        now = datetime.now(UTC)
+        items = []
+        for department in app.config.departments:
+            views = app.stories.stories_for_department(
+                department=department.name, since=now - timedelta(days=1), until=now + timedelta(minutes=1)
+            )
+            ids = [v.story_id for v in views]
+            for n in range(3):  # several digests a channel: the dispatcher keeps posting through the run
+                items.append(
+                    Outgoing(
+                        key=f"bench:digest:{department.name}:{n}:{uuid.uuid4().hex}",
+                        kind="digest",
+                        platform="slack",
+                        channel=str(department.slack_channel),
+                        department=department.name,
+                        payload={
+                            "story_ids": ids[n * 5 : n * 5 + 5] or ids[:5],
+                            "since": (now - timedelta(days=1)).isoformat(),
+                            "until": now.isoformat(),
+                            "total": len(ids),
+                        },
+                    )
+                )
+        queued = await asyncio.to_thread(app.outbox.enqueue, items)
+        app.dispatcher.kick()
+        return web.json_response({"queued": queued})
+
+    async def outbox_counts(request: web.Request) -> web.Response:
+        counts = await asyncio.to_thread(app.outbox.counts)
+        return web.json_response({"outbox": counts, "jobs": app.extras["slack"].context.background.pending})
+
+    def bench_routes(web_app: web.Application, _app: object) -> None:
+        web_app.router.add_post("/bench/digests", start_digests)
+        web_app.router.add_get("/bench/outbox", outbox_counts)
+
+    app.extras["mounts"] = [mount, bench_routes]
+    _run(create_web_app(app))
+
+
+def _run(app: web.Application) -> None:
+    async def main() -> None:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        print(f"PORT {site._server.sockets[0].getsockname()[1]}", flush=True)  # type: ignore[union-attr]
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+async def start(kind: str, *args: str) -> tuple[asyncio.subprocess.Process, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--serve", kind, *args, stdout=subprocess.PIPE, cwd=str(ROOT)
+    )
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), timeout=120)
+    if not line.startswith(b"PORT "):
+        raise RuntimeError(f"{kind} server did not start: {line!r}")
+    return process, f"http://127.0.0.1:{int(line.split()[1])}"
+
+
+# --- the load ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    kind: str
+    body: bytes
+    content_type: str
+
+
+def make_requests(n: int, response_url: str) -> list[Request]:
+    """Slash commands, events (intake messages, reactions, App Home) and button clicks, interleaved."""
+    made = []
+    base = time.time()
+    for i in range(n):
+        ts = f"{int(base)}.{i:06d}"
+        pick = i % 6
+        if pick == 0:
+            fields = {
+                "command": "/cx",
+                "text": "help",
+                "user_id": f"U0USER{i % 40:04d}",
+                "team_id": "T0FAKE0001",
+                "channel_id": "C0BENCH001",
+                "trigger_id": f"{ts}.{i}.bench",
+                "response_url": response_url,
+            }
+            made.append(Request("command", urlencode(fields).encode(), FORM))
+        elif pick == 1:
+            fields = {
+                "command": "/cx",
+                "text": "actions mine",
+                "user_id": f"U0USER{i % 40:04d}",
+                "team_id": "T0FAKE0001",
+                "channel_id": "C0BENCH002",
+                "trigger_id": f"{ts}.{i}.bench",
+                "response_url": response_url,
+            }
+            made.append(Request("command", urlencode(fields).encode(), FORM))
+        elif pick == 2:
+            event = {
+                "type": "message",
+                "channel": "C0INTAKE01",
+                "user": "U0CXAGENT1",
+                "ts": ts,
+                "text": f"Bench comment {i}: the delivery was late and the invoice wrong",
+                "channel_type": "channel",
+            }
+            made.append(Request("event", _event(event, i), JSON))
+        elif pick == 3:
+            event = {
+                "type": "reaction_added",
+                "user": f"U0USER{i % 40:04d}",
+                "reaction": "eyes",
+                "item": {"type": "message", "channel": "C0BENCH001", "ts": "1.000001"},
+                "event_ts": ts,
+            }
+            made.append(Request("event", _event(event, i), JSON))
+        elif pick == 4:
+            payload = {
+                "type": "block_actions",
+                "user": {"id": f"U0USER{i % 40:04d}"},
+                "team": {"id": "T0FAKE0001"},
+                "trigger_id": f"{ts}.{i}.bench",
+                "response_url": response_url,
+                "container": {"type": "message", "message_ts": "1.000001", "channel_id": "C0BENCH001"},
+                "channel": {"id": "C0BENCH001"},
+                "actions": [{"action_id": "story_follow_up", "value": str(1 + i % STORIES), "action_ts": ts}],
+            }
+            made.append(Request("button", urlencode({"payload": json.dumps(payload)}).encode(), FORM))
+        else:
+            payload = {
+                "type": "block_actions",
+                "user": {"id": f"U0USER{i % 40:04d}"},
+                "team": {"id": "T0FAKE0001"},
+                "trigger_id": f"{ts}.{i}.bench",
+                "response_url": response_url,
+                "container": {
+                    "type": "message",
+                    "message_ts": "2.000001",
+                    "channel_id": "C0BENCH002",
+                    "is_ephemeral": True,
+                },
+                "channel": {"id": "C0BENCH002"},
+                "actions": [{"action_id": "actions_page", "value": "actions mine page 1", "action_ts": ts}],
+            }
+            made.append(Request("button", urlencode({"payload": json.dumps(payload)}).encode(), FORM))
+    return made
+
+
+def _event(event: dict, i: int) -> bytes:
+    return json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T0FAKE0001",
+            "api_app_id": "A0BENCH",
+            "event_id": f"Ev0BENCH{i:06d}{uuid.uuid4().hex[:6]}",
+            "event_time": int(time.time()),
+            "event": event,
+        }
+    ).encode()
+
+
+async def load(url: str, requests: list[Request]) -> tuple[dict[str, list[float]], int]:
+    """Send ``requests`` with ``CONCURRENCY`` in flight; seconds per request by kind, and non-200 count."""
+    signed = [(r, signed_headers(SECRET, r.body, content_type=r.content_type)) for r in requests]
+    latencies: dict[str, list[float]] = defaultdict(list)
+    errors = 0
+    queue: asyncio.Queue[tuple[Request, dict[str, str]]] = asyncio.Queue()
+    for item in signed:
+        queue.put_nowait(item)
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            nonlocal errors
+            while not queue.empty():
+                request, headers = queue.get_nowait()
+                started = time.perf_counter()
+                async with session.post(f"{url}/slack/events", data=request.body, headers=headers) as answer:
+                    await answer.read()
+                    latencies[request.kind].append(time.perf_counter() - started)
+                    errors += answer.status != 200
+
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return latencies, errors
+
+
+async def settled(session: aiohttp.ClientSession, url: str, timeout: float = 300.0) -> dict:
+    """Wait until cxbot has no work queued behind its acks and nothing due in the outbox."""
+    deadline = time.monotonic() + timeout
+    while True:
+        async with session.get(f"{url}/bench/outbox") as answer:
+            state = await answer.json()
+        if not state["jobs"] and not state["outbox"].get("pending") and not state["outbox"].get("claimed"):
+            return state
+        if time.monotonic() > deadline:
+            return state
+        await asyncio.sleep(0.1)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+def row(name: str, values: list[float], errors: int | str = "") -> str:
+    ms = [v * 1000 for v in values]
+    return f"{name:<34}{len(ms):>7}{statistics.median(ms):>9.1f}{percentile(ms, 99):>9.1f}{max(ms):>9.1f}{errors!s:>8}"
+
+
+async def bench(n: int, database_url: str) -> None:
+    async with FakeSlackApi() as slack:
+        bare, bare_url = await start("bare")
+        cxbot, cxbot_url = await start("cxbot", database_url, slack.base_url)
+        try:
+            async with aiohttp.ClientSession() as session:
+                warm = make_requests(60, slack.response_url())
+                await load(bare_url, warm)
+                await load(cxbot_url, warm)
+                await settled(session, cxbot_url)
+                # Rounds, bare then cxbot, so both see the same machine (other load comes and goes); cxbot's
+                # work behind its acks finishes before the next round, so it never slows the bare server.
+                floor: dict[str, list[float]] = defaultdict(list)
+                cx: dict[str, list[float]] = defaultdict(list)
+                floor_errors = cx_errors = queued = posts_during = 0
+                bare_seconds = cx_seconds = drained = 0.0
+                for _ in range(ROUNDS):
+                    size = n // ROUNDS
+                    started = time.perf_counter()
+                    part, errors = await load(bare_url, make_requests(size, slack.response_url()))
+                    bare_seconds += time.perf_counter() - started
+                    floor_errors += errors
+                    for kind, values in part.items():
+                        floor[kind] += values
+                    async with session.post(f"{cxbot_url}/bench/digests") as answer:
+                        queued += (await answer.json())["queued"]
+                    posts_before = len(slack.calls_to("chat.postMessage"))
+                    started = time.perf_counter()
+                    part, errors = await load(cxbot_url, make_requests(size, slack.response_url()))
+                    cx_seconds += time.perf_counter() - started
+                    posts_during += len(slack.calls_to("chat.postMessage")) - posts_before
+                    cx_errors += errors
+                    for kind, values in part.items():
+                        cx[kind] += values
+                    started = time.perf_counter()
+                    state = await settled(session, cxbot_url)
+                    drained += time.perf_counter() - started
+        finally:
+            for process in (bare, cxbot):
+                process.terminate()
+                await process.wait()
+
+    all_cx = [v for values in cx.values() for v in values]
+    all_bare = [v for values in floor.values() for v in values]
+    print(
+        f"\nSlack ack latency: {n} signed requests, {CONCURRENCY} concurrent, {os.cpu_count()} CPUs, "
+        f"{database_url.split(':')[0]}"
+    )
+    print(f"{'':<34}{'reqs':>7}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'non-200':>8}")
+    print(row("bare aiohttp (verify + 200)", all_bare, floor_errors))
+    print(row("cxbot POST /slack/events", all_cx, cx_errors))
+    for kind in sorted(cx):
+        print(row(f"  cxbot {kind}s", cx[kind]))
+    ratio = percentile(all_cx, 99) / percentile(all_bare, 99)
+    print(f"\ncxbot p99 / bare p99: {ratio:.2f}x   (goal: <= 2x and < 100 ms; Slack allows 3,000 ms)")
+    print(f"load time: cxbot {cx_seconds:.1f} s, bare {bare_seconds:.1f} s ({ROUNDS} rounds each, alternating)")
+    print(f"meanwhile the dispatcher posted {posts_during} messages ({queued} digests queued)")
+    print(f"the work behind the acks took {drained:.1f} s more in all; outbox at the end: {state['outbox']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--pg", default=None, help="PostgreSQL URL (a fresh schema is made and dropped)")
+    parser.add_argument("--serve", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        if args.serve[0] == "bare":
+            serve_bare()
+        else:
+            serve_cxbot(args.serve[1], args.serve[2])
+        return
+    from storage.db import make_engine, upgrade
+
+    with tempfile.TemporaryDirectory() as folder:
+        if args.pg:
+            from sqlalchemy import text
+
+            schema = f"bench_{uuid.uuid4().hex[:8]}"
+            admin = make_engine(args.pg)
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            separator = "&" if "?" in args.pg else "?"
+            url = f"{args.pg}{separator}options=-csearch_path%3D{schema}"
+        else:
+            url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        try:
+            asyncio.run(bench(args.requests, url))
+        finally:
+            if args.pg:
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+if __name__ == "__main__":
+    main()
