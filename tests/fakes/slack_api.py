@@ -16,6 +16,7 @@ port or canned transcript.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import math
@@ -90,6 +91,7 @@ class FakeSlackApi:
         self.uploads: dict[str, bytes] = {}
         self.users: dict[str, dict[str, Any]] = {}  # user id -> users.info "user" object (defaults made up)
         self.usergroups: dict[str, list[str]] = {}  # user group id -> member user ids
+        self.oauth_clients: dict[str, str] = {}  # client id -> client secret (oauth.v2.access)
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> last posted/updated message
         self._scripts: dict[str, deque[Scripted]] = defaultdict(deque)
         self._rate_limit: int | None = None
@@ -115,6 +117,7 @@ class FakeSlackApi:
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
             "reactions.add": lambda p: {"ok": True},
+            "oauth.v2.access": self._oauth_access,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
         }
@@ -240,6 +243,10 @@ class FakeSlackApi:
                 await asyncio.sleep(scripted.delay)
             return self._scripted(method, request, params, payload, body, arrived, scripted)
 
+        auth = request.headers.get("Authorization", "")
+        if method == "oauth.v2.access" and auth.startswith("Basic "):  # client credentials, as slack_sdk sends them
+            client_id, _, secret = base64.b64decode(auth.removeprefix("Basic ")).decode().partition(":")
+            params.update(client_id=client_id, client_secret=secret)
         token = self._token(request, params)
         if method not in ("oauth.v2.access", "api.test"):
             if token is None:
@@ -388,6 +395,28 @@ class FakeSlackApi:
         answer: dict[str, Any] = {"ok": True, "messages": page, "has_more": more}
         answer["response_metadata"] = {"next_cursor": str(start + limit) if more else ""}
         return answer
+
+    def _oauth_access(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The OAuth code exchange; ``oauth_clients`` maps client ids to secrets the fake accepts."""
+        client_id, secret = params.get("client_id"), params.get("client_secret")
+        if not client_id or self.oauth_clients.get(str(client_id)) != secret:
+            return {"ok": False, "error": "invalid_client_id"}
+        if not params.get("code"):
+            return {"ok": False, "error": "invalid_code"}
+        token = f"xoxb-installed-{next(self._id_counter)}"
+        self.tokens.add(token)
+        return {
+            "ok": True,
+            "app_id": "A0FAKEAPP1",
+            "authed_user": {"id": "U0INSTALLER"},
+            "scope": "chat:write,commands",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": BOT_USER_ID,
+            "team": {"id": TEAM_ID, "name": "Fake Workspace"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
 
     def _history(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Top-level messages of a channel, newest first, as Slack answers."""

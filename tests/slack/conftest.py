@@ -13,6 +13,7 @@ import copy
 import json
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,17 +161,24 @@ def slack_settings(database_url: str, slack_api: FakeSlackApi) -> Callable[..., 
     return make
 
 
-@pytest.fixture
-async def slack(slack_api: FakeSlackApi, slack_settings: Callable[..., Settings]) -> AsyncIterator[SlackServer]:
-    """cxbot serving Slack over real HTTP, talking to the fake Web API."""
-    app = build(slack_settings(), config=CxConfig.model_validate(CONFIG))
+@asynccontextmanager
+async def running(settings: Settings, api: FakeSlackApi) -> AsyncIterator[SlackServer]:
+    """cxbot built from ``settings`` as ``cxbot serve`` builds it, serving on 127.0.0.1, port 0."""
+    app = build(settings, config=CxConfig.model_validate(CONFIG))
     app.dispatcher.pacer = unpaced()  # Slack's 1 post/s per channel is the pacer's tests' business, not these
     app.extras["mounts"] = [mount]
     server = TestServer(create_web_app(app), host="127.0.0.1", port=0)
     await server.start_server()
     async with aiohttp.ClientSession() as session:
         try:
-            yield SlackServer(url=str(server.make_url("")).rstrip("/"), app=app, api=slack_api, session=session)
+            yield SlackServer(url=str(server.make_url("")).rstrip("/"), app=app, api=api, session=session)
         finally:
             await server.close()
             app.close()
+
+
+@pytest.fixture
+async def slack(slack_api: FakeSlackApi, slack_settings: Callable[..., Settings]) -> AsyncIterator[SlackServer]:
+    """cxbot serving Slack (one workspace) over real HTTP, talking to the fake Web API."""
+    async with running(slack_settings(), slack_api) as server:
+        yield server
