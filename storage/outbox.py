@@ -112,30 +112,42 @@ class SqlOutbox:
         """Claim up to ``limit`` due deliveries for ``instance`` until ``now + lease``.
 
         ``per_lane`` caps how many are taken per (platform, channel), oldest first, so a backlog in one channel
-        does not starve the others; ``exclude`` skips lanes the caller still has work queued for.
+        does not starve the others; ``exclude`` skips lanes the caller still has work queued for. A lane another
+        instance is working on (it holds a live claim there) is left to it, so replicas together keep to the
+        platform's per-channel pace.
+
+        Candidates are chosen by plain reads; the claim itself is one UPDATE of those ids that re-checks they are
+        still due (on PostgreSQL through ``FOR UPDATE SKIP LOCKED``), so a row another instance claimed meanwhile
+        is simply not taken. Each statement is simple enough that the planner cannot turn it into a nested loop
+        over the outbox, statistics or not.
         """
         due = _due(now)
-        lanes_ok: ColumnElement[bool] = (
-            tuple_(Delivery.platform, Delivery.channel).not_in(list(exclude)) if exclude else true()
-        )
-        if per_lane is None:
-            picked = select(Delivery.id).where(due, lanes_ok).order_by(Delivery.not_before, Delivery.id).limit(limit)
-        else:
-            rank = (
-                func.row_number()
-                .over(partition_by=(Delivery.platform, Delivery.channel), order_by=(Delivery.not_before, Delivery.id))
-                .label("rank")
-            )
-            ranked = select(Delivery.id, Delivery.not_before, rank).where(due, lanes_ok).subquery()
-            candidates = (
-                select(ranked.c.id)
-                .where(ranked.c.rank <= per_lane)
-                .order_by(ranked.c.not_before, ranked.c.id)
-                .limit(limit)
-            )
-            # The lock (and the re-check of ``due`` it implies) is on this outer select: window functions and
-            # FOR UPDATE do not mix in one query.
-            picked = select(Delivery.id).where(Delivery.id.in_(candidates.scalar_subquery()), due)
+        with self._engine.connect() as conn:
+            busy = conn.execute(
+                select(Delivery.platform, Delivery.channel)
+                .where(Delivery.state == "claimed", Delivery.lease_until >= now, Delivery.claimed_by != instance)
+                .distinct()
+            ).all()
+            skip = {*exclude, *((p, c) for p, c in busy)}
+            lanes_ok = tuple_(Delivery.platform, Delivery.channel).not_in(sorted(skip)) if skip else true()
+            if per_lane is None:
+                candidates = select(Delivery.id).where(due, lanes_ok).order_by(Delivery.not_before, Delivery.id)
+            else:
+                rank = (
+                    func.row_number()
+                    .over(
+                        partition_by=(Delivery.platform, Delivery.channel), order_by=(Delivery.not_before, Delivery.id)
+                    )
+                    .label("rank")
+                )
+                ranked = select(Delivery.id, Delivery.not_before, rank).where(due, lanes_ok).subquery()
+                candidates = (
+                    select(ranked.c.id).where(ranked.c.rank <= per_lane).order_by(ranked.c.not_before, ranked.c.id)
+                )
+            ids = list(conn.scalars(candidates.limit(limit)))
+        if not ids:
+            return []
+        picked = select(Delivery.id).where(Delivery.id.in_(ids), due)
         if self._dialect == "postgresql":
             picked = picked.with_for_update(skip_locked=True)
         statement = (

@@ -1,0 +1,73 @@
+"""Running the outbox dispatcher outside ``cxbot serve``: ``cxbot dispatch`` (a dispatcher-only replica, or
+``--drain`` to send what is queued and exit) and the CLI's ``digest --now``.
+
+Any number of these may run beside the servers: the database decides who delivers (storage/outbox.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.dispatcher import Dispatcher
+from bot.pacing import Pacer
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = timedelta(minutes=2)
+
+
+def connect_notifiers(app: App) -> tuple[str, ...]:
+    """Register the notifiers of the platforms configured in Settings (without serving HTTP); returns them."""
+    if app.settings.slack_enabled and "slack" not in app.notifiers:
+        from handlers.slack.wiring import build as build_slack
+
+        app.notifiers["slack"] = build_slack(app).notifier
+    if app.settings.microsoft_app_id and "teams" not in app.notifiers:
+        from handlers.teams.wiring import build as build_teams
+
+        build_teams(app)  # registers app.notifiers["teams"]
+    return tuple(sorted(app.notifiers))
+
+
+def dispatcher_for(app: App, *, lease: timedelta = DEFAULT_LEASE, pacer: Pacer | None = None) -> Dispatcher:
+    """A dispatcher on ``app``'s outbox and notifiers (``app.dispatcher`` is the one with the defaults)."""
+    return Dispatcher(
+        outbox=app.outbox,
+        stories=app.stories,
+        notifiers=app.notifiers,
+        instance=app.settings.instance_name,
+        lease=lease,
+        pacer=pacer,
+    )
+
+
+async def run(dispatcher: Dispatcher, *, drain: bool) -> int:
+    """Until SIGTERM/SIGINT (or, with ``drain``, until nothing is pending or claimed); returns how many this
+    process sent."""
+    if drain:
+        return await dispatcher.drain()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    before = dispatcher.sent
+    await dispatcher.run_forever(stop)
+    return dispatcher.sent - before
+
+
+def cmd_dispatch(app: App, *, drain: bool, lease: float) -> int:
+    platforms = connect_notifiers(app)
+    if not platforms:
+        print("cxbot: no platform configured (set SLACK_BOT_TOKEN or MICROSOFT_APP_ID); nothing can be sent")
+        return 2
+    dispatcher = dispatcher_for(app, lease=timedelta(seconds=lease))
+    sent = asyncio.run(run(dispatcher, drain=drain))
+    print(f"sent {sent} deliveries ({', '.join(platforms)}); outbox: {app.outbox.counts()}")
+    return 0
