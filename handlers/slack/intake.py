@@ -54,7 +54,7 @@ def plain_text(mrkdwn: str) -> str:
     text = _BARE_LINK.sub(lambda m: m.group(1).removeprefix("mailto:"), text)
     text = _USER.sub(lambda m: f"@{m.group(1)}" if m.group(1) else "@someone", text)
     text = _CHANNEL.sub(lambda m: f"#{m.group(1)}" if m.group(1) else "#channel", text)
-    text = _SPECIAL.sub(lambda m: f"@{m.group(2) or m.group(1) or 'group'}", text)
+    text = _SPECIAL.sub(lambda m: "@" + (m.group(2) or m.group(1) or "group").lstrip("@"), text)
     return html.unescape(text).strip()
 
 

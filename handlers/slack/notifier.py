@@ -71,6 +71,12 @@ class SlackNotifier:
     async def post_text(self, *, channel: str, text: str, key: str | None = None) -> PostedMessage:
         return await self._post(channel=channel, text=safe(text, TEXT_LIMIT), key=key)
 
+    async def post_report(
+        self, *, channel: str, report: object, chart_png: bytes, key: str | None = None
+    ) -> PostedMessage:
+        """Weekly pattern reports are not rendered for Slack yet: refused for good, so the outbox does not retry."""
+        raise DeliveryError("slack: weekly pattern reports are not rendered for Slack yet", permanent=True)
+
     async def find_delivered(
         self, *, key: str, channel: str, thread: PostedMessage | None, since: datetime
     ) -> PostedMessage | None:

@@ -75,7 +75,7 @@ class SlackConnector:
     context: SlackContext
     notifier: SlackNotifier
     client: AsyncWebClient
-    socket_mode: AsyncSocketModeHandler | None = None
+    app_token: str | None = None  # Socket Mode instead of POST /slack/events
 
 
 def build(app: App) -> SlackConnector:
@@ -125,13 +125,12 @@ def build(app: App) -> SlackConnector:
     events.register(bolt, context)
     command.register(bolt, context)
     interactive.register(bolt, context)
-    socket = AsyncSocketModeHandler(bolt, app_token=app_token, web_client=client) if app_token else None
     return SlackConnector(
         bolt=bolt,
         context=context,
         notifier=SlackNotifier(client=client, token=token),
         client=client,
-        socket_mode=socket,
+        app_token=app_token,
     )
 
 
@@ -165,7 +164,7 @@ def mount(web_app: web.Application, app: App) -> None:
     connector = build(app)
     app.notifiers["slack"] = connector.notifier
     app.extras["slack"] = connector
-    if connector.socket_mode is None:
+    if connector.app_token is None:
         secret = app.settings.slack_signing_secret
         assert secret is not None  # build() refuses HTTP mode without it
         route = bolt_route(
@@ -189,14 +188,16 @@ def _running(connector: SlackConnector, app: App) -> Callable[[web.Application],
         # which otherwise stall the event loop (and every pending ack) for ~100 ms (bench/slack_ack.py).
         gc.collect()
         gc.freeze()
-        if connector.socket_mode is not None:
-            await connector.socket_mode.connect_async()
+        socket = None
+        if connector.app_token is not None:  # made here: slack_sdk's client needs the running loop
+            socket = AsyncSocketModeHandler(connector.bolt, app_token=connector.app_token, web_client=connector.client)
+            await socket.connect_async()
             log.info("slack: connected over Socket Mode")
         try:
             yield
         finally:
-            if connector.socket_mode is not None:
-                await connector.socket_mode.close_async()
+            if socket is not None:
+                await socket.close_async()
             await context.background.close()
             stop.set()
             if dispatcher is not None:

@@ -92,6 +92,8 @@ class FakeSlackApi:
         self.users: dict[str, dict[str, Any]] = {}  # user id -> users.info "user" object (defaults made up)
         self.usergroups: dict[str, list[str]] = {}  # user group id -> member user ids
         self.oauth_clients: dict[str, str] = {}  # client id -> client secret (oauth.v2.access)
+        self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections
+        self.socket_acks: list[dict[str, Any]] = []  # what the app sent back over Socket Mode
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> last posted/updated message
         self._scripts: dict[str, deque[Scripted]] = defaultdict(deque)
         self._rate_limit: int | None = None
@@ -118,6 +120,7 @@ class FakeSlackApi:
             "files.completeUploadExternal": self._complete_upload,
             "reactions.add": lambda p: {"ok": True},
             "oauth.v2.access": self._oauth_access,
+            "apps.connections.open": self._connections_open,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
         }
@@ -133,6 +136,7 @@ class FakeSlackApi:
         app.router.add_post("/commands/{rest:.*}", self._response_url)
         app.router.add_post("/actions/{rest:.*}", self._response_url)
         app.router.add_post("/app/{rest:.*}", self._response_url)  # message shortcuts' response_url
+        app.router.add_get("/socket", self._socket)  # Socket Mode (apps.connections.open hands out this URL)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -143,6 +147,8 @@ class FakeSlackApi:
         return self
 
     async def close(self) -> None:
+        for socket in list(self.sockets):
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -395,6 +401,51 @@ class FakeSlackApi:
         answer: dict[str, Any] = {"ok": True, "messages": page, "has_more": more}
         answer["response_metadata"] = {"next_cursor": str(start + limit) if more else ""}
         return answer
+
+    def _connections_open(self, _params: Mapping[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.origin.rsplit(':', 1)[1]}/socket?ticket={uuid.uuid4()}"}
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """A Socket Mode connection: hello, then envelopes from :meth:`socket_send`; acks are recorded."""
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "connection_info": {"app_id": "A0FAKEAPP1"},
+                "debug_info": {"host": "fake", "approximate_connection_time": 18060},
+            }
+        )
+        try:
+            async for message in socket:
+                if message.type == web.WSMsgType.TEXT:
+                    data = json.loads(message.data)
+                    if isinstance(data, dict) and "envelope_id" in data:
+                        self.socket_acks.append(data)
+        finally:
+            self.sockets.remove(socket)
+        return socket
+
+    async def socket_send(self, *, kind: str, payload: Mapping[str, Any], timeout: float = 5.0) -> str:
+        """Send an envelope (``kind``: events_api, slash_commands, interactive) to the connected app; its id."""
+        deadline = time.monotonic() + timeout
+        while not self.sockets:
+            if time.monotonic() > deadline:
+                raise AssertionError("no Socket Mode connection")
+            await asyncio.sleep(0.02)
+        envelope_id = str(uuid.uuid4())
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": dict(payload),
+            "accepts_response_payload": kind != "events_api",
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
+        await self.sockets[-1].send_json(envelope)
+        return envelope_id
 
     def _oauth_access(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The OAuth code exchange; ``oauth_clients`` maps client ids to secrets the fake accepts."""

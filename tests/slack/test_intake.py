@@ -82,3 +82,22 @@ async def test_shortcut_sends_any_message_and_says_where_it_went(slack: SlackSer
     await slack.settle()
     assert slack.count(Comment) == 1
     assert "already" in slack.api.calls_to("response_url")[-1].payload_text()
+
+
+@pytest.mark.parametrize(
+    ("slack_text", "plain"),
+    [
+        ("Refund &amp; rebook &lt;asap&gt;", "Refund & rebook <asap>"),
+        (
+            "see <https://shop.example/o/7|order 7> and <https://shop.example/faq>",
+            "see order 7 (https://shop.example/o/7) and https://shop.example/faq",
+        ),
+        ("ask <@U024BE7LH|dana> or <@U024BE7LH> in <#C024BE7LR|billing>", "ask @dana or @someone in #billing"),
+        ("<!here> <!channel> <!subteam^S0CXTEAM01|@cx-team>", "@here @channel @cx-team"),
+        ("mail <mailto:ann@example.com|ann@example.com>", "mail ann@example.com"),
+    ],
+)
+def test_slack_markup_in_a_message_becomes_plain_text(slack_text: str, plain: str) -> None:
+    from handlers.slack.intake import plain_text
+
+    assert plain_text(slack_text) == plain
