@@ -67,6 +67,7 @@ class SqlOutbox:
     """Implements :class:`stories.outbox.OutboxWriter` and the dispatcher's side of the outbox."""
 
     def __init__(self, engine: Engine, departments: DepartmentIds) -> None:
+        self.engine = engine
         self._engine = engine
         self._departments = departments
         self._dialect = engine.dialect.name

@@ -1,0 +1,196 @@
+"""Pacing per channel: never faster than the platform allows, not much slower, channels in parallel, 429
+Retry-After honoured. The pacer's own rules run on a controllable clock; the dispatcher runs against the fake
+Slack Web API over HTTP, its per-channel limit scaled up (10/s) so the tests stay quick."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Iterator
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import Engine
+
+from bot.dispatcher import Dispatcher
+from bot.pacing import TEAMS_PER_APP, TEAMS_PER_CONVERSATION, Limit, Pacer, unpaced
+from handlers.slack.client import web_client
+from handlers.slack.notifier import SlackNotifier
+from storage.db import make_engine
+from storage.departments import sync_departments
+from storage.outbox import SqlOutbox
+from storage.stories import SqlStoryReader
+from stories.config import CxConfig, Department
+from stories.outbox import Outgoing
+from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
+
+
+class Clock:
+    """Time that moves only when someone sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def pacer(clock: Clock, **limits: object) -> Pacer:
+    return Pacer(clock=clock, sleep=clock.sleep, margin=0.0, **limits)  # type: ignore[arg-type]
+
+
+async def test_one_slack_channel_gets_one_post_a_second() -> None:
+    clock = Clock()
+    slack = pacer(clock)
+    times = []
+    for _ in range(4):
+        await slack.acquire(("slack", "C1"))
+        times.append(clock.now)
+    assert times == [0.0, 1.0, 2.0, 3.0]
+
+
+async def test_different_channels_do_not_wait_for_each_other() -> None:
+    clock = Clock()
+    slack = pacer(clock)
+    waited = [await slack.acquire(("slack", f"C{n}")) for n in range(5)]
+    assert waited == [0.0] * 5 and clock.now == 0.0
+
+
+async def test_teams_conversation_bursts_seven_then_keeps_to_its_windows() -> None:
+    clock = Clock()
+    teams = pacer(clock)
+    times = []
+    for _ in range(9):
+        await teams.acquire(("teams", "19:a@thread.tacv2"))
+        times.append(clock.now)
+    assert times[:7] == [0.0] * 7  # 7 per second
+    assert times[7] == 1.0  # and 8 per 2 seconds: the 8th after a second, the 9th after two
+    assert times[8] == 2.0
+
+
+async def test_teams_app_limit_spans_all_conversations() -> None:
+    clock = Clock()
+    teams = pacer(clock, lanes={"teams": TEAMS_PER_CONVERSATION}, platforms={"teams": TEAMS_PER_APP})
+    for n in range(50):
+        await teams.acquire(("teams", f"conversation-{n}"))
+    assert clock.now == 0.0
+    await teams.acquire(("teams", "conversation-50"))
+    assert clock.now == 1.0  # the 51st request in a second waits, though its conversation is idle
+
+
+async def test_retry_after_pauses_the_lane_only() -> None:
+    clock = Clock()
+    slack = pacer(clock)
+    await slack.acquire(("slack", "C1"))
+    slack.pause(("slack", "C1"), 30)
+    assert slack.wait(("slack", "C1")) == 30.0
+    assert slack.wait(("slack", "C2")) == 0.0
+
+
+# --- the dispatcher against the fake Slack API ---------------------------------------------------------------
+
+
+@pytest.fixture
+def engine(tmp_path: Path, _sqlite_template: Path) -> Iterator[Engine]:
+    """Pacing does not depend on the database: SQLite only."""
+    shutil.copy(_sqlite_template, tmp_path / "cxbot.db")
+    engine = make_engine(f"sqlite:///{tmp_path / 'cxbot.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def outbox(engine: Engine) -> SqlOutbox:
+    config = CxConfig(default_department="Ops", departments=(Department(name="Ops"),))
+    return SqlOutbox(engine, sync_departments(engine, config))
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlackApi]:
+    async with FakeSlackApi() as fake:
+        yield fake
+
+
+def queue(outbox: SqlOutbox, *, channels: int, per_channel: int, tag: str = "A") -> list[str]:
+    items = [
+        Outgoing(
+            key=f"text:{tag}{c}:{n}", kind="text", platform="slack", channel=f"C{tag}{c:08d}", payload={"text": f"{n}"}
+        )
+        for n in range(per_channel)
+        for c in range(channels)
+    ]
+    outbox.enqueue(items)
+    return [i.key for i in items]
+
+
+def dispatcher(outbox: SqlOutbox, client: AsyncWebClient, pace: Pacer) -> Dispatcher:
+    return Dispatcher(
+        outbox=outbox,
+        stories=SqlStoryReader(outbox.engine),
+        notifiers={"slack": SlackNotifier(client=client)},
+        instance="pacing-test",
+        pacer=pace,
+    )
+
+
+def arrivals_by_channel(slack: FakeSlackApi) -> dict[str, list[float]]:
+    by_channel: dict[str, list[float]] = defaultdict(list)
+    for call in slack.calls_to("chat.postMessage", ok_only=True):
+        by_channel[call.params["channel"]].append(call.at)
+    return by_channel
+
+
+def delivered_once(slack: FakeSlackApi, keys: list[str]) -> bool:
+    posted = Counter(m["metadata"]["event_payload"]["key"] for m in slack.messages.values())
+    return set(posted) == set(keys) and max(posted.values()) == 1
+
+
+async def test_paced_posts_never_trip_the_channel_limit_and_channels_run_in_parallel(
+    outbox: SqlOutbox, slack: FakeSlackApi
+) -> None:
+    slack.rate_limit(10)  # the fake allows 10 posts per channel in any second
+    keys = queue(outbox, channels=3, per_channel=8)
+    client = web_client(base_url=slack.base_url, token=DEFAULT_TOKEN)
+
+    sent = await dispatcher(outbox, client, Pacer(lanes={"slack": (Limit(10, 1.0),)}, platforms={})).drain()
+
+    assert sent == 24 and delivered_once(slack, keys)
+    assert not [c for c in slack.calls_to("chat.postMessage") if c.status == 429]
+    by_channel = arrivals_by_channel(slack)
+    spans = [max(at) - min(at) for at in by_channel.values()]
+    assert all(0.0 < span < 0.5 for span in spans)  # 8 posts fit one window: a burst, no waiting
+    slack.calls.clear()
+    keys = queue(outbox, channels=3, per_channel=8, tag="B")  # again, now at one post per 0.1 s per channel
+
+    sent = await dispatcher(outbox, client, Pacer(lanes={"slack": (Limit(1, 0.1),)}, platforms={})).drain()
+
+    assert sent == 24
+    assert not [c for c in slack.calls_to("chat.postMessage") if c.status == 429]
+    by_channel = arrivals_by_channel(slack)
+    gaps = [b - a for at in by_channel.values() for a, b in pairwise(at)]
+    assert min(gaps) >= 0.1 - 0.01  # never faster than allowed (arrival jitter aside)
+    first = min(min(at) for at in by_channel.values())
+    last = max(max(at) for at in by_channel.values())
+    assert last - first < 1.6  # 3 channels x 7 gaps of ~0.12 s side by side, not one after another (2.5 s)
+
+
+async def test_posts_faster_than_allowed_are_answered_429_and_retried_after_it_each_once(
+    outbox: SqlOutbox, slack: FakeSlackApi
+) -> None:
+    slack.rate_limit(1)  # Slack's real limit, and a dispatcher that does not pace at all
+    keys = queue(outbox, channels=2, per_channel=3)
+    client = AsyncWebClient(token=DEFAULT_TOKEN, base_url=slack.base_url, retry_handlers=[])  # the 429 reaches us
+
+    sent = await dispatcher(outbox, client, unpaced()).drain()
+
+    assert sent == 6 and delivered_once(slack, keys)
+    refused = [c for c in slack.calls_to("chat.postMessage") if c.status == 429]
+    assert refused and all(c.response and c.response["error"] == "ratelimited" for c in refused)
+    for at in arrivals_by_channel(slack).values():
+        assert all(b - a >= 1.0 for a, b in pairwise(at))
+    assert outbox.counts() == {"sent": 6}
