@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # Payload types answered with an empty 200 before bolt runs (what the listeners would ack anyway).
 ACK_FIRST = frozenset({"event_callback", "slash_command", "block_actions", "message_action", "shortcut"})
+# Clicks and shortcuts may open a modal, whose trigger_id lasts 3 seconds: their dispatch jumps the queue.
+URGENT = frozenset({"block_actions", "message_action", "shortcut"})
 
 Spawn = Callable[..., None]  # Background.spawn(coroutine, name=...)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -89,16 +92,26 @@ def bolt_route(bolt: AsyncApp, *, signing_secret: str, spawn: Spawn) -> Handler:
     verifier = SignatureVerifier(signing_secret)
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        if await _ssl_check(request):
+            return web.Response(status=200)  # Slack checking our certificate, unsigned (bolt answers it so too)
         try:
             bolt_request = await to_bolt_request(request, verifier=verifier)
         except BadSlackRequest as exc:
             return web.json_response({"error": str(exc)}, status=exc.status)
         if ack_first(bolt_request):
-            spawn(_dispatch(bolt, bolt_request), name="slack dispatch")
+            urgent = payload_type(bolt_request) in URGENT
+            spawn(_dispatch(bolt, bolt_request), name="slack dispatch", urgent=urgent)
             return web.Response(status=200)
         return await _answer(bolt, bolt_request)
 
     return handle
+
+
+async def _ssl_check(request: web.Request) -> bool:
+    if request.content_type != "application/x-www-form-urlencoded":
+        return False
+    body = await request.read()  # aiohttp keeps it for the next read
+    return len(body) < 1000 and dict(parse_qsl(body.decode("utf-8", "replace"))).get("ssl_check") == "1"
 
 
 async def _dispatch(bolt: AsyncApp, request: AsyncBoltRequest) -> None:

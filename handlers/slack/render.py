@@ -124,8 +124,16 @@ def commitment_line(item: CommitmentItem, links: Mapping[int, str] | None = None
     return line, " · ".join(d for d in details if d)
 
 
-def _button_value(commitment_id: int, listing: str) -> str:
-    return json.dumps({"id": commitment_id, "list": listing[:1500]})
+def _close_buttons(commitment_id: int, listing: str) -> ActionsBlock:
+    """Mark done / Drop for one commitment; ``listing`` is the ``/cx`` text of the list to show afterwards."""
+    value = json.dumps({"id": commitment_id, "list": listing[:1500]})
+    return ActionsBlock(
+        block_id=f"commitment:{commitment_id}",
+        elements=[
+            ButtonElement(text="Mark done", action_id=DONE_ACTION, value=value, style="primary"),
+            ButtonElement(text="Drop", action_id=DROP_ACTION, value=value),
+        ],
+    )
 
 
 @render.register
@@ -139,16 +147,7 @@ def _actions(view: ActionsView, *, links: Mapping[int, str] | None = None) -> Me
         blocks.append(_section(line))
         blocks.append(_context(details))
         if item.state == "open":
-            value = _button_value(item.id, listing)
-            blocks.append(
-                ActionsBlock(
-                    block_id=f"commitment:{item.id}",
-                    elements=[
-                        ButtonElement(text="Mark done", action_id=DONE_ACTION, value=value, style="primary"),
-                        ButtonElement(text="Drop", action_id=DROP_ACTION, value=value),
-                    ],
-                )
-            )
+            blocks.append(_close_buttons(item.id, listing))
     if view.pages > 1:
         blocks.append(_context(f"Page {view.page} of {view.pages} · {view.total} open"))
         pages = []
@@ -241,10 +240,11 @@ def home_view(
     blocks: list[Block] = [_header("Your open commitments")]
     if not commitments:
         blocks.append(_context("Nothing open. Use “I'll follow up” on a story to commit to something."))
-    for item in commitments[:10]:
+    for item in commitments[:8]:
         line, details = commitment_line(item, links)
         blocks.append(_section(line))
         blocks.append(_context(details))
+        blocks.append(_close_buttons(item.id, "actions mine"))
     blocks.append(DividerBlock())
     blocks.append(_header("Kudos you received"))
     if not kudos:

@@ -65,3 +65,44 @@ async def test_home_for_someone_without_a_department_says_how_to_get_one(slack: 
     await slack.settle()
     text = slack.api.calls_to("views.publish", ok_only=True)[0].payload_text()
     assert "Nothing open" in text and "Ask the CX team" in text
+
+
+async def test_mark_done_from_the_home_tab_closes_it_and_refreshes_home(slack: SlackServer) -> None:
+    await slack.event(payload("event_message_channels.json"))
+    await slack.settle()
+    story_id = int(slack.api.calls_to("chat.postMessage", ok_only=True)[0].blocks[-1]["elements"][0]["value"])
+    store = SqlFollowUps(slack.app.engine, slack.app.departments)
+    commit(
+        store=store,
+        outbox=RecordingOutbox(),
+        key="home:2",
+        story_id=story_id,
+        department="Finance",
+        owner="U0MANAGER1",
+        owner_name="Maria",
+        created_by="U0MANAGER1",
+        platform="slack",
+        what="Call the customer",
+        due=None,
+        now=datetime.now(UTC),
+    )
+    await slack.event(fresh_event("event_app_home_opened.json"))
+    await slack.settle()
+    home = slack.api.calls_to("views.publish", ok_only=True)[-1].view
+    done = next(
+        e
+        for b in home["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "commitment_done"
+    )
+    click = payload("block_actions_commitment_done.json")
+    click["user"]["id"] = "U0MANAGER1"
+    click["container"] = {"type": "view", "view_id": "V0HOME0001"}
+    del click["response_url"], click["channel"]
+    click["actions"][0].update(value=done["value"])
+    await slack.interact(click)
+    await slack.settle()
+    assert store.commitment(1, today=datetime.now(UTC).date()).state == "done"
+    refreshed = slack.api.calls_to("views.publish", ok_only=True)[-1]
+    assert "Nothing open" in refreshed.payload_text()

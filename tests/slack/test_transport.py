@@ -60,3 +60,10 @@ async def test_every_kind_of_request_is_acknowledged_within_a_second(slack: Slac
         assert status == 200
         assert seconds < 1.0
     await slack.settle()
+
+
+async def test_ssl_check_is_answered_without_a_signature(slack: SlackServer) -> None:
+    body = b"ssl_check=1&token=gIkuvaNzQIHg97ATvDxqgjtO"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    async with slack.session.post(f"{slack.url}/slack/events", data=body, headers=headers) as answer:
+        assert answer.status == 200
