@@ -324,22 +324,30 @@ def _actions(commands: Commands, ctx: CommandContext, args: str) -> View:
     )
 
 
+_STORY_REF = re.compile(r"^#(\d{1,12})\s+")
+
+
 def _commit(commands: Commands, ctx: CommandContext, args: str) -> View:
-    if ctx.thread_story_id is None:
+    """In a story's thread the story is known; anywhere else (Slack runs no slash command in a thread) the
+    story's number comes first: ``commit #42 call her back by Friday``."""
+    story_id = ctx.thread_story_id
+    if (ref := _STORY_REF.match(args)) is not None:
+        story_id, args = int(ref.group(1)), args[ref.end() :]
+    if story_id is None:
         return Notice(
-            f"Use {commands.prefix(ctx)} commit inside a story's thread, so I know which story it is about "
-            "(or use the story's “I'll follow up” button)."
+            f"Say which story: {commands.prefix(ctx)} commit #<story number> <what you will do> [by <date>] "
+            "(the number is on the story card), or use the story's “I'll follow up” button."
         )
     today = commands.today(ctx.actor)
     what, due = split_due(args, today=today)
     if not what:
-        raise Usage("say what you will do, e.g. “commit call the customer back by Friday”")
+        raise Usage("say what you will do, e.g. “commit #42 call the customer back by Friday”")
     item = commit(
         store=commands.store,
         outbox=commands.outbox,
-        key=commands.key(ctx, f"commit {args}"),
-        story_id=ctx.thread_story_id,
-        department=_thread_department(commands, ctx, ctx.thread_story_id),
+        key=commands.key(ctx, f"commit {story_id} {args}"),
+        story_id=story_id,
+        department=_thread_department(commands, ctx, story_id),
         owner=ctx.actor.user_id,
         owner_name=ctx.actor.name,
         created_by=ctx.actor.user_id,
@@ -442,8 +450,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "commit",
-        "<what you will do> [by <date>]",
-        "Inside a story's thread: commit to a follow-up, e.g. “commit call her back by Friday”.",
+        "[#story] <what you will do> [by <date>]",
+        "Commit to a follow-up: “commit #42 call her back by Friday” (in a story's thread, #42 may be left out).",
         "anyone",
         _commit,
     ),

@@ -123,8 +123,9 @@ def period_label(start: datetime, end: datetime) -> str:
 
 
 def context_line(story: StoryView) -> str:
-    """Scores, sentiment, source, segment, date and departments on one line."""
+    """The story's number (for `/cx commit #N ...`), scores, sentiment, source, segment, date and departments."""
     parts = [
+        f"Story #{story.story_id}",
         score_band(nps=story.nps, csat=story.csat),
         f"Sentiment: {story.sentiment}",
         f"Source: {story.source}",

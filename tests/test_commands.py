@@ -207,8 +207,18 @@ def test_actions_paginate_ten_a_page(world: World) -> None:
 
 def test_commit_outside_a_story_thread_explains_where_to_use_it(world: World) -> None:
     view = world.run(FIONA, "commit call her back by Friday")
-    assert isinstance(view, Notice) and "inside a story's thread" in view.text
+    assert isinstance(view, Notice) and "Say which story" in view.text
     assert count(world, Commitment) == 0
+
+
+def test_commit_names_the_story_by_number_where_there_is_no_thread(world: World) -> None:
+    story = world.story("The courier lost the parcel")
+    view = world.run(DANA, f"commit #{story} call the customer back by Friday", request_id="trigger-9")
+    assert isinstance(view, Notice) and "call the customer back" in view.text
+    assert count(world, Commitment) == 1
+    unknown = world.run(DANA, "commit #999999 call", request_id="trigger-10")
+    assert "no longer exists" in str(unknown)
+    assert count(world, Commitment) == 1
 
 
 def test_commit_in_a_thread_records_it_for_the_channels_department_with_the_due_date(world: World) -> None:

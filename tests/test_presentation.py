@@ -41,7 +41,7 @@ def test_clean_text_keeps_lines_and_scripts_but_drops_controls() -> None:
 
 def test_context_line_names_each_known_fact_once() -> None:
     assert context_line(replace(refund_story(), csat=4)) == (
-        "NPS 2 (detractor), CSAT 4/5 · Sentiment: negative · Source: nps-survey · Segment: Enterprise"
+        "Story #4211 · NPS 2 (detractor), CSAT 4/5 · Sentiment: negative · Source: nps-survey · Segment: Enterprise"
         " · Received 4 Mar 2025 · Sent to: Finance, Support"
     )
 

@@ -179,7 +179,7 @@ def test_story_without_actions_keeps_only_the_link_and_shows_the_note() -> None:
 def test_story_card_shows_context_why_and_themes() -> None:
     shown = runs(story_card(refund_story()))
     assert shown[:2] == [refund_story().title, refund_story().text]
-    assert shown[2].startswith("NPS 2 (detractor) · Sentiment: negative · Source: nps-survey")
+    assert shown[2].startswith("Story #4211 · NPS 2 (detractor) · Sentiment: negative · Source: nps-survey")
     assert shown[3:] == ["Why here: keyword 'refund'; score nps" + "<" + WORD_JOINER + "=6", "Themes: refunds, billing"]
 
 

@@ -26,7 +26,7 @@ def test_digest_text_reads_like_the_chat_message() -> None:
         "1. Refund promised in January still missing\n"
         "   Refund late.\n"
         "   Still waiting & angry.\n"
-        "   NPS 2 (detractor) · Sentiment: negative · Source: nps-survey · Segment: Enterprise"
+        "   Story #4211 · NPS 2 (detractor) · Sentiment: negative · Source: nps-survey · Segment: Enterprise"
         " · Received 4 Mar 2025 · Sent to: Finance, Support\n"
         "   Original message: https://acme.slack.com/archives/C024BE91L/p1709544600000100\n"
         "   [I'll follow up]  [Not for us]\n"
