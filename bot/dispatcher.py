@@ -22,8 +22,9 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from prometheus_client import Counter
 
@@ -192,7 +193,6 @@ class Dispatcher:
 
     async def _send_paced(self, item: Claimed) -> None:
         while True:
-            await self.pacer.acquire(item.lane)
             try:
                 await self._send(item)
                 return
@@ -267,7 +267,11 @@ class Dispatcher:
         return found
 
     async def _deliver(self, notifier: Notifier, item: Claimed) -> tuple[PostedMessage | None, Carried, str]:
-        """Post ``item``; returns the message, the stories it carries, and the outcome for the metrics."""
+        """Post ``item``; returns the message, the stories it carries, and the outcome for the metrics.
+
+        The pacer is asked right before the platform call, after the database work, so the time between two
+        posts to a channel is what the platform sees.
+        """
         key = item.key
         if item.kind == "update":
             await self._update(notifier, item)
@@ -276,31 +280,33 @@ class Dispatcher:
         found = await self._earlier_post(notifier, item, thread=thread)
         text = str(item.payload.get("text", ""))
         carried: Carried = []
+        post: Callable[[], Awaitable[PostedMessage]]
         if item.kind == "story":
             assert item.story_id is not None
             views = await asyncio.to_thread(self.stories.views, [item.story_id], department=item.department)
             if not views:
                 raise DeliveryError(f"story {item.story_id} no longer exists", permanent=True)
             carried = [(item.story_id, item.department)]
-            posted = found or await notifier.post_story(channel=item.channel, story=views[0], key=key)
+            post = partial(notifier.post_story, channel=item.channel, story=views[0], key=key)
         elif item.kind == "digest":
             digest = await self._digest(item)
             carried = [(v.story_id, item.department) for v in digest.stories]
-            posted = found or await notifier.post_digest(channel=item.channel, digest=digest, key=key)
-        elif item.kind == "reply":
-            if thread is not None:
-                posted = found or await notifier.reply_in_thread(message=thread, text=text, key=key)
-            else:
-                posted = found or await notifier.post_text(channel=item.channel, text=text, key=key)
+            post = partial(notifier.post_digest, channel=item.channel, digest=digest, key=key)
+        elif item.kind == "reply" and thread is not None:
+            post = partial(notifier.reply_in_thread, message=thread, text=text, key=key)
+        elif item.kind in ("reply", "text"):  # a reply to a story not posted there yet is a plain message
+            post = partial(notifier.post_text, channel=item.channel, text=text, key=key)
         elif item.kind == "dm":
-            posted = found or await notifier.send_direct_message(user=item.channel, text=text, key=key)
-        elif item.kind == "text":
-            posted = found or await notifier.post_text(channel=item.channel, text=text, key=key)
+            post = partial(notifier.send_direct_message, user=item.channel, text=text, key=key)
         elif item.kind == "report":
-            posted = found or await self._report(notifier, item)
+            post = await self._report(notifier, item)
         else:
             raise DeliveryError(f"unknown delivery kind {item.kind!r}", permanent=True)
-        return posted, carried, "found" if found else "sent"
+        if found is not None:
+            return found, carried, "found"
+        async with self.pacer.slot(item.lane):
+            posted = await post()
+        return posted, carried, "sent"
 
     async def _thread(self, item: Claimed) -> PostedMessage | None:
         assert item.story_id is not None
@@ -320,7 +326,8 @@ class Dispatcher:
         note = str(item.payload.get("note", ""))
         for channel, message_id, carried in places:
             if carried == 1 and views:  # a digest message carries several stories: its thread reply suffices
-                await notifier.update_story(message=PostedMessage(channel, message_id), story=views[0], note=note)
+                async with self.pacer.slot((item.platform, channel)):
+                    await notifier.update_story(message=PostedMessage(channel, message_id), story=views[0], note=note)
 
     async def _digest(self, item: Claimed) -> DigestView:
         ids = [int(i) for i in item.payload.get("story_ids", [])]
@@ -334,10 +341,10 @@ class Dispatcher:
             open_commitments=int(item.payload.get("open_commitments", 0)),
         )
 
-    async def _report(self, notifier: Notifier, item: Claimed) -> PostedMessage:
+    async def _report(self, notifier: Notifier, item: Claimed) -> Callable[[], Awaitable[PostedMessage]]:
         from bot.charts import report_chart
         from stories.patterns import PatternReport
 
         report = PatternReport.from_payload(item.payload)
         chart = await asyncio.to_thread(report_chart, report)
-        return await notifier.post_report(channel=item.channel, report=report, chart_png=chart, key=item.key)
+        return partial(notifier.post_report, channel=item.channel, report=report, chart_png=chart, key=item.key)

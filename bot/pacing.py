@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from bisect import bisect_left, insort
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 Lane = tuple[str, str]  # (platform, channel)
@@ -38,12 +39,13 @@ DEFAULT_PLATFORMS: Mapping[str, tuple[Limit, ...]] = {"teams": TEAMS_PER_APP}
 
 
 class Window:
-    """The times of recent operations, checked against one or more limits."""
+    """The times of recent operations (ascending), checked against one or more limits."""
 
     def __init__(self, limits: Sequence[Limit], *, margin: float = 0.0) -> None:
         self.limits = tuple(limits)
         self.margin = margin
-        self._times: deque[float] = deque(maxlen=max((lim.count for lim in self.limits), default=1))
+        self._keep = max((lim.count for lim in self.limits), default=1)
+        self._times: list[float] = []
 
     def wait(self, now: float) -> float:
         """Seconds until one more operation keeps every limit (0: now)."""
@@ -53,8 +55,16 @@ class Window:
                 wait = max(wait, self._times[-limit.count] + limit.per + self.margin - now)
         return wait
 
-    def record(self, now: float) -> None:
-        self._times.append(now)
+    def record(self, at: float) -> None:
+        insort(self._times, at)
+        del self._times[: -self._keep]
+
+    def move(self, old: float, new: float) -> None:
+        """An operation counted at ``old`` is better placed at ``new`` (see :meth:`Pacer.slot`)."""
+        index = bisect_left(self._times, old)
+        if index < len(self._times) and self._times[index] == old:
+            del self._times[index]
+            self.record(new)
 
 
 class Pacer:
@@ -82,6 +92,7 @@ class Pacer:
         self._lanes: dict[Lane, Window] = {}
         self._platforms: dict[str, Window] = {}
         self._paused: dict[Lane, float] = {}
+        self._fastest = float("inf")  # the fastest round trip seen, seconds
 
     def _windows(self, lane: Lane) -> list[Window]:
         platform = lane[0]
@@ -105,6 +116,11 @@ class Pacer:
 
     async def acquire(self, lane: Lane) -> float:
         """Wait until ``lane`` may send and count the send; returns how long it waited."""
+        waited, _ = await self._take(lane)
+        return waited
+
+    async def _take(self, lane: Lane) -> tuple[float, float]:
+        """Wait for ``lane``, count an operation now; returns (seconds waited, the time it was counted at)."""
         waited = 0.0
         while (delay := self.wait(lane)) > 0:
             await self._sleep(delay)
@@ -112,7 +128,27 @@ class Pacer:
         now = self._clock()
         for window in self._windows(lane):
             window.record(now)
-        return waited
+        return waited, now
+
+    @asynccontextmanager
+    async def slot(self, lane: Lane) -> AsyncIterator[None]:
+        """``async with pacer.slot(lane): await post()``: wait for the lane, then count the post at the latest
+        moment the platform can have received it, not when we meant to send it.
+
+        A busy event loop or a slow thread can hold a request back after its turn came; counted at its turn, the
+        next post could reach the platform less than a window later. Counted at its answer minus half the
+        fastest round trip seen, it never can (a request reaches the platform at least half a round trip before
+        its answer comes back).
+        """
+        _, started = await self._take(lane)
+        try:
+            yield
+        finally:
+            finished = self._clock()
+            self._fastest = min(self._fastest, finished - started)
+            arrived = max(started, finished - self._fastest / 2)
+            for window in self._windows(lane):
+                window.move(started, arrived)
 
     def pause(self, lane: Lane, seconds: float) -> None:
         """The platform said Retry-After: nothing goes to ``lane`` for ``seconds``."""

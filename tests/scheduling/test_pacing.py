@@ -83,6 +83,17 @@ async def test_teams_app_limit_spans_all_conversations() -> None:
     assert clock.now == 1.0  # the 51st request in a second waits, though its conversation is idle
 
 
+async def test_a_post_held_back_after_its_turn_counts_from_when_it_can_have_arrived() -> None:
+    clock = Clock()
+    slack = pacer(clock)
+    async with slack.slot(("slack", "C1")):
+        clock.now += 0.02  # a quick round trip
+    async with slack.slot(("slack", "C1")):  # its turn comes at 1.01 (the first arrived by 0.01)...
+        clock.now += 0.5  # ...but it is held back: answered only at 1.51, so it may have arrived at 1.50
+    await slack.acquire(("slack", "C1"))
+    assert clock.now == pytest.approx(2.50)
+
+
 async def test_retry_after_pauses_the_lane_only() -> None:
     clock = Clock()
     slack = pacer(clock)
