@@ -25,7 +25,7 @@ from storage.stories import SqlStoryReader
 from storage.story_facts import comment_facts
 from stories.commands import Commands
 from stories.config import CxConfig
-from stories.intake import immediate_deliveries, urgent_reasons
+from stories.intake import immediate_deliveries, routed_reply, urgent_reasons
 from stories.models import IncomingComment
 from stories.pipeline import IngestReport, Pipeline
 from stories.ports import Notifier, Summarizer
@@ -33,6 +33,7 @@ from stories.redaction import PiiRedactor
 from stories.routing import Router
 from stories.sentiment import LexiconSentiment
 from stories.summarize.offline import OfflineSummarizer
+from stories.views import View
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,16 @@ class App:
                 )
             )
         return report
+
+    def take_in_one(self, comment: IncomingComment) -> tuple[View, bool]:
+        """One comment from a chat intake: ``(what to tell the sender, whether a story was created)``."""
+        report = self.take_in([comment])
+
+        def title_of(story_id: int) -> str:
+            views = self.stories.views([story_id])
+            return views[0].title if views else ""
+
+        return routed_reply(report, title_of=title_of), bool(report.created)
 
     @property
     def platforms(self) -> tuple[str, ...]:

@@ -11,15 +11,16 @@ urgent and for an immediate department is posted there once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from stories.config import CxConfig
 from stories.outbox import Outgoing, story_deliveries
-from stories.pipeline import CreatedStory
+from stories.pipeline import CreatedStory, IngestReport
 from stories.routing import Router
 from stories.schedule import in_quiet_hours
+from stories.views import Notice, StoryRouted, View
 
 
 def urgent_reasons(facts: Iterable[tuple[int, str, int | None]], *, router: Router) -> dict[int, str]:
@@ -58,3 +59,21 @@ def immediate_deliveries(
                 seen.add(item.key)
                 result.append(item)
     return result
+
+
+def routed_reply(report: IngestReport, *, title_of: Callable[[int], str]) -> View:
+    """What the person who sent one comment in hears: where it went and why, or why nothing was added.
+
+    One answer for every intake (Slack channel or shortcut, Teams channel), so the connectors only render it.
+    """
+    if report.created:
+        created = report.created[0]
+        return StoryRouted(
+            story_id=created.story_id,
+            title=title_of(created.story_id),
+            departments=created.departments,
+            reasons=created.reasons,
+        )
+    if report.rejected:
+        return Notice(f"I could not take that message in: {report.rejected[0].message}.")
+    return Notice("That message is already a story; nothing was added.")

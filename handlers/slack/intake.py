@@ -22,7 +22,6 @@ from handlers.slack.render import render
 from handlers.slack.replies import respond
 from stories.config import CxConfig
 from stories.models import IncomingComment
-from stories.pipeline import IngestReport
 from stories.views import Notice, StoryRouted, View
 
 log = logging.getLogger(__name__)
@@ -99,19 +98,11 @@ def comment_from_event(event: Mapping[str, Any], *, config: CxConfig) -> Incomin
 
 async def take_in(ctx: SlackContext, comment: IncomingComment) -> View:
     """Store the comment (and queue what goes out at once); what to tell the person who sent it."""
-    report: IngestReport = await asyncio.to_thread(ctx.app.take_in, [comment])
-    if report.created:
+    view, created = await asyncio.to_thread(ctx.app.take_in_one, comment)
+    if created:
         ctx.wake()
-        created = report.created[0]
-        views = await asyncio.to_thread(ctx.app.stories.views, [created.story_id])
-        title = views[0].title if views else ""
-        log.info("slack comment %s became story %s", comment.external_id, created.story_id)
-        return StoryRouted(
-            story_id=created.story_id, title=title, departments=created.departments, reasons=created.reasons
-        )
-    if report.rejected:
-        return Notice(f"I could not take that message in: {report.rejected[0].message}.")
-    return Notice("That message is already a story; nothing was added.")
+        log.info("slack comment %s became a story", comment.external_id)
+    return view
 
 
 async def on_message(ctx: SlackContext, client: AsyncWebClient, event: Mapping[str, Any]) -> None:

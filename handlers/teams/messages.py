@@ -30,7 +30,7 @@ from handlers.teams.activities import (
 from handlers.teams.context import TeamsContext
 from stories.commands import COMMAND_PREFIX, CommandContext
 from stories.models import IncomingComment
-from stories.views import Notice, StoryRouted, View
+from stories.views import Notice, View
 
 log = logging.getLogger(__name__)
 
@@ -168,21 +168,8 @@ async def take_in(tctx: TeamsContext, turn: TurnContext, said: Said) -> None:
         origin_channel=channel_of(activity.conversation.id),
         original_at=activity.timestamp,
     )
-    report = await asyncio.to_thread(tctx.app.take_in, [comment])
-    view: View
-    if report.created:
+    view, created = await asyncio.to_thread(tctx.app.take_in_one, comment)
+    if created:
         tctx.app.dispatcher.kick()
-        created = report.created[0]
-        views = await asyncio.to_thread(tctx.app.stories.views, [created.story_id])
-        log.info("Teams message %s became story %s", activity.id, created.story_id)
-        view = StoryRouted(
-            story_id=created.story_id,
-            title=views[0].title if views else "",
-            departments=created.departments,
-            reasons=created.reasons,
-        )
-    elif report.rejected:
-        view = Notice(f"I could not take that message in: {report.rejected[0].message}.")
-    else:
-        view = Notice("That message is already a story; nothing was added.")
+        log.info("Teams message %s became a story", activity.id)
     await tctx.answer(turn, view)
