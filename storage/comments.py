@@ -94,6 +94,7 @@ def _comment_row(c: NewComment) -> dict[str, object]:
         "nps": c.nps,
         "csat": c.csat,
         "language": c.language,
+        "origin_link": c.origin_link,
     }
 
 

@@ -53,6 +53,7 @@ class Comment(Base):
     nps: Mapped[int | None] = mapped_column(SmallInteger)
     csat: Mapped[int | None] = mapped_column(SmallInteger)
     language: Mapped[str | None] = mapped_column(String(20))
+    origin_link: Mapped[str | None] = mapped_column(String(500))  # permalink of the original chat message
 
     story: Mapped[Story | None] = relationship(back_populates="comment", uselist=False)
 

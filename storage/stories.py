@@ -65,6 +65,7 @@ class SqlStoryReader:
                 nps=comment.nps,
                 csat=comment.csat,
                 segment=comment.segment,
+                permalink=comment.origin_link,
                 reasons=tuple(reasons[story.id]),
             )
         return [by_id[i] for i in story_ids if i in by_id]

@@ -37,6 +37,7 @@ class IncomingComment:
     csat: int | None = None
     language: str | None = None
     fields: Mapping[str, str] = field(default_factory=dict)
+    link: str | None = None  # where the comment can be read in its original place (a chat permalink)
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,8 @@ def validate(comment: IncomingComment) -> None:
         raise InvalidComment("id", "is longer than 150 characters")
     if comment.original_at is not None and comment.original_at.tzinfo is None:
         raise InvalidComment("date", "has no timezone")
+    if comment.link is not None and (not comment.link.startswith(("https://", "http://")) or len(comment.link) > 500):
+        raise InvalidComment("link", "must be an http(s) address of at most 500 characters")
 
 
 @dataclass
@@ -206,6 +208,7 @@ class Pipeline:
                     nps=comment.nps,
                     csat=comment.csat,
                     language=comment.language,
+                    origin_link=comment.link,
                 )
             )
             new_stories.append(

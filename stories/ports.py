@@ -49,6 +49,7 @@ class NewComment:
     nps: int | None
     csat: int | None
     language: str | None
+    origin_link: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

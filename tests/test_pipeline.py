@@ -136,3 +136,15 @@ def test_rules_can_match_the_origin_channel(make_app, tmp_path) -> None:  # type
         [IncomingComment(text="Queue was long", source="csv", external_id="1", origin_channel="store-survey")]
     )
     assert report.created[0].departments == ("Stores",)
+
+
+def test_a_link_must_be_a_web_address(app) -> None:  # type: ignore[no-untyped-def]
+    report = app.pipeline.ingest(
+        [
+            IncomingComment(text="fine", source="slack", external_id="a", link="javascript:alert(1)"),
+            IncomingComment(text="fine", source="slack", external_id="b", link="https://x.slack.com/archives/C1/p1"),
+        ]
+    )
+    assert [(r.index, r.field) for r in report.rejected] == [(0, "link")]
+    [story] = app.stories.views([report.created[0].story_id])
+    assert story.permalink == "https://x.slack.com/archives/C1/p1"

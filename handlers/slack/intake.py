@@ -8,6 +8,7 @@ which departments the story went to and why.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import logging
 import re
@@ -105,21 +106,31 @@ async def take_in(ctx: SlackContext, comment: IncomingComment) -> View:
     return view
 
 
+async def with_link(ctx: SlackContext, client: AsyncWebClient, comment: IncomingComment) -> IncomingComment:
+    """The comment with its message's permalink, so the story links back to the original ("where allowed":
+    Slack answers only for conversations the bot can read)."""
+    channel, _, ts = (comment.external_id or "").partition(":")
+    link = await ctx.permalinks.message(client, channel=channel, ts=ts) if ts else None
+    return dataclasses.replace(comment, link=link) if link else comment
+
+
 async def on_message(ctx: SlackContext, client: AsyncWebClient, event: Mapping[str, Any]) -> None:
     comment = comment_from_event(event, config=ctx.app.config)
     if comment is None:
         return
-    view = await take_in(ctx, comment)
+    view = await take_in(ctx, await with_link(ctx, client, comment))
     if isinstance(view, StoryRouted):
         await client.chat_postEphemeral(channel=str(event["channel"]), user=str(event["user"]), **render(view))
 
 
-async def on_shortcut(ctx: SlackContext, body: Mapping[str, Any]) -> None:
+async def on_shortcut(ctx: SlackContext, client: AsyncWebClient, body: Mapping[str, Any]) -> None:
     """The message shortcut: any message, anywhere, becomes a comment; the answer goes to its response_url."""
     channel = str((body.get("channel") or {}).get("id") or "")
     message = body.get("message") or {}
     comment = comment_from_message(message, channel=channel) if channel else None
     view: View = (
-        await take_in(ctx, comment) if comment else Notice("That message has no text I can send to CX stories.")
+        await take_in(ctx, await with_link(ctx, client, comment))
+        if comment
+        else Notice("That message has no text I can send to CX stories.")
     )
     await respond(str(body.get("response_url") or ""), view, session=ctx.http)

@@ -104,10 +104,10 @@ def follow_up_errors(view: Mapping[str, Any]) -> dict[str, str]:
 
 def register(bolt: AsyncApp, ctx: SlackContext) -> None:
     @bolt.shortcut(SHORTCUT_CALLBACK)
-    async def send_to_cx_stories(ack: AsyncAck, body: dict) -> None:
+    async def send_to_cx_stories(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
         await ack()
         key = f"slack:shortcut:{body.get('trigger_id') or body.get('action_ts')}"
-        ctx.background.once(key, lambda: on_shortcut(ctx, body), name="slack shortcut")
+        ctx.background.once(key, lambda: on_shortcut(ctx, client, body), name="slack shortcut")
 
     @bolt.action(FOLLOW_UP_ACTION)
     async def follow_up(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:

@@ -66,6 +66,10 @@ class Permalinks:
                 found[story_id] = (channel, message_id)
         return found
 
+    async def message(self, client: AsyncWebClient, *, channel: str, ts: str) -> str | None:
+        """The permalink of any message, or None when Slack will not say."""
+        return await self._link(client, (channel, ts))
+
     async def _link(self, client: AsyncWebClient, place: tuple[str, str]) -> str | None:
         if place in self._known:
             return self._known[place]

@@ -15,6 +15,10 @@ async def test_intake_message_becomes_a_story_posted_to_its_department(slack: Sl
     assert slack.count(Comment, Comment.source == "slack", Comment.external_id == "C0INTAKE01:1764270000.000100") == 1
     posted = await slack.api.wait_for("chat.postMessage")
     assert posted[0].params["channel"] == "C0FINANCE1"
+    # the story links back to the customer's original message, with the permalink Slack gave
+    assert "https://fake-workspace.slack.com/archives/C0INTAKE01/p1764270000000100|Original message" in str(
+        posted[0].params["blocks"]
+    )
     confirmation = (await slack.api.wait_for("chat.postEphemeral"))[0]
     assert confirmation.params["channel"] == "C0INTAKE01" and confirmation.params["user"] == "U0CXAGENT1"
     assert "Finance" in confirmation.payload_text()
