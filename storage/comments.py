@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 
 from storage.departments import DepartmentIds
 from storage.models import Comment, Route, Story
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore, one_of
 from stories.ports import NewComment, NewStory
 
 _CHUNK = 500
@@ -28,7 +28,11 @@ class SqlCommentStore:
         with self._engine.connect() as conn:
             for start in range(0, len(keys), _CHUNK):
                 chunk = keys[start : start + _CHUNK]
-                found.update(conn.scalars(select(Comment.dedupe_key).where(Comment.dedupe_key.in_(chunk))))
+                found.update(
+                    conn.scalars(
+                        select(Comment.dedupe_key).where(one_of(Comment.dedupe_key, list(chunk), self._dialect))
+                    )
+                )
         return found
 
     def save(self, comments: Sequence[NewComment], stories: Sequence[NewStory]) -> dict[str, int]:
@@ -45,7 +49,9 @@ class SqlCommentStore:
         with self._engine.begin() as conn:
             conn.execute(insert_ignore(Comment, self._dialect), [_comment_row(c) for c in comments])
             comment_ids = dict(
-                conn.execute(select(Comment.dedupe_key, Comment.id).where(Comment.dedupe_key.in_(keys))).all()
+                conn.execute(
+                    select(Comment.dedupe_key, Comment.id).where(one_of(Comment.dedupe_key, keys, self._dialect))
+                ).all()
             )
             story_rows = [
                 _story_row(by_key[key], comment_id=cid, now=now) for key, cid in comment_ids.items() if key in by_key
@@ -55,7 +61,9 @@ class SqlCommentStore:
             conn.execute(insert_ignore(Story, self._dialect), story_rows)
             story_by_comment = dict(
                 conn.execute(
-                    select(Story.comment_id, Story.id).where(Story.comment_id.in_(list(comment_ids.values())))
+                    select(Story.comment_id, Story.id).where(
+                        one_of(Story.comment_id, list(comment_ids.values()), self._dialect)
+                    )
                 ).all()
             )
             route_rows = []

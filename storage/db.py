@@ -46,7 +46,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, insertmanyvalues_page_size=50, **kwargs)  # type: ignore[arg-type]
+    return create_engine(url, pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
