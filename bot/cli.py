@@ -143,6 +143,15 @@ def _teams_package(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
 EXTRA_COMMANDS.append(_teams_package)
 
 
+def _scheduling(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from bot.schedule_cli import register
+
+    register(sub)
+
+
+EXTRA_COMMANDS.append(_scheduling)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = _settings()

@@ -6,7 +6,8 @@ import logging
 
 from aiohttp import web
 
-from bot.app import build
+from bot.app import App, build
+from bot.scheduler import lifecycle
 from bot.server import create_web_app
 from bot.settings import Settings
 
@@ -15,7 +16,17 @@ log = logging.getLogger(__name__)
 
 def serve(settings: Settings, *, port: int) -> int:
     app = build(settings)
-    if settings.slack_enabled:
+    web_app = server_for(app)
+    log.info("cxbot listening on port %d", port)
+    web.run_app(web_app, port=port, print=None)
+    app.close()
+    return 0
+
+
+def server_for(app: App) -> web.Application:
+    """The aiohttp application ``cxbot serve`` runs: connectors mounted, scheduler and dispatcher started with it
+    (bot/scheduler.py, an aiohttp cleanup_ctx)."""
+    if app.settings.slack_enabled:
         from handlers.slack.wiring import mount as mount_slack
 
         app.extras.setdefault("mounts", []).append(mount_slack)  # type: ignore[union-attr]
@@ -24,7 +35,5 @@ def serve(settings: Settings, *, port: int) -> int:
 
     app.extras.setdefault("mounts", []).append(mount_teams)  # type: ignore[union-attr]
     web_app = create_web_app(app)
-    log.info("cxbot listening on port %d", port)
-    web.run_app(web_app, port=port, print=None)
-    app.close()
-    return 0
+    web_app.cleanup_ctx.append(lifecycle(app))
+    return web_app

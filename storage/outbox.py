@@ -304,6 +304,12 @@ class SqlOutbox:
             ).all()
         return [(sid, self._departments.name_of(did) if did else None) for sid, did in rows]
 
+    def states(self, keys: Sequence[str]) -> dict[str, str]:
+        """``key -> state`` of these deliveries (those that exist)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(Delivery.key, Delivery.state).where(Delivery.key.in_(list(keys)))).all()
+        return {key: state for key, state in rows}
+
     def counts(self) -> dict[str, int]:
         """Deliveries by state (metrics, tests)."""
         with self._engine.connect() as conn:

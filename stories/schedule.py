@@ -27,7 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from stories.config import Department, QuietHours
 from stories.digest import build_digest
-from stories.models import StoryView
+from stories.models import DigestView, StoryView
 from stories.outbox import Outgoing
 from stories.ports import StoryReader
 
@@ -204,17 +204,26 @@ def plan_digests(
     return plans
 
 
+def _digest_reader(department: Department, reader: StoryReader) -> StoryReader | None:
+    """What a department's digest reads: everything, or for ``immediate`` delivery only the stories held back in
+    its quiet hours (None: it has no quiet hours, so no digest)."""
+    if department.delivery != "immediate":
+        return reader
+    if department.quiet_hours is None:
+        return None
+    quiet, zone = department.quiet_hours, ZoneInfo(department.timezone)
+    return _HeldBack(reader, lambda moment: in_quiet_hours(quiet, zone=zone, moment=moment))
+
+
 def _digest_delivery(
     department: Department, *, platform: str, channel: str, due: DigestDue, reader: StoryReader, now: datetime
 ) -> Outgoing | None:
     zone = ZoneInfo(department.timezone)
-    if department.delivery == "immediate":
-        if department.quiet_hours is None:
-            return None
-        quiet = department.quiet_hours
-        reader = _HeldBack(reader, lambda moment: in_quiet_hours(quiet, zone=zone, moment=moment))
+    held = _digest_reader(department, reader)
+    if held is None:
+        return None
     digest = build_digest(
-        reader=reader, department=department.name, since=due.since, until=due.until, limit=department.digest_size
+        reader=held, department=department.name, since=due.since, until=due.until, limit=department.digest_size
     )
     if digest.total_in_period == 0:
         return None
@@ -224,15 +233,59 @@ def _digest_delivery(
         platform=platform,
         channel=channel,
         department=department.name,
-        payload={
-            "story_ids": [s.story_id for s in digest.stories],
-            "since": due.since.isoformat(),
-            "until": due.until.isoformat(),
-            "total": digest.total_in_period,
-            "open_commitments": digest.open_commitments,
-            "slot": due.slot.label,
-        },
+        payload=digest_payload(digest, label=due.slot.label),
         not_before=quiet_until(department.quiet_hours, zone=zone, moment=max(now, due.slot.at)),
+    )
+
+
+def digest_payload(digest: DigestView, *, label: str) -> dict[str, object]:
+    """What a digest delivery carries (the dispatcher re-reads the stories by id when it posts)."""
+    return {
+        "story_ids": [s.story_id for s in digest.stories],
+        "since": digest.period_start.isoformat(),
+        "until": digest.period_end.isoformat(),
+        "total": digest.total_in_period,
+        "open_commitments": digest.open_commitments,
+        "slot": label,
+    }
+
+
+def digest_since_last(
+    *, department: Department, last_until: datetime | None, reader: StoryReader, now: datetime
+) -> DigestView:
+    """The department's stories since its last digest (or its last scheduled slot), up to ``now``; for immediate
+    delivery only those held back in quiet hours (the others were posted as they came)."""
+    if last_until is None:
+        latest = Schedule.of(department).latest_slot(now)
+        last_until = latest.at if latest is not None else now - timedelta(days=7)
+    held = _digest_reader(department, reader) or _HeldBack(reader, lambda _moment: False)
+    return build_digest(
+        reader=held, department=department.name, since=last_until, until=now, limit=department.digest_size
+    )
+
+
+def manual_digest(
+    *,
+    department: Department,
+    platform: str,
+    channel: str,
+    last_until: datetime | None,
+    reader: StoryReader,
+    now: datetime,
+) -> Outgoing | None:
+    """``cxbot digest --now``: a digest of everything since the last one, now; None when nothing is new. The
+    next scheduled digest then starts where this one ended."""
+    digest = digest_since_last(department=department, last_until=last_until, reader=reader, now=now)
+    if digest.total_in_period == 0:
+        return None
+    label = "now " + _wall(now, ZoneInfo(department.timezone)).strftime("%Y-%m-%dT%H:%M:%S")
+    return Outgoing(
+        key=f"digest:{department.name}:{platform}:{label}",
+        kind="digest",
+        platform=platform,
+        channel=channel,
+        department=department.name,
+        payload=digest_payload(digest, label=label),
     )
 
 
@@ -262,8 +315,11 @@ __all__ = [
     "Slot",
     "digest_due",
     "digest_key",
+    "digest_payload",
+    "digest_since_last",
     "in_quiet_hours",
     "local_instant",
+    "manual_digest",
     "next_runs",
     "plan_digests",
     "quiet_until",

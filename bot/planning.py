@@ -1,0 +1,135 @@
+"""Everything the schedules make due, planned from the database's state and the clock, and queued.
+
+Used by the in-process scheduler (bot/scheduler.py) on each department's cron and on a regular sweep, and by
+``cxbot digest``. Every plan is idempotent (its key names the department, platform and local slot or day), so
+planning more often than needed, on several replicas, or after downtime queues each delivery once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from storage.departments import channel_map
+from stories.config import Department
+from stories.models import DigestView
+from stories.nudges import NudgePlan, plan_nudges, plan_weekly_summaries
+from stories.outbox import Outgoing
+from stories.schedule import Schedule, Slot, digest_since_last, manual_digest, plan_digests
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+
+@dataclass
+class Plan:
+    digests: list[Outgoing] = field(default_factory=list)
+    nudges: NudgePlan = field(default_factory=NudgePlan)
+    summaries: list[Outgoing] = field(default_factory=list)
+    reports: list[Outgoing] = field(default_factory=list)
+
+    @property
+    def items(self) -> list[Outgoing]:
+        return [*self.digests, *self.nudges.messages, *self.summaries, *self.reports]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a department's next digest on one platform holds so far (``cxbot digest --dry-run``)."""
+
+    department: Department
+    platform: str
+    channel: str
+    digest: DigestView
+    next_run: Slot | None
+
+
+class Planner:
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def _departments(self, names: Sequence[str] | None) -> list[Department]:
+        if names is None:
+            return list(self.app.config.departments)
+        return [self.app.config.department(name) for name in names]
+
+    def _channels(self, platforms: tuple[str, ...] | None = None) -> dict[str, dict[str, str]]:
+        """department -> platform -> channel, read fresh (Teams channels are linked at run time); by default on
+        the platforms this deployment posts to."""
+        platforms = self.app.platforms if platforms is None else platforms
+        result: dict[str, dict[str, str]] = {}
+        for (department, platform), channel in channel_map(self.app.engine, platforms=platforms).items():
+            result.setdefault(department, {})[platform] = channel
+        return result
+
+    def _last_until(self, department: str, platforms: Sequence[str]) -> dict[str, datetime | None]:
+        return {p: self.app.outbox.last_digest_until(department=department, platform=p) for p in platforms}
+
+    def plan(self, now: datetime, *, departments: Sequence[str] | None = None) -> Plan:
+        """What is due at ``now`` (all departments, or those named)."""
+        chosen = self._departments(departments)
+        names = [d.name for d in chosen]
+        channels = self._channels()
+        plan = Plan()
+        for department in chosen:
+            mine = channels.get(department.name, {})
+            plan.digests.extend(
+                plan_digests(
+                    department=department,
+                    channels=mine,
+                    last_until=self._last_until(department.name, list(mine)),
+                    reader=self.app.stories,
+                    now=now,
+                )
+            )
+        plan.nudges = plan_nudges(config=self.app.config, store=self.app.followups, now=now, departments=names)
+        plan.summaries = plan_weekly_summaries(
+            config=self.app.config, store=self.app.followups, now=now, departments=names
+        )
+        return plan
+
+    def queue(self, now: datetime, *, departments: Sequence[str] | None = None) -> int:
+        """Plan and queue what is due; returns how many deliveries were new."""
+        plan = self.plan(now, departments=departments)
+        queued = self.app.outbox.enqueue(plan.items, now=now)
+        for day, ids in plan.nudges.nudged.items():
+            self.app.followups.mark_nudged(ids, day)
+        return queued
+
+    def digests_now(self, now: datetime, *, departments: Sequence[str] | None = None) -> list[Outgoing]:
+        """``cxbot digest --now``: each department's digest of what is new since its last one, queued."""
+        channels = self._channels()
+        items = []
+        for department in self._departments(departments):
+            for platform, channel in sorted(channels.get(department.name, {}).items()):
+                item = manual_digest(
+                    department=department,
+                    platform=platform,
+                    channel=channel,
+                    last_until=self.app.outbox.last_digest_until(department=department.name, platform=platform),
+                    reader=self.app.stories,
+                    now=now,
+                )
+                if item is not None:
+                    items.append(item)
+        self.app.outbox.enqueue(items, now=now)
+        return items
+
+    def previews(self, now: datetime, *, departments: Sequence[str] | None = None) -> list[Preview]:
+        """For every department and platform with a channel: its stories since the last digest, and when the next
+        scheduled digest runs, on every platform a channel is known for (configured here or not). Reads only."""
+        channels = self._channels(("slack", "teams"))
+        result = []
+        for department in self._departments(departments):
+            next_run = Schedule.of(department).next_slot(now)
+            for platform, channel in sorted(channels.get(department.name, {}).items()):
+                digest = digest_since_last(
+                    department=department,
+                    last_until=self.app.outbox.last_digest_until(department=department.name, platform=platform),
+                    reader=self.app.stories,
+                    now=now,
+                )
+                result.append(Preview(department, platform, channel, digest, next_run))
+        return result

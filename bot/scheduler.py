@@ -1,0 +1,115 @@
+"""APScheduler 3 inside ``cxbot serve``: it wakes the planner, the database decides what is due.
+
+Jobs (module-level functions, explicit ids, ``replace_existing=True``, in a per-process MemoryJobStore; APScheduler
+3 must not share a job store between processes, so every replica runs its own):
+
+- ``digest:<department>``: the department's crontab in its own timezone;
+- ``reminders:<department>``: the nudge hour in the department's timezone (nudges, Monday summaries);
+- ``report:<department>``: Monday morning, the weekly pattern report;
+- ``sweep``: every few minutes and once at start-up, for everything (catch-up after downtime, a misfire).
+
+Each job only calls :meth:`bot.planning.Planner.queue`, which plans from the outbox's state and the clock with
+keys on local slots and days. So a job that fires twice (APScheduler fires a 02:30 job twice on the night clocks
+go back), late, on two replicas or not at all (the sweep catches up) still queues each delivery once; the
+dispatcher then sends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.planning import Planner
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY = timedelta(minutes=5)
+REPORT_CRONTAB = "0 8 * * mon"  # the weekly pattern report, in each department's timezone
+MISFIRE_GRACE = 15 * 60  # seconds: a job this late still runs (the sweep covers anything later)
+
+
+async def plan_due(app: App, department: str | None = None) -> int:
+    """The job: queue what is due now (for one department, or all) and wake the dispatcher."""
+    try:
+        queued = await asyncio.to_thread(
+            Planner(app).queue, datetime.now(UTC), departments=None if department is None else [department]
+        )
+    except Exception:
+        log.exception("scheduler: planning failed (department %s); the next sweep tries again", department or "all")
+        return 0
+    if queued:
+        log.info("scheduler: queued %d deliveries (department %s)", queued, department or "all")
+        app.dispatcher.kick()
+    return queued
+
+
+def build_scheduler(app: App) -> AsyncIOScheduler:
+    """The jobs for ``app.config`` (not started)."""
+    scheduler = AsyncIOScheduler(
+        jobstores={"default": MemoryJobStore()},
+        job_defaults={"coalesce": True, "misfire_grace_time": MISFIRE_GRACE, "max_instances": 1},
+        timezone=UTC,
+    )
+    config = app.config
+    for department in config.departments:
+        zone = ZoneInfo(department.timezone)
+        jobs = {
+            f"digest:{department.name}": CronTrigger.from_crontab(department.schedule, timezone=zone),
+            f"report:{department.name}": CronTrigger.from_crontab(REPORT_CRONTAB, timezone=zone),
+        }
+        if config.nudges.enabled:
+            days = None if config.nudges.weekends else "mon-fri"
+            jobs[f"reminders:{department.name}"] = CronTrigger(
+                day_of_week=days, hour=config.nudges.hour, minute=0, timezone=zone
+            )
+        for job_id, trigger in jobs.items():
+            scheduler.add_job(
+                plan_due, trigger, id=job_id, kwargs={"app": app, "department": department.name}, replace_existing=True
+            )
+    scheduler.add_job(
+        plan_due,
+        IntervalTrigger(seconds=SWEEP_EVERY.total_seconds(), timezone=UTC),
+        id="sweep",
+        kwargs={"app": app},
+        next_run_time=datetime.now(UTC),  # catch up at start-up
+        replace_existing=True,
+    )
+    return scheduler
+
+
+def lifecycle(app: App) -> Callable[[web.Application], AsyncIterator[None]]:
+    """An aiohttp ``cleanup_ctx``: the scheduler, and the dispatcher unless a connector already runs it (the one
+    that starts it registers its task as ``app.extras["dispatcher_task"]``)."""
+
+    async def running(_web_app: web.Application) -> AsyncIterator[None]:
+        scheduler = build_scheduler(app)
+        scheduler.start()
+        stop = asyncio.Event()
+        task = None
+        if app.extras.get("dispatcher_task") is None:
+            task = asyncio.get_running_loop().create_task(app.dispatcher.run_forever(stop), name="dispatcher")
+            app.extras["dispatcher_task"] = task
+        log.info("scheduler: %d jobs", len(scheduler.get_jobs()))
+        try:
+            yield
+        finally:
+            scheduler.shutdown(wait=False)
+            stop.set()
+            if task is not None:
+                await task
+                app.extras.pop("dispatcher_task", None)
+
+    return running
