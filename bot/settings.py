@@ -59,17 +59,13 @@ class Settings(BaseSettings):
                 "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set; use SLACK_BOT_TOKEN for one workspace "
                 "or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET for OAuth, not both"
             )
-        if (self.slack_bot_token or self.slack_client_id) and not self.slack_signing_secret and not (
-            self.slack_app_token
-        ):
+        if (self.slack_bot_token or self.slack_client_id) and not (self.slack_signing_secret or self.slack_app_token):
             raise ValueError("SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN or SLACK_CLIENT_ID")
         if self.slack_app_token and not (self.slack_bot_token or self.slack_client_id):
             raise ValueError("SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not; Socket Mode needs the bot token too")
         if self.slack_app_token and not self.slack_app_token.get_secret_value().startswith("xapp-"):
             raise ValueError("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Socket Mode)")
-        if self.microsoft_app_type == "SingleTenant" and self.microsoft_app_id and not (
-            self.microsoft_app_tenant_id
-        ):
+        if self.microsoft_app_type == "SingleTenant" and self.microsoft_app_id and not self.microsoft_app_tenant_id:
             raise ValueError("MICROSOFT_APP_TENANT_ID is required when MICROSOFT_APP_TYPE=SingleTenant")
         return self
 

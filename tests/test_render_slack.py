@@ -205,7 +205,9 @@ def test_story_without_optional_facts_has_no_empty_lines() -> None:
     bare = replace(refund_story(), themes=(), reasons=(), permalink=None, segment=None, nps=None, departments=())
     blocks = story_blocks(bare)
     assert [b["type"] for b in blocks] == ["section", "context", "actions"]
-    assert blocks[1]["elements"][0]["text"] == ("Story #4211 · Sentiment: negative · Source: nps-survey · Received 4 Mar 2025")
+    assert blocks[1]["elements"][0]["text"] == (
+        "Story #4211 · Sentiment: negative · Source: nps-survey · Received 4 Mar 2025"
+    )
 
 
 def test_permalink_links_only_web_addresses_and_is_escaped() -> None:
