@@ -7,6 +7,7 @@ to the command's ``response_url`` (works in any channel or DM, visible only to t
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -46,12 +47,23 @@ async def command_text(ctx: SlackContext, client: AsyncWebClient, text: str) -> 
     return plain_text(_MENTION.sub(replace, text)), mentions
 
 
+def command_key(body: Mapping[str, Any]) -> str:
+    """A slash command's identity: its trigger_id (the same when Slack resends it), else who typed what.
+
+    Never the text itself: it may be a customer's comment (``/cx story ...``), and the key is stored in
+    ``processed_events`` whatever CX_KEEP_RAW says, and logged at INFO when a resend is skipped.
+    """
+    if body.get("trigger_id"):
+        return f"slack:command:{body['trigger_id']}"
+    typed = hashlib.sha256(f"{body.get('user_id')}\x00{body.get('text')}".encode()).hexdigest()[:32]
+    return f"slack:command:h:{typed}"
+
+
 def register(bolt: AsyncApp, ctx: SlackContext) -> None:
     @bolt.command(COMMAND)
     async def cx(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
         await ack()
-        key = f"slack:command:{body.get('trigger_id') or body.get('user_id')}:{body.get('text')}"
-        ctx.background.once(key, lambda: run_command(ctx, client, body), name="slack /cx")
+        ctx.background.once(command_key(body), lambda: run_command(ctx, client, body), name="slack /cx")
 
 
 async def run_command(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from storage.followup import SqlFollowUps
-from storage.models import Comment, Commitment, Kudos
+from storage.models import Comment, Commitment, Kudos, ProcessedEvent
 from stories.commands import COMMANDS
 from stories.followup import commit
 from tests.fakes.slack_api import Call
@@ -188,3 +190,22 @@ async def test_story_by_hand_says_where_it_went(slack: SlackServer) -> None:
     await slack.settle()
     with slack.app.engine.connect() as conn:
         assert conn.execute(select(Comment.source)).scalars().all() == ["slack:manual"]
+
+
+async def test_a_resent_story_command_leaves_the_customers_words_in_no_key_and_no_info_log(
+    slack: SlackServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    words = "Zebra-unique complaint: the courier threw my parcel"
+    fields = command_fields(text=f"story {words}", user_id="U0DANA0001", trigger_id="1764271600.77.story")
+    await slack.command(fields)
+    await slack.command(fields)  # Slack resending the same command: handled once, and the skip is logged
+    await slack.settle()
+    assert slack.count(Comment) == 1
+    with slack.app.engine.connect() as conn:
+        keys = conn.execute(select(ProcessedEvent.key)).scalars().all()
+        raw = conn.execute(select(Comment.raw_text)).scalar_one()
+    assert "slack:command:1764271600.77.story" in keys
+    assert raw is None and not [k for k in keys if "Zebra" in k]
+    assert "slack: slack:command:1764271600.77.story already handled" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.INFO and "Zebra" in r.getMessage()]
