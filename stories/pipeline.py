@@ -22,6 +22,11 @@ from stories.ports import CommentStore, NewComment, NewStory, Redactor, Sentimen
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 100_000  # characters; longer comments are refused with a clear message, not truncated silently
+# The longest metadata the comment store keeps (storage.models.Comment); a longer value is refused naming its
+# field, rather than failing the whole batch's insert on PostgreSQL.
+MAX_SEGMENT = 100
+MAX_CHANNEL = 200
+MAX_LANGUAGE = 20
 
 
 class Routing(Protocol):
@@ -101,8 +106,31 @@ def validate(comment: IncomingComment) -> None:
         raise InvalidComment("csat", f"must be 1-5, got {comment.csat}")
     if comment.external_id is not None and len(comment.external_id) > 150:
         raise InvalidComment("id", "is longer than 150 characters")
-    if comment.original_at is not None and comment.original_at.tzinfo is None:
-        raise InvalidComment("date", "has no timezone")
+    if comment.original_at is not None:
+        if comment.original_at.tzinfo is None:
+            raise InvalidComment("date", "has no timezone")
+        try:
+            comment.original_at.astimezone(UTC)
+        except OverflowError:
+            raise InvalidComment("date", "is out of range; use a real date, e.g. 2026-11-27T09:30:00Z") from None
+    for name, value, limit in (
+        ("segment", comment.segment, MAX_SEGMENT),
+        ("channel", comment.origin_channel, MAX_CHANNEL),
+        ("language", comment.language, MAX_LANGUAGE),
+    ):
+        if value is not None and len(value) > limit:
+            raise InvalidComment(name, f"is {len(value)} characters; the limit is {limit}")
+    for name, value in (
+        ("text", comment.text),
+        ("source", comment.source),
+        ("id", comment.external_id),
+        ("segment", comment.segment),
+        ("channel", comment.origin_channel),
+        ("language", comment.language),
+        ("link", comment.link),
+    ):
+        if value is not None and "\x00" in value:  # PostgreSQL cannot store it in any text column
+            raise InvalidComment(name, "contains a NUL character (\\u0000); remove it")
     if comment.link is not None and (not comment.link.startswith(("https://", "http://")) or len(comment.link) > 500):
         raise InvalidComment("link", "must be an http(s) address of at most 500 characters")
 

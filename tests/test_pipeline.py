@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
@@ -91,6 +91,23 @@ def test_invalid_comments_are_reported_and_the_rest_kept(app) -> None:  # type: 
     )
     assert [(r.index, r.field) for r in report.rejected] == [(0, "text"), (1, "nps")]
     assert len(report.created) == 1
+
+
+def test_what_the_store_cannot_keep_is_rejected_by_name_and_the_batch_kept(app) -> None:  # type: ignore[no-untyped-def]
+    report = app.pipeline.ingest(
+        [
+            IncomingComment(text="Late parcel", source="csv", external_id="1", segment="s" * 101),
+            IncomingComment(text="Late \x00 parcel", source="csv", external_id="2"),
+            IncomingComment(text="Late parcel", source="csv", external_id="3", origin_channel="c" * 201),
+            IncomingComment(
+                text="Late parcel", source="csv", original_at=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
+            ),
+            IncomingComment(text="Great staff", source="csv", external_id="5", segment="s" * 100, language="en-GB"),
+        ]
+    )
+    assert [(r.index, r.field) for r in report.rejected] == [(0, "segment"), (1, "text"), (2, "channel"), (3, "date")]
+    assert [c.external_id for c in report.created] == ["5"]
+    assert count(app, Comment) == 1
 
 
 def test_long_emoji_and_right_to_left_comments(app) -> None:  # type: ignore[no-untyped-def]

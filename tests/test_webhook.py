@@ -56,6 +56,13 @@ async def test_missing_or_wrong_token_is_401(client: TestClient, headers: dict[s
         (b"[]", "no comments"),
         (b"\xff\xfe", "not valid UTF-8"),
         (b"42", "expected an object"),
+        (b'{"text": "ok", "segment": "' + b"s" * 101 + b'"}', "body.segment: is 101 characters; the limit is 100"),
+        (b'{"text": "ok", "channel": "' + b"c" * 201 + b'"}', "body.channel: is 201 characters; the limit is 200"),
+        (b'{"text": "ok", "language": "' + b"l" * 21 + b'"}', "body.language: is 21 characters; the limit is 20"),
+        (b'{"text": "ok", "date": "0001-01-01T00:00:00+01:00"}', "body.date: is out of range"),
+        (b'{"text": "ok", "date": "9999-12-31T23:59:59-05:00"}', "body.date: is out of range"),
+        (b'{"text": "ok\\u0000then more"}', "body.text: contains a NUL character"),
+        (b'{"text": "ok", "segment": "a\\u0000b"}', "body.segment: contains a NUL character"),
     ],
 )
 async def test_bad_input_is_400_naming_the_problem(client: TestClient, body: bytes, message: str) -> None:
