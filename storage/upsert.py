@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, any_, literal
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 from sqlalchemy.sql.dml import Insert
 
 
@@ -19,7 +19,9 @@ def insert_ignore(model: type[DeclarativeBase], dialect_name: str, **kw: Any) ->
     return module.insert(model).on_conflict_do_nothing(**kw)  # type: ignore[attr-defined, no-any-return]
 
 
-def one_of(column: ColumnElement[Any], values: list[Any], dialect_name: str) -> ColumnElement[bool]:
+def one_of(
+    column: ColumnElement[Any] | QueryableAttribute[Any], values: list[Any], dialect_name: str
+) -> ColumnElement[bool]:
     """``column IN values``; on PostgreSQL ``column = ANY(array)``: one parameter, so the statement text is the
     same for any number of values (psycopg caches it, the server plans it once)."""
     if dialect_name == "postgresql":
