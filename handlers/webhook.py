@@ -37,6 +37,8 @@ def parse_body(body: bytes) -> list[IncomingComment]:
         raise WebhookError(400, "body is not valid UTF-8") from None
     except json.JSONDecodeError as exc:
         raise WebhookError(400, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:  # the decoder gives up on deep nesting (a few hundred KB of "[" is enough)
+        raise WebhookError(400, "JSON nested too deeply; a comment is an object of plain fields") from None
     if isinstance(data, dict) and "comments" in data:
         data = data["comments"]
     items = data if isinstance(data, list) else [data]

@@ -56,6 +56,7 @@ async def test_missing_or_wrong_token_is_401(client: TestClient, headers: dict[s
         (b"[]", "no comments"),
         (b"\xff\xfe", "not valid UTF-8"),
         (b"42", "expected an object"),
+        (b"[" * 100_000 + b"]" * 100_000, "JSON nested too deeply"),
         (b'{"text": "ok", "segment": "' + b"s" * 101 + b'"}', "body.segment: is 101 characters; the limit is 100"),
         (b'{"text": "ok", "channel": "' + b"c" * 201 + b'"}', "body.channel: is 201 characters; the limit is 200"),
         (b'{"text": "ok", "language": "' + b"l" * 21 + b'"}', "body.language: is 21 characters; the limit is 20"),

@@ -55,7 +55,7 @@ async def to_bolt_request(request: web.Request, *, verifier: SignatureVerifier |
         raise BadSlackRequest("invalid or stale request signature", status=401)
     try:
         return AsyncBoltRequest(body=text, query=request.query_string, headers=headers)
-    except (ValueError, TypeError, AttributeError) as exc:  # bolt parses JSON and form bodies eagerly
+    except (ValueError, TypeError, AttributeError, RecursionError) as exc:  # bolt parses JSON and forms eagerly
         raise BadSlackRequest(f"the body is not a Slack payload ({type(exc).__name__})") from None
 
 

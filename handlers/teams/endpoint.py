@@ -121,6 +121,8 @@ class MessagesEndpoint:
             data: Any = json.loads(body)
         except (UnicodeDecodeError, ValueError) as exc:
             return None, f"the body is not JSON ({type(exc).__name__})"
+        except RecursionError:  # the decoder gives up on deep nesting
+            return None, "the body is JSON nested too deeply to be an activity"
         if not isinstance(data, dict):
             return None, "the body must be a JSON object (an activity)"
         if not isinstance(data.get("type"), str) or not data["type"]:

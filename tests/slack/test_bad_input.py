@@ -36,6 +36,7 @@ BAD_INPUT = {
         ),
         FORM,
     ),
+    "deeply nested JSON": (b'{"type": "event_callback", "event": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", JSON),
     "2 MB body": (b'{"text": "' + b"x" * (2 * 1024 * 1024) + b'"}', JSON),
 }
 

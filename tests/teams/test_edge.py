@@ -85,6 +85,7 @@ async def test_without_an_app_id_only_a_local_emulator_is_served(
         (b'"message"', 400, "JSON object"),
         (b"{}", 400, "no type"),
         (b'{"type": 7}', 400, "no type"),
+        (b'{"type": "message", "value": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400, "nested too deeply"),
     ],
 )
 async def test_malformed_bodies_get_400(
