@@ -24,9 +24,15 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from prometheus_client import Counter
 
+from handlers.teams.activities import channel_of, team_id_of, user_id_of
+
 log = logging.getLogger(__name__)
 
 MAX_ACTIVITY = 256 * 1024  # Teams messages stay under ~28 KB; cards and invokes well under this
+# The longest ids cxbot stores (storage.models: conversation_refs, story_messages and deliveries keep a channel
+# in 300 characters; commitments, reactions and kudos a person in 100). Real Teams ids are far shorter.
+MAX_CONVERSATION_ID = 300
+MAX_USER_ID = 100
 ACTIVITIES = Counter("cxbot_teams_activities_total", "Teams activities received by outcome", ["outcome"])
 
 
@@ -45,18 +51,25 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
-def _missing(activity: Activity) -> str | None:
-    """The first field a turn cannot do without, or None."""
+def _problem(activity: Activity) -> str | None:
+    """What keeps a turn from working with this activity (a field missing or longer than cxbot stores), or None."""
     if not activity.service_url:
-        return "serviceUrl"
+        return "the activity has no serviceUrl"
     if urlsplit(activity.service_url).scheme not in ("http", "https"):
-        return "serviceUrl (an http or https URL)"
+        return "the activity has no serviceUrl (an http or https URL)"
     if activity.conversation is None or not activity.conversation.id:
-        return "conversation.id"
+        return "the activity has no conversation.id"
     if activity.from_property is None or not activity.from_property.id:
-        return "from.id"
+        return "the activity has no from.id"
     if activity.recipient is None or not activity.recipient.id:
-        return "recipient.id"
+        return "the activity has no recipient.id"
+    for name, value, limit in (
+        ("conversation.id", channel_of(activity.conversation.id), MAX_CONVERSATION_ID),
+        ("from.aadObjectId (or from.id)", user_id_of(activity.from_property), MAX_USER_ID),
+        ("channelData.team.id", team_id_of(activity) or "", MAX_CONVERSATION_ID),
+    ):
+        if len(value) > limit:
+            return f"{name} is {len(value)} characters; cxbot stores at most {limit}"
     return None
 
 
@@ -80,9 +93,9 @@ class MessagesEndpoint:
         activity, problem = self._parse(body)
         if activity is None:
             return self._refuse(400, "bad_request", problem or "not an activity")
-        missing = _missing(activity)
-        if missing:
-            return self._refuse(400, "bad_request", f"the activity has no {missing}")
+        problem = _problem(activity)
+        if problem:
+            return self._refuse(400, "bad_request", problem)
         if not self.auth_enabled and not self._local(request, activity):
             return self._refuse(
                 401,

@@ -120,6 +120,22 @@ async def test_an_activity_missing_what_a_turn_needs_gets_400(
     assert _nothing_stored(cx) and connector.calls == []
 
 
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"conversation": {"id": "a:" + "x" * 400, "conversationType": "personal"}}, "conversation.id is 402"),
+        ({"from": {"id": "29:" + "y" * 300, "name": "Long"}}, "from.aadObjectId (or from.id) is 303"),
+        ({"channelData": {"team": {"id": "19:" + "t" * 300}}}, "channelData.team.id is 303"),
+    ],
+)
+async def test_ids_longer_than_cxbot_stores_get_400_not_a_failed_insert(
+    cx: Server, world: World, connector: FakeConnector, change: dict, named: str
+) -> None:
+    status, body = await cx.post({**world.load("message_hello_personal"), **change})
+    assert status == 400 and named in body["error"]
+    assert _nothing_stored(cx) and connector.calls == []
+
+
 async def test_fields_of_the_wrong_shape_get_400(cx: Server, world: World, connector: FakeConnector) -> None:
     for change in ({"conversation": "19:abc"}, {"timestamp": "yesterday"}, {"entities": "mention"}):
         status, body = await cx.post({**world.load("message_hello_personal"), **change})
