@@ -291,6 +291,20 @@ def close(
     return item
 
 
+@dataclass(frozen=True, slots=True)
+class RerouteChoice:
+    source: str | None  # the department the story leaves (None: it is with no department)
+    targets: tuple[str, ...]  # where it may go: every department it is not with yet, in configuration order
+
+
+def reroute_choice(config: CxConfig, brief: StoryBrief, *, clicked: str | None) -> RerouteChoice:
+    """ "Not for us" on a story: it leaves the department whose message was clicked (a button on a digest or a
+    card names it), else the first it is with; it may go to any department that does not have it yet."""
+    source = clicked or (brief.departments[0] if brief.departments else None)
+    targets = tuple(name for name in config.department_names if name not in brief.departments)
+    return RerouteChoice(source=source, targets=targets)
+
+
 def reroute(
     *,
     store: FollowUpStore,

@@ -11,11 +11,13 @@ from stories.actors import Actor
 from stories.config import Nudges
 from stories.followup import (
     InvalidInput,
+    StoryBrief,
     close,
     commit,
     nudge_messages,
     record_reaction,
     reroute,
+    reroute_choice,
     story_note,
     weekly_summary,
 )
@@ -283,6 +285,17 @@ def test_not_for_us_to_the_same_department_changes_nothing(world: World) -> None
     )  # fmt: skip
     assert "already with Finance & Billing" in notice.text
     assert count(world, Correction) == 0 and world.deliveries() == []
+
+
+def test_not_for_us_leaves_the_clicked_department_for_one_the_story_is_not_with() -> None:
+    both = StoryBrief(story_id=1, title="t", departments=("Logistics & Delivery", "Finance & Billing"))
+    clicked = reroute_choice(CONFIG, both, clicked="Finance & Billing")
+    assert clicked.source == "Finance & Billing"
+    assert clicked.targets == tuple(n for n in CONFIG.department_names if n not in both.departments)
+    assert "Logistics & Delivery" not in clicked.targets and clicked.targets
+    assert reroute_choice(CONFIG, both, clicked=None).source == "Logistics & Delivery"  # no message: its first
+    nowhere = reroute_choice(CONFIG, StoryBrief(story_id=2, title="t", departments=()), clicked=None)
+    assert nowhere.source is None and nowhere.targets == CONFIG.department_names
 
 
 def test_nudges_go_to_commitments_due_by_tomorrow_or_overdue_once_a_day(world: World) -> None:

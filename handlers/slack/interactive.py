@@ -27,7 +27,7 @@ from handlers.slack.intake import SHORTCUT_CALLBACK, on_shortcut
 from handlers.slack.render import DONE_ACTION, DROP_ACTION, PAGE_ACTION, render
 from handlers.slack.replies import respond
 from handlers.slack.views import FOLLOW_UP_CALLBACK, REROUTE_CALLBACK, follow_up_modal, reroute_modal
-from stories.followup import InvalidInput, clean_what, close, commit, reroute
+from stories.followup import InvalidInput, clean_what, close, commit, reroute, reroute_choice
 from stories.views import CommitmentItem, Notice, View
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 ACTIONS = (FOLLOW_UP_ACTION, NOT_FOR_US_ACTION, DONE_ACTION, DROP_ACTION, PAGE_ACTION, f"{PAGE_ACTION}_previous")
 VIEWS = (FOLLOW_UP_CALLBACK, REROUTE_CALLBACK)
 SHORTCUTS = (SHORTCUT_CALLBACK,)
+GONE = Notice("That story no longer exists.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,11 +195,13 @@ async def open_modal(ctx: SlackContext, client: AsyncWebClient, body: Mapping[st
         view = follow_up_modal(story_id, owner_user_id=user)
     else:
         brief = await asyncio.to_thread(ctx.followups.story, story_id)
-        current = ref.department or (brief.departments[0] if brief and brief.departments else None)
-        others = [d for d in ctx.app.config.department_names if d != current]
-        ref = StoryRef(ref.story_id, ref.channel, ref.message_ts, current)
+        if brief is None:
+            await _tell(client, ref, user, GONE)
+            return
+        choice = reroute_choice(ctx.app.config, brief, clicked=ref.department)
+        ref = StoryRef(ref.story_id, ref.channel, ref.message_ts, choice.source)
         try:
-            view = reroute_modal(story_id, others)
+            view = reroute_modal(story_id, choice.targets)
         except ValueError as exc:
             await _tell(client, ref, user, Notice(str(exc)))
             return
@@ -253,12 +256,10 @@ async def submit_reroute(
     user = str((body.get("user") or {}).get("id") or "")
     ref = StoryRef.load(str(view.get("private_metadata") or ""))
     actor = await ctx.people.actor(client, user)
-    source = ref.department
+    brief = await asyncio.to_thread(ctx.followups.story, ref.story_id)
+    source = reroute_choice(ctx.app.config, brief, clicked=ref.department).source if brief else None
     if source is None:
-        brief = await asyncio.to_thread(ctx.followups.story, ref.story_id)
-        source = brief.departments[0] if brief and brief.departments else None
-    if source is None:
-        notice = Notice("That story no longer exists.")
+        notice = GONE
     else:
         try:
             notice = await asyncio.to_thread(

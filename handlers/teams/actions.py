@@ -24,7 +24,7 @@ from handlers.teams.activities import PLATFORM, actor_of, channel_of
 from handlers.teams.cards import department_picker_card, follow_up_form_card
 from handlers.teams.context import TeamsContext
 from handlers.teams.messages import Said, run_command
-from stories.followup import InvalidInput, close, commit, reroute
+from stories.followup import InvalidInput, close, commit, reroute, reroute_choice
 from stories.views import Notice
 
 log = logging.getLogger(__name__)
@@ -106,16 +106,13 @@ async def not_for_us(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:
     if brief is None or story_id is None:
         await tctx.answer(turn, GONE)
         return
-    source = await _clicked_department(tctx, turn, story_id)
-    if source is None and brief.departments:
-        source = brief.departments[0]
-    others = [name for name in tctx.app.config.department_names if name not in brief.departments]
+    choice = reroute_choice(tctx.app.config, brief, clicked=await _clicked_department(tctx, turn, story_id))
     try:
-        card = department_picker_card(story_id, others)
+        card = department_picker_card(story_id, choice.targets)
     except ValueError as exc:
         await tctx.answer(turn, Notice(f"Sorry, {exc}."))
         return
-    await tctx.answer(turn, with_data(card, **{"from": source}), summary="Where does this story belong?")
+    await tctx.answer(turn, with_data(card, **{"from": choice.source}), summary="Where does this story belong?")
 
 
 async def save_commitment(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:
@@ -161,7 +158,7 @@ async def move_story(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:
     if brief is None or story_id is None:
         await tctx.answer(turn, GONE)
         return
-    source = _text(data.get("from")) or (brief.departments[0] if brief.departments else "")
+    source = reroute_choice(tctx.app.config, brief, clicked=_text(data.get("from")) or None).source or ""
     try:
         notice = await asyncio.to_thread(
             reroute,
