@@ -13,10 +13,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from storage.departments import channel_map
+from storage.patterns import SqlPatternStories
 from stories.config import Department
 from stories.models import DigestView
 from stories.nudges import NudgePlan, plan_nudges, plan_weekly_summaries
 from stories.outbox import Outgoing
+from stories.patterns import plan_reports, report_key, report_slot
 from stories.schedule import Schedule, Slot, digest_since_last, manual_digest, plan_digests
 
 if TYPE_CHECKING:
@@ -84,11 +86,28 @@ class Planner:
                     now=now,
                 )
             )
+        plan.reports = [item for department in chosen for item in self._reports(department, channels, now)]
         plan.nudges = plan_nudges(config=self.app.config, store=self.app.followups, now=now, departments=names)
         plan.summaries = plan_weekly_summaries(
             config=self.app.config, store=self.app.followups, now=now, departments=names
         )
         return plan
+
+    def _reports(self, department: Department, channels: dict[str, dict[str, str]], now: datetime) -> list[Outgoing]:
+        """This week's pattern report, computed only if not queued yet (it reads five weeks of stories)."""
+        mine = channels.get(department.name, {})
+        slot = report_slot(department, now=now)
+        if slot is None or not mine:
+            return []
+        keys = [report_key(department=department.name, platform=p, slot=slot) for p in mine]
+        return plan_reports(
+            department=department,
+            channels=mine,
+            stories=SqlPatternStories(self.app.engine),
+            stats=self.app.followups,
+            now=now,
+            planned=self.app.outbox.states(keys),
+        )
 
     def queue(self, now: datetime, *, departments: Sequence[str] | None = None) -> int:
         """Plan and queue what is due; returns how many deliveries were new."""

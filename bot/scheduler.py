@@ -30,6 +30,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.planning import Planner
+from stories.patterns import REPORT_SCHEDULE
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY = timedelta(minutes=5)
-REPORT_CRONTAB = "0 8 * * mon"  # the weekly pattern report, in each department's timezone
+REPORT_CRONTAB = REPORT_SCHEDULE  # the weekly pattern report, in each department's timezone
 MISFIRE_GRACE = 15 * 60  # seconds: a job this late still runs (the sweep covers anything later)
 
 

@@ -20,7 +20,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.slack.blocks import digest_blocks, fallback_text, story_blocks
 from handlers.slack.errors import delivery_error
 from handlers.slack.mrkdwn import safe
+from handlers.slack.report import report_blocks, report_fallback
 from stories.models import DigestView, StoryView
+from stories.patterns import PatternReport
 from stories.ports import DeliveryError, PostedMessage
 
 log = logging.getLogger(__name__)
@@ -72,10 +74,21 @@ class SlackNotifier:
         return await self._post(channel=channel, text=safe(text, TEXT_LIMIT), key=key)
 
     async def post_report(
-        self, *, channel: str, report: object, chart_png: bytes, key: str | None = None
+        self, *, channel: str, report: PatternReport, chart_png: bytes, key: str | None = None
     ) -> PostedMessage:
-        """Weekly pattern reports are not rendered for Slack yet: refused for good, so the outbox does not retry."""
-        raise DeliveryError("slack: weekly pattern reports are not rendered for Slack yet", permanent=True)
+        """The weekly pattern report: the chart uploaded with files_upload_v2 (not shared on its own), then one
+        message with the report and the chart as an image block, carrying the delivery key like every post."""
+        upload = await self._call(
+            "files_upload_v2",
+            file=chart_png,
+            filename="patterns.png",
+            title=f"Weekly patterns: {report.department}",
+            alt_txt=f"Chart: patterns, NPS and CSAT for {report.department}",
+            request_file_info=False,
+        )
+        file_id = str(upload["file"]["id"])
+        blocks = self._render(lambda r: report_blocks(r, chart_file_id=file_id), report)
+        return await self._post(channel=channel, text=safe(report_fallback(report), TEXT_LIMIT), blocks=blocks, key=key)
 
     async def find_delivered(
         self, *, key: str, channel: str, thread: PostedMessage | None, since: datetime

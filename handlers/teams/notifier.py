@@ -35,9 +35,11 @@ from handlers.teams.activities import (
 )
 from handlers.teams.cards import digest_card, story_card
 from handlers.teams.render import summary_of, text_card
+from handlers.teams.report import report_card
 from handlers.teams.retry import RetryPolicy, Sleep, connector_call
 from storage.conversations import SqlConversationRefs
 from stories.models import DigestView, StoryView
+from stories.patterns import PatternReport
 from stories.ports import DeliveryError, PostedMessage
 from stories.presentation import digest_heading
 
@@ -106,6 +108,15 @@ class TeamsNotifier:
 
     async def post_text(self, *, channel: str, text: str, key: str | None = None) -> PostedMessage:
         return await self._post(channel, self._text(text), "text")
+
+    async def post_report(
+        self, *, channel: str, report: PatternReport, chart_png: bytes, key: str | None = None
+    ) -> PostedMessage:
+        """The weekly pattern report: one Adaptive Card, the chart inline as an image (handlers/teams/report.py)."""
+        card = report_card(report, chart_png=chart_png)
+        return await self._post(
+            channel, card_message(card, summary=summary_of(f"Weekly patterns: {report.department}")), "report"
+        )
 
     # --- plumbing ------------------------------------------------------------------------------------------------
 

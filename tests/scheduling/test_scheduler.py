@@ -3,6 +3,7 @@ start-up catch-up posting a due digest through the fake Slack API, nudges and we
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -70,16 +71,22 @@ async def test_serve_catches_up_at_start_up_and_posts_the_due_digest_once(databa
         server = TestServer(server_for(app))
         await server.start_server()
         try:
-            (post,) = await slack.wait_for("chat.postMessage", timeout=20)
+            await slack.wait_for("chat.postMessage", timeout=20)
             assert await plan_due(app) == 0  # a second sweep finds it planned
+            await asyncio.sleep(0.2)  # anything more the dispatcher would (wrongly) post
         finally:
             await server.close()
             app.close()
+    digests = [
+        c
+        for c in slack.calls_to("chat.postMessage")
+        if c.params["metadata"]["event_payload"]["key"].startswith("digest:")
+    ]
+    (post,) = digests  # one digest, posted once (on a Monday the week's pattern report goes out too)
     assert post.params["channel"] == "C0OPS00001"
     metadata = post.params["metadata"]
     assert metadata["event_payload"]["key"] == f"digest:Ops:slack:{latest.label}"
     assert "parcel came late" in post.payload_text().lower()
-    assert len(slack.calls_to("chat.postMessage")) == 1
 
 
 def test_nudges_go_once_a_day_for_due_tomorrow_and_overdue_not_at_weekends(database_url: str) -> None:
