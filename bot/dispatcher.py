@@ -14,6 +14,10 @@ How a delivery goes out:
    recording it), a Notifier that can (``FindsDelivered``, Slack) is asked for a message carrying the delivery
    key, and that message is recorded instead of posting again;
 5. the platform's message id is recorded (``mark_sent``), and the stories the message carries.
+
+What remains is a crash between a platform's answer and step 5 for a notifier that cannot look a post up: Teams
+(the Bot Framework connector cannot list a channel's messages) and Slack direct messages (no ``im:history``). The
+delivery is then posted again after its lease expires: never lost, at worst doubled, and only in that instant.
 """
 
 from __future__ import annotations
@@ -169,7 +173,10 @@ class Dispatcher:
                 item = queue.popleft()
                 if not queue:
                     self._wake.set()  # claim the lane's next deliveries while this one waits for its turn
-                await self._send_paced(item)
+                try:
+                    await self._send_paced(item)
+                except Exception:  # the database went away mid-delivery: the claim's lease brings it back
+                    log.exception("delivery %s (%s): left for a later claim", item.id, item.kind)
         finally:
             del self._workers[lane]
             if not queue:
