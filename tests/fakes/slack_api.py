@@ -500,7 +500,7 @@ class FakeSlackApi:
 
     def _update(self, params: Mapping[str, Any]) -> dict[str, Any]:
         channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
-        if not channel or not ts:
+        if (channel, ts) not in self.messages:  # as Slack: only a message that was posted can be updated
             return {"ok": False, "error": "message_not_found"}
         message = self._message(params, ts)
         self.messages[(channel, ts)] = message

@@ -28,6 +28,17 @@ async def test_post_message_gets_a_unique_ts_and_is_recorded(slack_api: FakeSlac
     assert call.blocks == [{"type": "divider"}]
 
 
+async def test_only_a_posted_message_can_be_updated(slack_api: FakeSlackApi) -> None:
+    web = client(slack_api)
+    posted = await web.chat_postMessage(channel="C1", text="hello")
+    updated = await web.chat_update(channel="C1", ts=posted["ts"], text="hello again")
+    assert updated["ok"] and slack_api.messages[("C1", posted["ts"])]["text"] == "hello again"
+    for channel, ts in (("C1", "1.000999"), ("C2", posted["ts"])):
+        with pytest.raises(SlackApiError) as caught:
+            await web.chat_update(channel=channel, ts=ts, text="nobody posted this")
+        assert caught.value.response["error"] == "message_not_found"
+
+
 async def test_wrong_token_is_invalid_auth(slack_api: FakeSlackApi) -> None:
     with pytest.raises(SlackApiError) as caught:
         await client(slack_api, token="xoxb-wrong").auth_test()
