@@ -173,15 +173,19 @@ async def test_kudos_from_the_cx_team_posts_and_dms_once(slack: SlackServer) -> 
     await slack.settle()
     assert slack.count(Kudos) == 1
     posts = slack.api.calls_to("chat.postMessage", ok_only=True)
-    assert len([c for c in posts if c.params["channel"] == "C0KUDOS001"]) == 1
-    assert len([c for c in posts if c.params["channel"] == "U0DANA0001"]) == 1
+    [public] = [c.params["text"] for c in posts if c.params["channel"] == "C0KUDOS001"]
+    [direct] = [c.params["text"] for c in posts if c.params["channel"] == "U0DANA0001"]
+    assert public == "Kudos to dana from User U0CXAGENT1: for calling back the same day"
+    assert direct == "Kudos to you from User U0CXAGENT1: for calling back the same day"
 
 
 async def test_stats_for_a_department(slack: SlackServer) -> None:
     await _story(slack)
     answer = await _run(slack, "stats finance")
-    text = answer.payload_text()
-    assert "Finance: last 30 days" in text and "Stories delivered" in text
+    assert answer.params["blocks"][0]["text"]["text"] == "Finance: last 30 days"
+    facts = dict(f["text"].split("\n") for f in answer.params["blocks"][1]["fields"])
+    assert facts["*Stories delivered*"] == "1"  # the story posted to Finance above
+    assert facts["*Follow-ups opened*"] == "0" and facts["*NPS*"] == "– (0 responses)"
 
 
 async def test_story_by_hand_says_where_it_went(slack: SlackServer) -> None:
