@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 PREFIX = COMMAND_PREFIX[PLATFORM]
 SOURCE = "teams"
-_TAG = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,7 @@ def read_message(activity: Activity) -> Said:
         if tag and name and tag in text:
             text = text.replace(tag, f"@{name}")
             mentions[f"@{name}"] = entity["mentioned"]
-    text = _TAG.sub(lambda m: m.group(1), text)  # tags without an entity: keep the words
+    text = without_mentions(text)  # tags without an entity: keep the words
     return Said(text=" ".join(html.unescape(text).split()), addressed=addressed, mentions=mentions)
 
 
