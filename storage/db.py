@@ -32,7 +32,10 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
+    """An engine for ``url``. Its errors never quote the statement's parameters (``hide_parameters``): those are
+    comment texts, names and ids, and a failed write is logged with its traceback at ERROR."""
     url = normalise_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)  # type: ignore[arg-type]
 
