@@ -14,7 +14,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -50,10 +49,6 @@ def make_engine(url: str, **kwargs: object) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
-
-
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 def alembic_config(engine: Engine) -> Config:

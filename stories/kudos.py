@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -303,8 +302,3 @@ def _is_name_word(word: str) -> bool:
         return False  # "i", lowercase words, acronyms (UPS, DHL)
     folded = word.casefold().replace("’", "'")
     return folded not in STOP_WORDS and not folded.endswith(_NOUN_ENDINGS)
-
-
-def suggestion_names(suggestions: Sequence[PraiseSuggestion]) -> list[str]:
-    """Every name suggested, once, in order (for a one-line summary)."""
-    return list(dict.fromkeys(n for s in suggestions for n in s.names))
