@@ -6,7 +6,8 @@ something is queued.
 
 How a delivery goes out:
 1. claimed in a batch, at most ``lane_depth`` per lane (platform, channel), lanes with work still queued here
-   skipped, so one busy channel never holds up the others;
+   skipped, so one busy channel never holds up the others, and at most ``max_in_flight`` held at once, so one
+   replica does not take everything while others stand idle;
 2. each lane is worked by its own task, in order, paced (bot/pacing.py) so channels proceed in parallel and
    each at the platform's rate; a 429 pauses the lane for its Retry-After and the same claim tries again;
 3. right before posting, the claim is renewed (``hold``); if it is no longer ours, we do not post;
@@ -73,6 +74,7 @@ class Dispatcher:
         pacer: Pacer | None = None,
         lane_depth: int = 3,
         batch: int = 100,
+        max_in_flight: int = 200,
     ) -> None:
         self.outbox = outbox
         self.stories = stories
@@ -83,6 +85,7 @@ class Dispatcher:
         self.pacer = pacer or Pacer()
         self.lane_depth = lane_depth
         self.batch = batch
+        self.max_in_flight = max_in_flight
         self.sent = 0  # deliveries this dispatcher recorded as sent (tests, bench)
         self._wake = asyncio.Event()
         self._lanes: dict[Lane, deque[Claimed]] = {}
@@ -134,13 +137,17 @@ class Dispatcher:
 
     async def _claim_more(self) -> int:
         busy = [lane for lane, queue in self._lanes.items() if queue]
+        held = sum(len(queue) for queue in self._lanes.values()) + len(self._workers)
+        room = min(self.batch, self.max_in_flight - held)
+        if room <= 0:
+            return 0
         try:
             claimed = await asyncio.to_thread(
                 self.outbox.claim,
                 instance=self.instance,
                 now=self.clock(),
                 lease=self.lease,
-                limit=self.batch,
+                limit=room,
                 per_lane=self.lane_depth,
                 exclude=busy,
             )

@@ -140,7 +140,8 @@ async def test_two_dispatcher_processes_racing_over_1000_deliveries_deliver_each
     seeded: Any, slack: FakeSlackApi, database_url: str
 ) -> None:
     seed, _outbox, engine, config = seeded
-    keys = seed(1000, channels=200)
+    total = 1000
+    keys = seed(total, channels=200)
     workers = await asyncio.gather(
         *(
             Worker.start(
@@ -157,7 +158,7 @@ async def test_two_dispatcher_processes_racing_over_1000_deliveries_deliver_each
     assert set(posted) == set(keys)  # none lost
     assert max(posted.values()) == 1  # none doubled
     assert [r["sent"] > 0 for r in results] == [True, True]  # both really raced
-    assert sum(r["sent"] for r in results) == 1000
+    assert sum(r["sent"] for r in results) == total
     with engine.connect() as conn:
         rows = conn.execute(select(Delivery.key, Delivery.state, Delivery.message_id, Delivery.channel)).all()
     assert {r.state for r in rows} == {"sent"}
