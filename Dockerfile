@@ -8,6 +8,7 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY stories ./stories
 COPY storage ./storage
+COPY teams ./teams
 RUN python -m venv /opt/cxbot && /opt/cxbot/bin/pip install .
 
 FROM python:3.11-slim
