@@ -23,7 +23,7 @@ from stories.config import CxConfig
 from stories.dates import InvalidDate, split_due
 from stories.followup import FollowUpStore, InvalidInput, commit, commitment_order
 from stories.kudos import KudosStore, give_kudos, praise_suggestions
-from stories.models import IncomingComment, InvalidComment
+from stories.models import MAX_ID, IncomingComment, InvalidComment
 from stories.outbox import OutboxWriter
 from stories.pipeline import IngestReport
 from stories.stats import DAYS, StatsReader, build_stats
@@ -237,6 +237,8 @@ def parse_actions(commands: Commands, ctx: CommandContext, args: str) -> Actions
     """``[department | @user | mine | overdue] [page N]``; no scope: a manager's departments, else mine."""
     page = 1
     if match := _PAGE.search(args):
+        if len(match[1]) > 9:  # more pages than any list has (and int() refuses thousands of digits)
+            raise Usage("that page number is too large")
         page = int(match[1])
         if page < 1:
             raise Usage("pages start at 1")
@@ -333,6 +335,8 @@ def _commit(commands: Commands, ctx: CommandContext, args: str) -> View:
     story_id = ctx.thread_story_id
     if (ref := _STORY_REF.match(args)) is not None:
         story_id, args = int(ref.group(1)), args[ref.end() :]
+        if story_id > MAX_ID:
+            raise Usage(f"there is no story #{story_id}")
     if story_id is None:
         return Notice(
             f"Say which story: {commands.prefix(ctx)} commit #<story number> <what you will do> [by <date>] "

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 SentimentLabel = Literal["negative", "neutral", "positive"]
+MAX_ID = 2**31 - 1  # stories, commitments and the rest have 32-bit integer ids: a larger number names nothing
 NpsCategory = Literal["detractor", "passive", "promoter"]
 
 

@@ -262,6 +262,15 @@ def test_commit_with_an_impossible_date_says_so_and_records_nothing(world: World
     assert count(world, Commitment) == 0
 
 
+def test_numbers_larger_than_any_id_or_page_are_answered_with_help(world: World) -> None:
+    world.story("I was charged twice on my invoice")
+    no_story = world.run(FIONA, "commit #999999999999 call them back")
+    assert isinstance(no_story, HelpView) and "no story #999999999999" in (no_story.notice or "")
+    no_page = world.run(FIONA, "actions page " + "9" * 5000)
+    assert isinstance(no_page, HelpView) and "page number is too large" in (no_page.notice or "")
+    assert count(world, Commitment) == 0
+
+
 # --- kudos ----------------------------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from handlers.teams.cards import department_picker_card, follow_up_form_card
 from handlers.teams.context import TeamsContext
 from handlers.teams.messages import Said, run_command
 from stories.followup import InvalidInput, close, commit, reroute, reroute_choice
+from stories.models import MAX_ID
 from stories.views import Notice
 
 log = logging.getLogger(__name__)
@@ -51,12 +52,11 @@ def with_data(card: Data, **extra: Any) -> Data:
 
 
 def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
+    """An id from a card's data, or None for anything that cannot be one of ours."""
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 10:
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
     return None
 
 

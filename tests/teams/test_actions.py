@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from storage.models import Commitment, Correction, Department, Route
@@ -162,3 +163,12 @@ async def test_done_button_closes_the_commitment_and_a_stranger_cannot(
     done = world.load("message_submit_follow_up", id="1700000000321", value=close)  # Fiona, the owner
     assert (await cx.post(done))[0] == 200
     assert _commitments(cx)[0].state == "done"
+
+
+@pytest.mark.parametrize("story_id", [2**31, 10**20, "9" * 5000, -1, True])
+async def test_a_button_naming_no_possible_story_is_answered_not_a_500(
+    cx: Server, world: World, connector: FakeConnector, story_id: object
+) -> None:
+    click = world.load("message_submit_follow_up", value={"cx_action": "follow_up", "story_id": story_id})
+    assert (await cx.post(click))[0] == 200
+    assert "That story no longer exists." in connector.posts()[-1].payload_text()
