@@ -7,6 +7,7 @@ when replying.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -27,6 +28,14 @@ def channel_of(conversation_id: str) -> str:
     '19:abc@thread.tacv2'
     """
     return conversation_id.split(THREAD_MARK, 1)[0]
+
+
+def activity_ref(activity: Activity) -> str:
+    """An activity's identity across conversations: Teams message ids are millisecond timestamps, unique within
+    a channel or chat only, so two intake channels (or two people typing `cx commit`) in the same millisecond
+    would share a bare id. At most 150 characters (a comment's external id), hashed beyond that."""
+    ref = f"{channel_of(activity.conversation.id)}:{activity.id}"
+    return ref if len(ref) <= 150 else f"sha256:{hashlib.sha256(ref.encode()).hexdigest()}"
 
 
 def thread_of(channel: str, message_id: str) -> str:

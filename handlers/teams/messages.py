@@ -22,6 +22,7 @@ from botbuilder.schema import Activity
 from handlers.teams.activities import (
     PLATFORM,
     THREAD_MARK,
+    activity_ref,
     actor_of,
     channel_of,
     scope_of,
@@ -139,7 +140,7 @@ async def run_command(tctx: TeamsContext, turn: TurnContext, said: Said, text: s
         channel=None if personal else channel_of(activity.conversation.id),
         thread_story_id=await thread_story(tctx, activity),
         mentions=await resolve_mentions(turn, said.mentions) if said.mentions else {},
-        request_id=activity.id,
+        request_id=activity_ref(activity) if activity.id else None,
     )
     view = await asyncio.to_thread(tctx.commands.run, context, text)
     tctx.app.dispatcher.kick()
@@ -163,7 +164,7 @@ async def take_in(tctx: TeamsContext, turn: TurnContext, said: Said) -> None:
     comment = IncomingComment(
         text=said.text,
         source=SOURCE,
-        external_id=activity.id,
+        external_id=activity_ref(activity),
         origin_channel=channel_of(activity.conversation.id),
         original_at=activity.timestamp,
     )

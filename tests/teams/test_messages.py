@@ -113,7 +113,7 @@ async def test_a_message_in_an_intake_channel_becomes_a_comment_and_the_poster_h
     assert (await cx.post(world.load("message_intake")))[0] == 200
     with cx.app.engine.connect() as conn:
         [comment] = conn.execute(select(Comment)).all()
-    assert (comment.source, comment.external_id, comment.origin_channel) == ("teams", "1700000000200", INTAKE)
+    assert (comment.source, comment.external_id, comment.origin_channel) == ("teams", f"{INTAKE}:1700000000200", INTAKE)
     assert comment.redacted_text.startswith("A customer called: my refund for invoice")
     [answer] = connector.posts()
     assert answer.kind == "reply" and answer.thread == "1700000000200"
@@ -130,6 +130,26 @@ async def test_an_intake_message_delivered_twice_is_one_comment_and_one_answer(
     with cx.app.engine.connect() as conn:
         assert len(conn.execute(select(Comment)).all()) == 1
     assert len(connector.posts()) == 1
+
+
+async def test_the_same_message_id_in_two_chats_is_two_comments(
+    cx: Server, world: World, connector: FakeConnector
+) -> None:
+    """Teams message ids are millisecond timestamps, unique within a conversation only."""
+    dana = world.load("message_hello_personal", id="1700000000999", text="cx story The courier left my parcel outside")
+    fiona = world.load(
+        "message_hello_personal",
+        id="1700000000999",
+        text="cx story My invoice was charged twice",
+        conversation={"conversationType": "personal", "id": "a:1Qw3rTy_personal-chat-with-fiona"},
+        **{"from": {"id": "29:1fIoNa", "name": "Fiona Walsh", "aadObjectId": FIONA}},
+    )
+    assert (await cx.post(dana))[0] == 200
+    assert (await cx.post(fiona))[0] == 200
+    with cx.app.engine.connect() as conn:
+        texts = conn.execute(select(Comment.redacted_text).order_by(Comment.id)).scalars().all()
+    assert texts == ["The courier left my parcel outside", "My invoice was charged twice"]
+    assert ["Thanks, this is now story" in c.payload_text() for c in connector.posts()] == [True, True]
 
 
 async def test_an_intake_thread_reply_is_not_a_comment_unless_configured(
