@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from stories.models import DigestView, StoryView
 from stories.scores import score_band
+from stories.views import StatsView
 
 FOLLOW_UP_LABEL = "I'll follow up"
 NOT_FOR_US_LABEL = "Not for us"
@@ -178,3 +179,27 @@ def story_fallback(story: StoryView) -> str:
 
 def digest_fallback(digest: DigestView) -> str:
     return f"{digest.department} digest: {digest_summary(digest)}"
+
+
+def stats_heading(view: StatsView) -> str:
+    return f"{view.department or 'All departments'}: last {view.days} days"
+
+
+def stats_facts(view: StatsView) -> list[tuple[str, str]]:
+    """The figures of `/cx stats`, labelled, in the order every surface shows them."""
+
+    def number(value: float | None, suffix: str = "") -> str:
+        return "–" if value is None else f"{value:.1f}".removesuffix(".0") + suffix
+
+    def responses(count: int) -> str:
+        return f"{count} response{'' if count == 1 else 's'}"
+
+    return [
+        ("NPS", f"{number(view.nps)} ({responses(view.nps_responses)})"),
+        ("CSAT", f"{number(view.csat, '%')} ({responses(view.csat_responses)})"),
+        ("Stories delivered", str(view.stories_delivered)),
+        ("Reactions", str(view.reactions)),
+        ("Follow-ups opened", str(view.commitments_opened)),
+        ("Follow-ups closed", str(view.commitments_closed)),
+        ("Median days to close", number(view.median_days_to_close)),
+    ]

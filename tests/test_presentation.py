@@ -14,8 +14,11 @@ from stories.presentation import (
     hidden_count,
     more_stories_line,
     period_label,
+    stats_facts,
+    stats_heading,
     web_link,
 )
+from stories.views import StatsView
 from tests.render_examples import finance_digest, refund_story
 
 
@@ -57,3 +60,21 @@ def test_only_web_addresses_are_links() -> None:
     assert web_link("https://acme.slack.com/archives/C1/p1") == "https://acme.slack.com/archives/C1/p1"
     for url in (None, "", "javascript:alert(1)", "ftp://x", "https://a b", "https://a\x00b", "https://" + "a" * 600):
         assert web_link(url) is None
+
+
+def test_stats_read_the_same_on_every_surface() -> None:
+    view = StatsView(
+        department="Finance & Billing", days=30, nps=-12.5, csat=80.0, stories_delivered=14, reactions=3,
+        commitments_opened=2, commitments_closed=1, median_days_to_close=None, nps_responses=1, csat_responses=5,
+    )  # fmt: skip
+    assert stats_heading(view) == "Finance & Billing: last 30 days"
+    assert stats_facts(view) == [
+        ("NPS", "-12.5 (1 response)"),
+        ("CSAT", "80% (5 responses)"),
+        ("Stories delivered", "14"),
+        ("Reactions", "3"),
+        ("Follow-ups opened", "2"),
+        ("Follow-ups closed", "1"),
+        ("Median days to close", "–"),
+    ]
+    assert stats_heading(replace(view, department=None)) == "All departments: last 30 days"

@@ -27,7 +27,7 @@ from slack_sdk.models.blocks import (
 
 from handlers.slack.mrkdwn import link, safe, text_object
 from stories.models import StoryView
-from stories.presentation import clean_text, context_line, truncate
+from stories.presentation import clean_text, context_line, stats_facts, stats_heading, truncate
 from stories.views import (
     ActionsView,
     CommitmentItem,
@@ -163,27 +163,10 @@ def _page(view: ActionsView, step: int) -> str:
     return f"actions {view.filter} page {view.page + step}".replace("  ", " ")[:2000]
 
 
-def _number(value: float | None, *, suffix: str = "") -> str:
-    return "–" if value is None else f"{value:.1f}".removesuffix(".0") + suffix
-
-
-def _responses(count: int) -> str:
-    return f"{count} response{'' if count == 1 else 's'}"
-
-
 @render.register
 def _stats(view: StatsView, *, links: Mapping[int, str] | None = None) -> Message:
-    facts = [
-        ("NPS", f"{_number(view.nps)} ({_responses(view.nps_responses)})"),
-        ("CSAT", f"{_number(view.csat, suffix='%')} ({_responses(view.csat_responses)})"),
-        ("Stories delivered", str(view.stories_delivered)),
-        ("Reactions", str(view.reactions)),
-        ("Follow-ups opened", str(view.commitments_opened)),
-        ("Follow-ups closed", str(view.commitments_closed)),
-        ("Median days to close", _number(view.median_days_to_close)),
-    ]
-    heading = f"{view.department or 'All departments'}: last {view.days} days"
-    fields = [text_object(f"*{name}*\n{value}") for name, value in facts]
+    heading = stats_heading(view)
+    fields = [text_object(f"*{name}*\n{value}") for name, value in stats_facts(view)]
     return _message([_header(heading), SectionBlock(fields=fields)], heading)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from handlers.teams.cards import SCHEMA, VERSION
 from handlers.teams.text import plain
+from stories.presentation import stats_facts, stats_heading
 from stories.views import (
     ActionsView,
     CommitmentItem,
@@ -128,25 +129,12 @@ def _actions(view: ActionsView) -> Json:
     return _card(body, actions)
 
 
-def _number(value: float | None, *, suffix: str = "") -> str:
-    return "–" if value is None else f"{value:.1f}".removesuffix(".0") + suffix
-
-
 @render.register
 def _stats(view: StatsView) -> Json:
-    facts = [
-        ("NPS", f"{_number(view.nps)} ({view.nps_responses} scores)"),
-        ("CSAT", f"{_number(view.csat, suffix='%')} ({view.csat_responses} scores)"),
-        ("Stories delivered", str(view.stories_delivered)),
-        ("Reactions", str(view.reactions)),
-        ("Follow-ups opened", str(view.commitments_opened)),
-        ("Follow-ups closed", str(view.commitments_closed)),
-        ("Median days to close", _number(view.median_days_to_close)),
-    ]
     return _card(
         [
-            _rich(f"{view.department or 'All departments'}: last {view.days} days", weight="Bolder", size="Medium"),
-            {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in facts]},
+            _rich(stats_heading(view), weight="Bolder", size="Medium"),
+            {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in stats_facts(view)]},
         ]
     )
 
