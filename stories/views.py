@@ -71,6 +71,10 @@ class ActionsView:
     total: int = 0
     owner: str | None = None
 
+    def page_command(self, page: int) -> str:
+        """The command line (after `/cx` or `cx`) that shows ``page`` of this list: what paging buttons run."""
+        return " ".join(part for part in ("actions", self.filter, f"page {page}") if part)
+
 
 @dataclass(frozen=True, slots=True)
 class StatsView:

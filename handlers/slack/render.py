@@ -138,7 +138,7 @@ def _close_buttons(commitment_id: int, listing: str) -> ActionsBlock:
 
 @render.register
 def _actions(view: ActionsView, *, links: Mapping[int, str] | None = None) -> Message:
-    listing = f"actions {view.filter} page {view.page}".replace("  ", " ")
+    listing = view.page_command(view.page)
     blocks: list[Block] = [_header(view.heading)]
     if not view.items:
         blocks.append(_section("Nothing open. :tada:"))
@@ -160,7 +160,7 @@ def _actions(view: ActionsView, *, links: Mapping[int, str] | None = None) -> Me
 
 
 def _page(view: ActionsView, step: int) -> str:
-    return f"actions {view.filter} page {view.page + step}".replace("  ", " ")[:2000]
+    return view.page_command(view.page + step)[:2000]
 
 
 @render.register

@@ -122,7 +122,7 @@ def _actions(view: ActionsView) -> Json:
     if view.pages > 1:
         body.append(_ours(f"Page {view.page} of {view.pages}", isSubtle=True, size="Small"))
         if view.page < view.pages:
-            text = f"actions {view.filter} page {view.page + 1}".replace("  ", " ")
+            text = view.page_command(view.page + 1)
             actions.append(
                 {"type": "Action.Submit", "title": "Next page", "data": {"cx_action": "command", "text": text}}
             )
