@@ -26,7 +26,7 @@ class Notice:
 @dataclass(frozen=True, slots=True)
 class CommandHelp:
     name: str
-    usage: str
+    usage: str  # the whole line after the prefix, name included: "actions [department | ...] [page N]"
     summary: str
     who: Who = "anyone"
 

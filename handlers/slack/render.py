@@ -99,9 +99,8 @@ def _help(view: HelpView, *, links: Mapping[int, str] | None = None) -> Message:
         blocks.append(_section(safe(view.notice, LINE_LIMIT)))
     lines = []
     for command in view.commands:
-        usage = command.usage if command.usage.startswith(command.name) else f"{command.name} {command.usage}"
         who = {"cx_team": " _(CX team)_", "admin": " _(admins)_"}.get(command.who, "")
-        lines.append(f"*{safe(f'{COMMAND} {usage.strip()}', 200)}*{who}\n{safe(command.summary, 300)}")
+        lines.append(f"*{safe(f'{COMMAND} {command.usage}', 200)}*{who}\n{safe(command.summary, 300)}")
     blocks.append(_section("\n".join(lines)))
     return _message(blocks, view.notice or f"{COMMAND} commands")
 

@@ -75,14 +75,13 @@ def _help(view: HelpView) -> Json:
     if view.notice:
         body.append(_rich(view.notice))
     for command in view.commands:
-        usage = command.usage if command.usage.startswith(command.name) else f"{command.name} {command.usage}"
         who = {"cx_team": " (CX team)", "admin": " (admins)"}.get(command.who, "")
         body.append(
             {
                 "type": "Container",
                 "spacing": "Small",
                 "items": [
-                    _rich(f"{COMMAND_PREFIX} {usage.strip()}", weight="Bolder", fontType="Monospace"),
+                    _rich(f"{COMMAND_PREFIX} {command.usage}", weight="Bolder", fontType="Monospace"),
                     _rich(f"{command.summary}{who}", isSubtle=True, spacing="None"),
                 ],
             }
