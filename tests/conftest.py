@@ -14,11 +14,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 
 from storage.db import make_engine, upgrade
 
 PG_URL = os.environ.get("CX_TEST_DATABASE_URL")
+
+# Property tests explore the same examples on every run (a red CI run must be reproducible, and a shared
+# 2-core machine must not fail them on timing); HYPOTHESIS_PROFILE=explore searches afresh.
+hypothesis_settings.register_profile("repeatable", derandomize=True, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("explore", deadline=None, max_examples=1000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 _ENV_PREFIXES = ("CX_", "SLACK_", "OPENAI_", "MICROSOFT_", "DATABASE_URL", "PORT", "LOG_LEVEL")
 
 
