@@ -24,7 +24,7 @@ def test_is_a_sentiment_analyzer() -> None:
     "text",
     [
         "The support agent sorted it out in five minutes. Brilliant service, thank you!",
-        "Fits perfectly and the fabric is so comfy. I bought another in every color.",
+        "Well made and it arrived early. I ordered another for my sister.",
         "True to size, well made, and it arrived early.",
     ],
 )
@@ -52,7 +52,7 @@ def test_clear_complaints_are_negative(text: str) -> None:
     "text",
     [
         "Pretty print. Runs small and the fabric is itchy, so I am sending it back.",
-        "The dress is cute. I really wanted to love it. It is unflattering and I returned it.",
+        "The box looked nice. I was looking forward to it. It was flimsy and I returned it.",
         "Lovely colour, shame it runs large and looks boxy. Going back.",
     ],
 )
