@@ -20,9 +20,8 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from stories.config import CxConfig, Department
-from stories.followup import nudge_messages
+from stories.followup import nudge_messages, weekly_summary
 from stories.outbox import Outgoing
-from stories.presentation import truncate
 from stories.schedule import Schedule, Slot
 from stories.views import COMMAND_PREFIX, CommitmentItem
 
@@ -122,20 +121,11 @@ def plan_weekly_summaries(
 
 
 def summary_text(department: str, items: Sequence[CommitmentItem], *, platform: str) -> str:
-    """Plain text (the connector escapes it): counts, then overdue items first, oldest due date first.
+    """The core's weekly summary (:func:`stories.followup.weekly_summary`) and where to see every item.
 
     >>> summary_text("Finance", [], platform="slack").splitlines()[0]
-    'Weekly follow-up for Finance: 0 open, 0 overdue.'
+    'Finance: no open follow-up commitments this week.'
     """
-    overdue = [i for i in items if i.overdue]
-    lines = [f"Weekly follow-up for {department}: {len(items)} open, {len(overdue)} overdue."]
-    ordered = sorted(items, key=lambda i: (not i.overdue, i.due or date.max, i.id))
-    for item in ordered[:SUMMARY_ITEMS]:
-        who = item.owner_name or "Someone"
-        story = f" (story: {truncate(item.story_title, 60)})" if item.story_title else ""
-        lines.append(f"• {who}: {truncate(item.what, 100)} ({item.due_label}){story}")
-    if len(ordered) > SUMMARY_ITEMS:
-        lines.append(f"…and {len(ordered) - SUMMARY_ITEMS} more.")
     prefix = COMMAND_PREFIX.get(platform, "cx")
-    lines.append(f"See them all with {prefix} actions {department}.")
-    return "\n".join(lines)
+    summary = weekly_summary(department=department, items=items, limit=SUMMARY_ITEMS)
+    return f"{summary}\nSee them all with {prefix} actions {department}."

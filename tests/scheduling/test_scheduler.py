@@ -136,9 +136,10 @@ def test_managers_and_ambassadors_get_a_weekly_summary_on_monday_once(database_u
     assert sorted(d.channel for d in summaries) == ["U0AMBA0001", "U0BOSS0001"]
     assert {d.key.rsplit(":", 2)[0] for d in summaries} == {"summary:Ops:U0AMBA0001", "summary:Ops:U0BOSS0001"}
     text = summaries[0].payload["text"].splitlines()
-    assert text[0] == "Weekly follow-up for Ops: 2 open, 1 overdue."
+    assert text[0] == "Ops: 2 open commitments, 1 overdue."
     assert "refund" in text[1] and "overdue" in text[1]  # overdue first
     assert "call back" in text[2]
+    assert text[-1] == "See them all with /cx actions Ops."
     assert tuesday == []  # a summary missed on Monday is not sent on Tuesday
 
 
