@@ -71,15 +71,17 @@ class TeamsNotifier:
     # --- the Notifier protocol ---------------------------------------------------------------------------------
 
     async def post_story(self, *, channel: str, story: StoryView, key: str | None = None) -> PostedMessage:
-        return await self._post(channel, card_message(story_card(story), summary=summary_of(story.title)), "story")
+        card = _rendered(story_card, story)
+        return await self._post(channel, card_message(card, summary=summary_of(story.title)), "story")
 
     async def post_digest(self, *, channel: str, digest: DigestView, key: str | None = None) -> PostedMessage:
         summary = summary_of(digest_heading(digest))
-        return await self._post(channel, card_message(digest_card(digest), summary=summary), "digest")
+        return await self._post(channel, card_message(_rendered(digest_card, digest), summary=summary), "digest")
 
     async def update_story(self, *, message: PostedMessage, story: StoryView, note: str) -> None:
         reference = await self._reference(message.channel)
-        activity = card_message(story_card(story, note=note or None), summary=summary_of(story.title))
+        card = _rendered(lambda view: story_card(view, note=note or None), story)
+        activity = card_message(card, summary=summary_of(story.title))
         activity.id = message.message_id
         conversation = channel_of(message.channel)
 
@@ -204,3 +206,11 @@ class TeamsNotifier:
             now=self.clock(),
         )
         return reference_from(data)
+
+
+def _rendered(render: Callable[[Any], dict[str, Any]], view: Any) -> dict[str, Any]:
+    """A card, or a permanent DeliveryError: a view the cards cannot show will not render on a retry either."""
+    try:
+        return render(view)
+    except ValueError as exc:
+        raise DeliveryError(f"teams: cannot render the card: {exc}", permanent=True) from exc
