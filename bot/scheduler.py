@@ -30,6 +30,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.planning import Planner
+from storage.processed import SqlProcessedEvents
 from stories.patterns import REPORT_SCHEDULE
 
 if TYPE_CHECKING:
@@ -40,6 +41,20 @@ log = logging.getLogger(__name__)
 SWEEP_EVERY = timedelta(minutes=5)
 REPORT_CRONTAB = REPORT_SCHEDULE  # the weekly pattern report, in each department's timezone
 MISFIRE_GRACE = 15 * 60  # seconds: a job this late still runs (the sweep covers anything later)
+PROCESSED_KEEP = timedelta(days=7)  # inbound event keys kept for de-duplication; Slack and Teams retry for minutes
+
+
+async def prune_processed(app: App) -> int:
+    """The job: forget inbound event keys older than :data:`PROCESSED_KEEP` (every replica may run it)."""
+    try:
+        removed = await asyncio.to_thread(
+            SqlProcessedEvents(app.engine).prune, before=datetime.now(UTC) - PROCESSED_KEEP
+        )
+    except Exception:
+        log.exception("scheduler: pruning processed events failed; tomorrow's run tries again")
+        return 0
+    log.info("scheduler: forgot %d processed event keys", removed)
+    return removed
 
 
 async def plan_due(app: App, department: str | None = None) -> int:
@@ -86,6 +101,13 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
         id="sweep",
         kwargs={"app": app},
         next_run_time=datetime.now(UTC),  # catch up at start-up
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        prune_processed,
+        CronTrigger(hour=3, minute=17, timezone=UTC),
+        id="prune_processed",
+        kwargs={"app": app},
         replace_existing=True,
     )
     return scheduler

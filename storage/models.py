@@ -232,7 +232,7 @@ class ProcessedEvent(Base):
     __tablename__ = "processed_events"
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # pruned after PROCESSED_KEEP
 
 
 class ConversationRef(Base):

@@ -31,6 +31,12 @@ class SqlProcessedEvents:
             ).all()
         return bool(inserted)
 
+    def prune(self, *, before: datetime) -> int:
+        """Forget keys received before ``before``; platforms stop retrying within minutes, so old keys only grow
+        the table. Returns how many were removed."""
+        with self._engine.begin() as conn:
+            return conn.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < before)).rowcount
+
     def forget(self, key: str) -> None:
         """Release a claimed key (handling failed; the next delivery should be handled)."""
         with self._engine.begin() as conn:

@@ -57,3 +57,12 @@ def test_an_event_key_is_claimed_once_until_forgotten(engine: Engine) -> None:
     assert processed.first_time("teams:19:a:1700000000001", now=NOW) is False
     processed.forget("teams:19:a:1700000000001")
     assert processed.first_time("teams:19:a:1700000000001", now=NOW) is True
+
+
+def test_old_event_keys_are_pruned_and_recent_ones_kept(engine: Engine) -> None:
+    processed = SqlProcessedEvents(engine)
+    processed.first_time("old", now=NOW - timedelta(days=8))
+    processed.first_time("recent", now=NOW - timedelta(days=1))
+    assert processed.prune(before=NOW - timedelta(days=7)) == 1
+    assert processed.first_time("old", now=NOW) is True  # forgotten: a new delivery would be handled
+    assert processed.first_time("recent", now=NOW) is False
