@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.config import ConfigError
+from bot.logs import configure
 from bot.settings import Settings
 from storage.db import SchemaBehind
 
@@ -156,9 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = _settings()
     quiet = args.command == "demo" and settings.log_level == "INFO"  # the demo's output is the point
-    logging.basicConfig(
-        level="WARNING" if quiet else settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure("WARNING" if quiet else settings.log_level)
     if settings.log_level != "DEBUG":
         logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
