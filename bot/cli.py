@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -165,6 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, SchemaBehind) as exc:
         print(f"cxbot: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `cxbot ... | head`: the reader left; nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         return 130
 
