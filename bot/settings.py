@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     cx_keep_raw: bool = False
     cx_ingest_token: SecretStr | None = None
     cx_instance: str | None = None  # a name for this replica in outbox claims; default host:pid
+    cx_core_threads: int | None = Field(default=None, ge=1, le=32)  # see core_threads
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     port: int = Field(default=3000, ge=1, le=65535)
 
@@ -68,6 +69,14 @@ class Settings(BaseSettings):
         if self.microsoft_app_type == "SingleTenant" and self.microsoft_app_id and not self.microsoft_app_tenant_id:
             raise ValueError("MICROSOFT_APP_TENANT_ID is required when MICROSOFT_APP_TYPE=SingleTenant")
         return self
+
+    @property
+    def core_threads(self) -> int:
+        """Threads the sync core runs in while serving: CX_CORE_THREADS, else one (fastest acks, bench/slack_ack.py),
+        or three with a language model, whose slow answers should not hold up the rest of the core."""
+        if self.cx_core_threads is not None:
+            return self.cx_core_threads
+        return 3 if self.openai_model else 1
 
     @property
     def slack_enabled(self) -> bool:
