@@ -272,8 +272,9 @@ def build_report(
     patterns = [*_theme_patterns(week, before), *_similar_patterns(week, before)]
     weeks = []
     zone = ZoneInfo(department.timezone)
-    for start, end in [*earlier, (since, until)]:
-        figures = stats.period_figures(department=department.name, since=start, until=end)
+    span = [*earlier, (since, until)]
+    periods = [stats.period_figures(department=department.name, since=a, until=b) for a, b in span]
+    for (start, _), figures in zip(span, periods, strict=True):
         weeks.append(
             WeekScores(
                 week_start=start.astimezone(zone).date().isoformat(),
@@ -282,7 +283,7 @@ def build_report(
                 responses=max(len(figures.nps_scores), len(figures.csat_scores)),
             )
         )
-    this_week = stats.period_figures(department=department.name, since=since, until=until)
+    this_week = periods[-1]  # the report's own week, read once above
     reacted = [s for s in week if s.reactions > 0]
     top = max(reacted, key=lambda s: (s.reactions, -s.story_id), default=None)
     return PatternReport(
