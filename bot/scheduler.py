@@ -32,6 +32,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.planning import Planner
 from storage.processed import SqlProcessedEvents
 from stories.patterns import REPORT_SCHEDULE
+from stories.schedule import crontab_trigger
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -83,8 +84,8 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
     for department in config.departments:
         zone = ZoneInfo(department.timezone)
         jobs = {
-            f"digest:{department.name}": CronTrigger.from_crontab(department.schedule, timezone=zone),
-            f"report:{department.name}": CronTrigger.from_crontab(REPORT_CRONTAB, timezone=zone),
+            f"digest:{department.name}": crontab_trigger(department.schedule, timezone=zone),
+            f"report:{department.name}": crontab_trigger(REPORT_CRONTAB, timezone=zone),
         }
         if config.nudges.enabled:
             days = None if config.nudges.weekends else "mon-fri"

@@ -13,7 +13,15 @@ from apscheduler.triggers.cron import CronTrigger
 
 from stories.config import Department, QuietHours
 from stories.outbox import RecordingOutbox
-from stories.schedule import Schedule, digest_due, local_instant, next_runs, plan_digests, quiet_until
+from stories.schedule import (
+    Schedule,
+    crontab_trigger,
+    digest_due,
+    local_instant,
+    next_runs,
+    plan_digests,
+    quiet_until,
+)
 from tests.scheduling.memory import MemoryStories
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -311,3 +319,14 @@ def test_next_runs_are_in_each_departments_timezone() -> None:
         ("Sales", "2026-06-08T08:00"),
         ("Quality", "2026-06-08T07:00"),
     ]
+
+
+def test_numeric_weekdays_mean_what_they_mean_in_crontab_sunday_is_zero() -> None:
+    weekdays = Department(name="Sales", schedule="0 9 * * 1-5", timezone="America/New_York")
+    saturday = at(NEW_YORK, 2026, 6, 6, 0, 0)
+    slots = Schedule.of(weekdays).slots(after=saturday, until=saturday + timedelta(days=7))
+    assert [f"{s.local:%a}" for s in slots] == ["Mon", "Tue", "Wed", "Thu", "Fri"]
+    sunday = Schedule("0 9 * * 0", "America/New_York").next_slot(saturday)
+    assert sunday is not None and sunday.label == "2026-06-07T09:00"
+    job = crontab_trigger(weekdays.schedule, timezone=NEW_YORK)  # the scheduler's job wakes on the same days
+    assert job.get_next_fire_time(None, saturday) == datetime(2026, 6, 8, 9, tzinfo=NEW_YORK)
