@@ -61,6 +61,10 @@ class _RateLimited(Exception):
         self.retry_after = retry_after
 
 
+class _ClaimLost(Exception):
+    """The lease ran out while the delivery waited for its turn and another dispatcher took it over."""
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -233,6 +237,10 @@ class Dispatcher:
             return
         try:
             posted, carried, outcome = await self._deliver(notifier, item)
+        except _ClaimLost:
+            SENT.labels(item.platform, item.kind, "lease_lost").inc()
+            log.warning("delivery %s: claim lost while waiting for its turn; left to its new claimer", item.id)
+            return
         except DeliveryError as exc:
             if exc.retry_after is not None and not exc.permanent:
                 raise _RateLimited(exc.retry_after) from exc
@@ -319,6 +327,12 @@ class Dispatcher:
         if found is not None:
             return found, carried, "found"
         async with self.pacer.slot(item.lane):
+            # The wait for a turn can outlast the lease (Teams' hourly window): renew it once more right before
+            # posting, and leave the delivery to its new claimer if it was taken over meanwhile.
+            if not await asyncio.to_thread(
+                self.outbox.hold, item, instance=self.instance, now=self.clock(), lease=self.lease
+            ):
+                raise _ClaimLost
             posted = await post()
         return posted, carried, "sent"
 

@@ -4,9 +4,11 @@ Slack Web API over HTTP, its per-channel limit scaled up (10/s) so the tests sta
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -205,3 +207,24 @@ async def test_posts_faster_than_allowed_are_answered_429_and_retried_after_it_e
     for at in arrivals_by_channel(slack).values():
         assert all(b - a >= 1.0 for a, b in pairwise(at))
     assert outbox.counts() == {"sent": 6}
+
+
+async def test_a_delivery_taken_over_while_waiting_for_its_turn_is_not_posted_twice(
+    outbox: SqlOutbox, slack: FakeSlackApi
+) -> None:
+    keys = queue(outbox, channels=1, per_channel=4)
+    client = web_client(base_url=slack.base_url, token=DEFAULT_TOKEN)
+    slow = Dispatcher(  # one post per 0.4 s in its lane, but a lease of 0.2 s: its later claims run out while it waits
+        outbox=outbox,
+        stories=SqlStoryReader(outbox.engine),
+        notifiers={"slack": SlackNotifier(client=client)},
+        instance="slow",
+        pacer=Pacer(lanes={"slack": (Limit(1, 0.4),)}, platforms={}),
+        lease=timedelta(seconds=0.2),
+    )
+    waiting = asyncio.ensure_future(slow.drain())
+    await asyncio.sleep(0.3)  # the slow one posted its first and waits for a turn with expired claims
+    rescuer = dispatcher(outbox, client, unpaced())
+    await rescuer.drain()
+    await waiting
+    assert delivered_once(slack, keys)
