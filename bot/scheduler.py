@@ -31,8 +31,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.planning import Planner
 from storage.processed import SqlProcessedEvents
+from stories.crontab import crontab_trigger
 from stories.patterns import REPORT_SCHEDULE
-from stories.schedule import crontab_trigger
 
 if TYPE_CHECKING:
     from bot.app import App

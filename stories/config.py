@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import time
+from datetime import UTC, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
+
+from stories.crontab import crontab_trigger
 
 
 class _Model(BaseModel):
@@ -145,7 +146,7 @@ class Department(_Model):
                 "(minute hour day month day_of_week), e.g. '0 9 * * mon-fri'"
             )
         try:
-            CronTrigger.from_crontab(value, timezone="UTC")
+            crontab_trigger(value, timezone=UTC)
         except ValueError as exc:
             raise ValueError(
                 f"schedule {value!r} is not a valid crontab line ({exc}); e.g. '0 9 * * mon-fri' is 09:00 on weekdays"

@@ -236,3 +236,11 @@ def test_cli_config_route_explains_where_a_comment_goes(
     assert main(["config", "route", "Two", "invoices", "missing", "--nps", "5"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out == ["Finance & Billing: rule fin-invoice (keyword 'invoice')", "themes: -", "urgent: no"]
+
+
+def test_sunday_may_be_written_as_seven_as_in_crontab(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.config import load_config
+
+    path = tmp_path / "cx.yaml"
+    path.write_text('default_department: CX\ndepartments:\n  - name: CX\n    schedule: "0 9 * * 7"\n')
+    assert load_config(path).department("CX").schedule == "0 9 * * 7"
