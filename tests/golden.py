@@ -18,13 +18,15 @@ _INVISIBLE = re.compile("[" + "".join(chr(c) for c in range(0x10000) if unicoded
 
 
 def assert_matches_golden(name: str, payload: object) -> None:
-    """``payload`` equals the JSON in tests/payloads/``name``; with UPDATE_GOLDENS=1 it is written there instead."""
+    """``payload`` equals the JSON in tests/payloads/``name``; with UPDATE_GOLDENS=1 it is written there instead
+    (and the test fails, so updating is never mistaken for passing)."""
     path = PAYLOADS / name
     if os.environ.get("UPDATE_GOLDENS") == "1":
         path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True)
         path.write_text(_INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n", encoding="utf-8")
-        return
+        # Fail, so a run with UPDATE_GOLDENS left set can never pass: review the new file, then run again without it.
+        raise AssertionError(f"{path} was written; review it, then run the tests without UPDATE_GOLDENS")
     assert path.exists(), f"{path} is missing; create it with UPDATE_GOLDENS=1 and review it"
     expected = json.loads(path.read_text(encoding="utf-8"))
     assert payload == expected, f"{name} differs from the golden file; if intended, regenerate with UPDATE_GOLDENS=1"
