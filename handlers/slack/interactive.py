@@ -206,7 +206,11 @@ async def open_modal(ctx: SlackContext, client: AsyncWebClient, body: Mapping[st
             await _tell(client, ref, user, Notice(str(exc)))
             return
     view["private_metadata"] = ref.dump()
-    await client.views_open(trigger_id=str(body.get("trigger_id")), view=view)
+    trigger = body.get("trigger_id")
+    if not trigger:  # a click without a trigger cannot open a modal; say so instead of calling Slack with "None"
+        await _tell(client, ref, user, Notice("Slack did not let me open the form; please click the button again."))
+        return
+    await client.views_open(trigger_id=str(trigger), view=view)
     await ctx.people.actor(client, user)  # warm the cache for the submission
 
 

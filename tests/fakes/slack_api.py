@@ -20,6 +20,7 @@ import base64
 import itertools
 import json
 import math
+import re
 import time
 import uuid
 from collections import defaultdict, deque
@@ -34,6 +35,9 @@ DEFAULT_TOKEN = "xoxb-test-token"
 TEAM_ID = "T0FAKE0001"
 BOT_USER_ID = "U0FAKEBOT1"
 BOT_ID = "B0FAKEBOT1"
+
+
+_TRIGGER_ID = re.compile(r"\d+(?:\.\d+)+\.[0-9a-f]+")  # e.g. 13345224609.738474920.8088930838d88f008e0
 
 
 @dataclass(frozen=True)
@@ -112,10 +116,10 @@ class FakeSlackApi:
             "conversations.open": self._conversations_open,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroup_users,
-            "views.open": self._view,
-            "views.publish": self._view,
+            "views.open": self._view_open,
+            "views.publish": self._view_publish,
             "views.update": self._view,
-            "views.push": self._view,
+            "views.push": self._view_open,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
             "reactions.add": lambda p: {"ok": True},
@@ -556,6 +560,17 @@ class FakeSlackApi:
         if group not in self.usergroups:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": list(self.usergroups[group])}
+
+    def _view_open(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """views.open/push need a trigger_id shaped as Slack issues them ("<ts>.<team>.<hex>")."""
+        if not _TRIGGER_ID.fullmatch(str(params.get("trigger_id") or "")):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        return self._view(params)
+
+    def _view_publish(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        if not str(params.get("user_id") or "").startswith(("U", "W")):
+            return {"ok": False, "error": "invalid_arguments"}
+        return self._view(params)
 
     def _view(self, params: Mapping[str, Any]) -> dict[str, Any]:
         view = params.get("view")

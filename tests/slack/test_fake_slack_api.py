@@ -111,3 +111,12 @@ async def test_response_url_posts_are_recorded(slack_api: FakeSlackApi) -> None:
     assert answer.status_code == 200 and answer.body == "ok"
     call = slack_api.calls_to("response_url")[0]
     assert call.params["text"] == "hi" and call.params["url"] == url
+
+
+async def test_views_open_refuses_a_missing_or_malformed_trigger_id(slack_api: FakeSlackApi) -> None:
+    web = client(slack_api)
+    view = {"type": "modal", "title": {"type": "plain_text", "text": "t"}, "blocks": []}
+    for trigger in ("None", ""):
+        with pytest.raises(SlackApiError) as error:
+            await web.views_open(trigger_id=trigger, view=view)
+        assert error.value.response["error"] == "invalid_trigger_id"
