@@ -124,7 +124,13 @@ class Dispatcher:
 
     async def _work_through(self, items: list[Claimed]) -> None:
         for item in items:
+            await self._send_guarded(item)
+
+    async def _send_guarded(self, item: Claimed) -> None:
+        try:
             await self._send_paced(item)
+        except Exception:  # the database went away mid-delivery: the claim's lease brings it back
+            log.exception("delivery %s (%s): left for a later claim", item.id, item.kind)
 
     async def _run(self, stop: asyncio.Event, *, idle: float, drain: bool) -> None:
         try:
@@ -184,10 +190,7 @@ class Dispatcher:
                 item = queue.popleft()
                 if not queue:
                     self._wake.set()  # claim the lane's next deliveries while this one waits for its turn
-                try:
-                    await self._send_paced(item)
-                except Exception:  # the database went away mid-delivery: the claim's lease brings it back
-                    log.exception("delivery %s (%s): left for a later claim", item.id, item.kind)
+                await self._send_guarded(item)
         finally:
             del self._workers[lane]
             if not queue:

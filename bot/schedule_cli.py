@@ -21,8 +21,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.planning import Planner
-from bot.scheduler import REPORT_CRONTAB
 from bot.settings import Settings
+from stories.patterns import REPORT_SCHEDULE
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -156,7 +156,7 @@ def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
         days = "every day" if config.nudges.weekends else "weekdays"
         console.print(
             f"Reminders: {config.nudges.hour:02d}:00 in each department's timezone, {days}; managers' weekly summary "
-            f"Mondays at {config.nudges.hour:02d}:00. Pattern reports: Mondays, {REPORT_CRONTAB.split()[1]}:00 local."
+            f"Mondays at {config.nudges.hour:02d}:00. Pattern reports: Mondays, {REPORT_SCHEDULE.split()[1]}:00 local."
         )
     else:
         console.print("Reminders: off.")

@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY = timedelta(minutes=5)
-REPORT_CRONTAB = REPORT_SCHEDULE  # the weekly pattern report, in each department's timezone
 MISFIRE_GRACE = 15 * 60  # seconds: a job this late still runs (the sweep covers anything later)
 PROCESSED_KEEP = timedelta(days=7)  # inbound event keys kept for de-duplication; Slack and Teams retry for minutes
 
@@ -85,7 +84,7 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
         zone = ZoneInfo(department.timezone)
         jobs = {
             f"digest:{department.name}": crontab_trigger(department.schedule, timezone=zone),
-            f"report:{department.name}": crontab_trigger(REPORT_CRONTAB, timezone=zone),
+            f"report:{department.name}": crontab_trigger(REPORT_SCHEDULE, timezone=zone),
         }
         if config.nudges.enabled:
             days = None if config.nudges.weekends else "mon-fri"

@@ -68,7 +68,6 @@ class SqlOutbox:
 
     def __init__(self, engine: Engine, departments: DepartmentIds) -> None:
         self.engine = engine
-        self._engine = engine
         self._departments = departments
         self._dialect = engine.dialect.name
 
@@ -94,7 +93,7 @@ class SqlOutbox:
             }
             for item in items
         ]
-        with self._engine.begin() as conn:
+        with self.engine.begin() as conn:
             inserted = conn.execute(insert_ignore(Delivery, self._dialect).returning(Delivery.id), rows).all()
         return len(inserted)
 
@@ -123,7 +122,7 @@ class SqlOutbox:
         over the outbox, statistics or not.
         """
         due = _due(now)
-        with self._engine.connect() as conn:
+        with self.engine.connect() as conn:
             busy = conn.execute(
                 select(Delivery.platform, Delivery.channel)
                 .where(Delivery.state == "claimed", Delivery.lease_until >= now, Delivery.claimed_by != instance)
@@ -157,13 +156,13 @@ class SqlOutbox:
             .values(state="claimed", claimed_by=instance, lease_until=now + lease, attempts=Delivery.attempts + 1)
             .returning(*_COLUMNS)
         )
-        with self._engine.begin() as conn:
+        with self.engine.begin() as conn:
             rows = conn.execute(statement).all()
         return sorted((self._claimed(r) for r in rows), key=lambda c: c.id)
 
     def hold(self, claimed: Claimed, *, instance: str, now: datetime, lease: timedelta) -> bool:
         """Renew the lease right before posting; False if the claim is no longer ours (do not post)."""
-        with self._engine.begin() as conn:
+        with self.engine.begin() as conn:
             held = conn.execute(
                 update(Delivery).where(_ours(claimed, instance)).values(lease_until=now + lease)
             ).rowcount
@@ -184,7 +183,7 @@ class SqlOutbox:
         A message that was posted is recorded even if our lease ran out meanwhile (a later claimer then finds the
         row sent and does not post). False if the delivery was already recorded as sent: ours was a second post.
         """
-        with self._engine.begin() as conn:
+        with self.engine.begin() as conn:
             done = conn.execute(
                 update(Delivery)
                 .where(Delivery.id == claimed.id, Delivery.state != "sent")
@@ -224,7 +223,7 @@ class SqlOutbox:
         False if the claim was no longer ours.
         """
         give_up = retry_at is None or claimed.attempts >= MAX_ATTEMPTS
-        with self._engine.begin() as conn:
+        with self.engine.begin() as conn:
             done = conn.execute(
                 update(Delivery)
                 .where(_ours(claimed, instance))
@@ -239,7 +238,7 @@ class SqlOutbox:
 
     def release(self, claimed: Claimed, *, instance: str, not_before: datetime, reason: str = "") -> bool:
         """Give a claim back without counting it: nothing was posted (rate limited, shutting down)."""
-        with self._engine.begin() as conn:
+        with self.engine.begin() as conn:
             done = conn.execute(
                 update(Delivery)
                 .where(_ours(claimed, instance))
@@ -257,7 +256,7 @@ class SqlOutbox:
 
     def last_digest_until(self, *, department: str, platform: str) -> datetime | None:
         """The end of the period of the newest digest planned for ``department`` on ``platform``, if any."""
-        with self._engine.connect() as conn:
+        with self.engine.connect() as conn:
             payloads = conn.scalars(
                 select(Delivery.payload)
                 .where(
@@ -273,28 +272,29 @@ class SqlOutbox:
 
     def story_messages(self, *, story_id: int, platform: str, channel: str | None = None) -> list[tuple[str, str, int]]:
         """``(channel, message_id, stories_in_that_message)`` where ``story_id`` was posted on ``platform``."""
-        query = select(StoryMessage.channel, StoryMessage.message_id).where(
+        mine = select(StoryMessage.id, StoryMessage.channel, StoryMessage.message_id).where(
             StoryMessage.story_id == story_id, StoryMessage.platform == platform
         )
         if channel is not None:
-            query = query.where(StoryMessage.channel == channel)
-        with self._engine.connect() as conn:
-            places = conn.execute(query.order_by(StoryMessage.id)).all()
-            result = []
-            for chan, message_id in places:
-                count = conn.scalar(
-                    select(func.count(StoryMessage.id)).where(
-                        StoryMessage.platform == platform,
-                        StoryMessage.channel == chan,
-                        StoryMessage.message_id == message_id,
-                    )
-                )
-                result.append((chan, message_id, int(count or 0)))
-        return result
+            mine = mine.where(StoryMessage.channel == channel)
+        places = mine.subquery()
+        carried = (  # one query: each place with how many stories its message carries
+            select(places.c.channel, places.c.message_id, func.count(StoryMessage.id))
+            .join(
+                StoryMessage,
+                (StoryMessage.platform == platform)
+                & (StoryMessage.channel == places.c.channel)
+                & (StoryMessage.message_id == places.c.message_id),
+            )
+            .group_by(places.c.id, places.c.channel, places.c.message_id)
+            .order_by(places.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [(chan, message_id, int(count)) for chan, message_id, count in conn.execute(carried)]
 
     def story_for_message(self, *, platform: str, channel: str, message_id: str) -> list[tuple[int, str | None]]:
         """The stories a platform message carries (one for a story card, several for a digest)."""
-        with self._engine.connect() as conn:
+        with self.engine.connect() as conn:
             rows = conn.execute(
                 select(StoryMessage.story_id, StoryMessage.department_id).where(
                     StoryMessage.platform == platform,
@@ -306,13 +306,13 @@ class SqlOutbox:
 
     def states(self, keys: Sequence[str]) -> dict[str, str]:
         """``key -> state`` of these deliveries (those that exist)."""
-        with self._engine.connect() as conn:
+        with self.engine.connect() as conn:
             rows = conn.execute(select(Delivery.key, Delivery.state).where(Delivery.key.in_(list(keys)))).all()
         return {key: state for key, state in rows}
 
     def counts(self) -> dict[str, int]:
         """Deliveries by state (metrics, tests)."""
-        with self._engine.connect() as conn:
+        with self.engine.connect() as conn:
             rows = conn.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all()
         return {state: int(n) for state, n in rows}
 
