@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -157,6 +158,34 @@ def serve_cxbot(database_url: str, api_url: str) -> None:
     _run(create_web_app(app))
 
 
+def serve_slack() -> None:
+    """The fake Slack Web API in a process of its own (the remote service is not the load generator's work), with
+    a second port that reports how many calls of each method it has answered."""
+
+    async def main() -> None:
+        slack = FakeSlackApi()
+        slack.usergroups["S0CXTEAM01"] = ["U0CXAGENT1"]
+        await slack.start()
+
+        async def counts(_request: web.Request) -> web.Response:
+            tally: dict[str, int] = defaultdict(int)
+            for call in slack.calls:
+                tally[call.method] += 1
+            return web.json_response(tally)
+
+        stats = web.Application()
+        stats.router.add_get("/calls", counts)
+        runner = web.AppRunner(stats, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        print(f"PORT {port} {slack.origin} {slack.response_url()}", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
 def _run(app: web.Application) -> None:
     async def main() -> None:
         runner = web.AppRunner(app, access_log=None)
@@ -169,7 +198,8 @@ def _run(app: web.Application) -> None:
     asyncio.run(main())
 
 
-async def start(kind: str, *args: str) -> tuple[asyncio.subprocess.Process, str]:
+async def start(kind: str, *args: str) -> tuple[asyncio.subprocess.Process, str, list[str]]:
+    """A server in a child process: (process, its URL, what else it printed on its PORT line)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, __file__, "--serve", kind, *args, stdout=subprocess.PIPE, cwd=str(ROOT)
     )
@@ -177,7 +207,8 @@ async def start(kind: str, *args: str) -> tuple[asyncio.subprocess.Process, str]
     line = await asyncio.wait_for(process.stdout.readline(), timeout=120)
     if not line.startswith(b"PORT "):
         raise RuntimeError(f"{kind} server did not start: {line!r}")
-    return process, f"http://127.0.0.1:{int(line.split()[1])}"
+    port, *rest = line.decode().split()[1:]
+    return process, f"http://127.0.0.1:{int(port)}", rest
 
 
 # --- the load ----------------------------------------------------------------------------------------------------
@@ -204,7 +235,7 @@ def make_requests(n: int, response_url: str) -> list[Request]:
                 "user_id": f"U0USER{i % 40:04d}",
                 "team_id": "T0FAKE0001",
                 "channel_id": "C0BENCH001",
-                "trigger_id": f"{ts}.{i}.bench",
+                "trigger_id": f"{ts}.{i}.be0c{i:x}",
                 "response_url": response_url,
             }
             made.append(Request("command", urlencode(fields).encode(), FORM))
@@ -215,7 +246,7 @@ def make_requests(n: int, response_url: str) -> list[Request]:
                 "user_id": f"U0USER{i % 40:04d}",
                 "team_id": "T0FAKE0001",
                 "channel_id": "C0BENCH002",
-                "trigger_id": f"{ts}.{i}.bench",
+                "trigger_id": f"{ts}.{i}.be0c{i:x}",
                 "response_url": response_url,
             }
             made.append(Request("command", urlencode(fields).encode(), FORM))
@@ -243,7 +274,7 @@ def make_requests(n: int, response_url: str) -> list[Request]:
                 "type": "block_actions",
                 "user": {"id": f"U0USER{i % 40:04d}"},
                 "team": {"id": "T0FAKE0001"},
-                "trigger_id": f"{ts}.{i}.bench",
+                "trigger_id": f"{ts}.{i}.be0c{i:x}",
                 "response_url": response_url,
                 "container": {"type": "message", "message_ts": "1.000001", "channel_id": "C0BENCH001"},
                 "channel": {"id": "C0BENCH001"},
@@ -255,7 +286,7 @@ def make_requests(n: int, response_url: str) -> list[Request]:
                 "type": "block_actions",
                 "user": {"id": f"U0USER{i % 40:04d}"},
                 "team": {"id": "T0FAKE0001"},
-                "trigger_id": f"{ts}.{i}.bench",
+                "trigger_id": f"{ts}.{i}.be0c{i:x}",
                 "response_url": response_url,
                 "container": {
                     "type": "message",
@@ -283,29 +314,51 @@ def _event(event: dict, i: int) -> bytes:
     ).encode()
 
 
-async def load(url: str, requests: list[Request]) -> tuple[dict[str, list[float]], int]:
-    """Send ``requests`` with ``CONCURRENCY`` in flight; seconds per request by kind, and non-200 count."""
+async def load(
+    session: aiohttp.ClientSession | None, url: str, requests: list[Request]
+) -> tuple[dict[str, list[float]], int]:
+    """Send ``requests`` with ``CONCURRENCY`` in flight; seconds per request by kind, and non-200 count.
+
+    With a ``session`` its connections are kept alive between rounds (as an HTTP client's pool keeps them), so
+    the figures are the servers' answers alone; with none, the round opens 50 new connections at once and the
+    first request on each pays the handshake (``--fresh``). The load generator's garbage collector is held off
+    while it times (it runs between rounds), so its pauses are not counted against either server.
+    """
+    if session is None:
+        async with client() as fresh:
+            return await load(fresh, url, requests)
     signed = [(r, signed_headers(SECRET, r.body, content_type=r.content_type)) for r in requests]
     latencies: dict[str, list[float]] = defaultdict(list)
     errors = 0
-    queue: asyncio.Queue[tuple[Request, dict[str, str]]] = asyncio.Queue()
-    for item in signed:
-        queue.put_nowait(item)
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    queue = list(reversed(signed))
 
-        async def worker() -> None:
-            nonlocal errors
-            while not queue.empty():
-                request, headers = queue.get_nowait()
-                started = time.perf_counter()
-                async with session.post(f"{url}/slack/events", data=request.body, headers=headers) as answer:
-                    await answer.read()
-                    latencies[request.kind].append(time.perf_counter() - started)
-                    errors += answer.status != 200
+    async def worker() -> None:
+        nonlocal errors
+        while queue:
+            request, headers = queue.pop()
+            started = time.perf_counter()
+            async with session.post(f"{url}/slack/events", data=request.body, headers=headers) as answer:
+                await answer.read()
+                latencies[request.kind].append(time.perf_counter() - started)
+                errors += answer.status != 200
 
+    gc.collect()
+    gc.disable()
+    try:
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    finally:
+        gc.enable()
     return latencies, errors
+
+
+def client() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY))
+
+
+async def posts(session: aiohttp.ClientSession, stats_url: str) -> int:
+    """chat.postMessage calls the fake Slack has answered so far."""
+    async with session.get(f"{stats_url}/calls") as answer:
+        return int((await answer.json()).get("chat.postMessage", 0))
 
 
 async def settled(session: aiohttp.ClientSession, url: str, timeout: float = 300.0) -> dict:
@@ -331,53 +384,56 @@ def row(name: str, values: list[float], errors: int | str = "") -> str:
     return f"{name:<34}{len(ms):>7}{statistics.median(ms):>9.1f}{percentile(ms, 99):>9.1f}{max(ms):>9.1f}{errors!s:>8}"
 
 
-async def bench(n: int, database_url: str) -> None:
-    async with FakeSlackApi() as slack:
-        bare, bare_url = await start("bare")
-        cxbot, cxbot_url = await start("cxbot", database_url, slack.base_url)
-        try:
-            async with aiohttp.ClientSession() as session:
-                warm = make_requests(60, slack.response_url())
-                await load(bare_url, warm)
-                await load(cxbot_url, warm)
-                await settled(session, cxbot_url)
-                # Rounds, bare then cxbot, so both see the same machine (other load comes and goes); cxbot's
-                # work behind its acks finishes before the next round, so it never slows the bare server.
-                floor: dict[str, list[float]] = defaultdict(list)
-                cx: dict[str, list[float]] = defaultdict(list)
-                floor_errors = cx_errors = queued = posts_during = 0
-                bare_seconds = cx_seconds = drained = 0.0
-                for _ in range(ROUNDS):
-                    size = n // ROUNDS
-                    started = time.perf_counter()
-                    part, errors = await load(bare_url, make_requests(size, slack.response_url()))
-                    bare_seconds += time.perf_counter() - started
-                    floor_errors += errors
-                    for kind, values in part.items():
-                        floor[kind] += values
-                    async with session.post(f"{cxbot_url}/bench/digests") as answer:
-                        queued += (await answer.json())["queued"]
-                    posts_before = len(slack.calls_to("chat.postMessage"))
-                    started = time.perf_counter()
-                    part, errors = await load(cxbot_url, make_requests(size, slack.response_url()))
-                    cx_seconds += time.perf_counter() - started
-                    posts_during += len(slack.calls_to("chat.postMessage")) - posts_before
-                    cx_errors += errors
-                    for kind, values in part.items():
-                        cx[kind] += values
-                    started = time.perf_counter()
-                    state = await settled(session, cxbot_url)
-                    drained += time.perf_counter() - started
-        finally:
-            for process in (bare, cxbot):
-                process.terminate()
-                await process.wait()
+async def bench(n: int, database_url: str, *, fresh: bool = False) -> None:
+    fake, stats_url, (slack_origin, response_url) = await start("slack")
+    bare, bare_url, _ = await start("bare")
+    cxbot, cxbot_url, _ = await start("cxbot", database_url, f"{slack_origin}/api/")
+    try:
+        async with client() as bare_pool, client() as cxbot_pool, aiohttp.ClientSession() as control:
+            warm = make_requests(2 * CONCURRENCY, response_url)
+            await load(bare_pool, bare_url, warm)
+            await load(cxbot_pool, cxbot_url, warm)
+            to_bare, to_cxbot = (None, None) if fresh else (bare_pool, cxbot_pool)
+            await settled(control, cxbot_url)
+            # Rounds, bare then cxbot, so both see the same machine (other load comes and goes); cxbot's
+            # work behind its acks finishes before the next round, so it never slows the bare server.
+            floor: dict[str, list[float]] = defaultdict(list)
+            cx: dict[str, list[float]] = defaultdict(list)
+            floor_errors = cx_errors = queued = posts_during = 0
+            bare_seconds = cx_seconds = drained = client_cpu = 0.0
+            for _ in range(ROUNDS):
+                size = n // ROUNDS
+                started, cpu = time.perf_counter(), time.process_time()
+                part, errors = await load(to_bare, bare_url, make_requests(size, response_url))
+                bare_seconds += time.perf_counter() - started
+                client_cpu += time.process_time() - cpu
+                floor_errors += errors
+                for kind, values in part.items():
+                    floor[kind] += values
+                async with control.post(f"{cxbot_url}/bench/digests") as answer:
+                    queued += (await answer.json())["queued"]
+                posts_before = await posts(control, stats_url)
+                started, cpu = time.perf_counter(), time.process_time()
+                part, errors = await load(to_cxbot, cxbot_url, make_requests(size, response_url))
+                cx_seconds += time.perf_counter() - started
+                client_cpu += time.process_time() - cpu
+                posts_during += await posts(control, stats_url) - posts_before
+                cx_errors += errors
+                for kind, values in part.items():
+                    cx[kind] += values
+                started = time.perf_counter()
+                state = await settled(control, cxbot_url)
+                drained += time.perf_counter() - started
+    finally:
+        for process in (bare, cxbot, fake):
+            process.terminate()
+            await process.wait()
 
     all_cx = [v for values in cx.values() for v in values]
     all_bare = [v for values in floor.values() for v in values]
     print(
         f"\nSlack ack latency: {n} signed requests, {CONCURRENCY} concurrent, {os.cpu_count()} CPUs, "
-        f"{database_url.split(':')[0]}"
+        f"{database_url.split(':')[0]}, {'new connections each round' if fresh else 'connections kept alive'}"
     )
     print(f"{'':<34}{'reqs':>7}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'non-200':>8}")
     print(row("bare aiohttp (verify + 200)", all_bare, floor_errors))
@@ -387,6 +443,9 @@ async def bench(n: int, database_url: str) -> None:
     ratio = percentile(all_cx, 99) / percentile(all_bare, 99)
     print(f"\ncxbot p99 / bare p99: {ratio:.2f}x   (goal: <= 2x and < 100 ms; Slack allows 3,000 ms)")
     print(f"load time: cxbot {cx_seconds:.1f} s, bare {bare_seconds:.1f} s ({ROUNDS} rounds each, alternating)")
+    print(
+        f"the load generator's CPU: {client_cpu:.2f} s over both ({client_cpu / (cx_seconds + bare_seconds):.0%} of a core)"
+    )
     print(f"meanwhile the dispatcher posted {posts_during} messages ({queued} digests queued)")
     print(f"the work behind the acks took {drained:.1f} s more in all; outbox at the end: {state['outbox']}")
 
@@ -394,12 +453,15 @@ async def bench(n: int, database_url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--fresh", action="store_true", help="new connections each round (handshakes timed too)")
     parser.add_argument("--pg", default=None, help="PostgreSQL URL (a fresh schema is made and dropped)")
     parser.add_argument("--serve", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         if args.serve[0] == "bare":
             serve_bare()
+        elif args.serve[0] == "slack":
+            serve_slack()
         else:
             serve_cxbot(args.serve[1], args.serve[2])
         return
@@ -421,7 +483,7 @@ def main() -> None:
         upgrade(engine)
         engine.dispose()
         try:
-            asyncio.run(bench(args.requests, url))
+            asyncio.run(bench(args.requests, url, fresh=args.fresh))
         finally:
             if args.pg:
                 with admin.begin() as conn:
