@@ -5,9 +5,26 @@ Authorisation lives here, not in the connectors, so Slack and Teams can never di
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from stories.config import CxConfig
+
+# Slack user ids: ``U0123ABCD``, ``W...`` on Enterprise Grid. One pattern for the core (which platform a person
+# is on) and the Slack connector (DM channels, mentions); Teams ids (``29:...``, AAD GUIDs) never match it.
+SLACK_USER_ID = r"[UW][A-Z0-9]{2,20}"
+SLACK_USER = re.compile(rf"{SLACK_USER_ID}")
+# A mention as Slack writes it in message text: ``<@U0123ABCD>`` or ``<@U0123ABCD|ana>``.
+SLACK_MENTION = re.compile(rf"<@({SLACK_USER_ID})(?:\|([^>]*))?>")
+
+
+def is_slack_user(value: str) -> bool:
+    """Whether ``value`` is a Slack user id.
+
+    >>> is_slack_user("U0123ABCD"), is_slack_user("29:1a2b"), is_slack_user("C0123ABCD")
+    (True, False, False)
+    """
+    return SLACK_USER.fullmatch(value) is not None
 
 
 @dataclass(frozen=True, slots=True)

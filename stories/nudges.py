@@ -12,13 +12,13 @@ caught up the same day only: after that it would no longer be Monday's news.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from stories.actors import is_slack_user
 from stories.config import CxConfig, Department
 from stories.followup import nudge_messages, weekly_summary
 from stories.outbox import Outgoing
@@ -27,7 +27,6 @@ from stories.views import COMMAND_PREFIX, CommitmentItem
 
 SUMMARY_ITEMS = 15  # commitments listed in a summary; the rest are counted
 SUMMARY_CATCH_UP = timedelta(days=1)
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 class CommitmentReader(Protocol):
@@ -50,7 +49,7 @@ class NudgePlan:
 
 def user_platform(user_id: str) -> str:
     """Slack user ids look like ``U0123ABCD`` (``W...`` on Enterprise Grid); anything else is a Teams user."""
-    return "slack" if _SLACK_USER.match(user_id) else "teams"
+    return "slack" if is_slack_user(user_id) else "teams"
 
 
 def reminder_day(department: Department, *, hour: int, now: datetime) -> date | None:

@@ -9,11 +9,11 @@ slack_sdk's retry handlers already tried a few times, so the outbox waits longer
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from handlers.retry_after import retry_after_header
 from stories.ports import DeliveryError
 
 PERMANENT = frozenset(
@@ -53,23 +53,10 @@ def delivery_error(exc: BaseException) -> DeliveryError:
     if isinstance(exc, SlackApiError):
         response = exc.response
         code = str(response.get("error") or f"http_{response.status_code}")
-        retry_after = _retry_after(response.headers)
+        retry_after = retry_after_header(response.headers)
         if response.status_code == 429 or code == "ratelimited":
             return DeliveryError(f"slack: ratelimited (retry after {retry_after or '?'} s)", retry_after=retry_after)
         return DeliveryError(f"slack: {code}", permanent=code in PERMANENT, retry_after=retry_after)
     if isinstance(exc, SlackClientError | aiohttp.ClientError | asyncio.TimeoutError | OSError):
         return DeliveryError(f"slack: {type(exc).__name__}: {exc}")
     return DeliveryError(f"slack: unexpected {type(exc).__name__}: {exc}")
-
-
-def _retry_after(headers: object) -> float | None:
-    if not isinstance(headers, Mapping):
-        return None
-    for name, value in headers.items():
-        if str(name).lower() == "retry-after":
-            raw = value[0] if isinstance(value, list | tuple) else value
-            try:
-                return float(raw)
-            except (TypeError, ValueError):
-                return None
-    return None

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.slack.context import SlackContext
 from handlers.slack.render import render
 from handlers.slack.replies import respond
+from stories.actors import SLACK_MENTION
 from stories.config import CxConfig
 from stories.models import IncomingComment
 from stories.views import Notice, StoryRouted, View
@@ -36,7 +37,6 @@ PERSON_SUBTYPES = frozenset({None, "file_share", "thread_broadcast", "me_message
 _LINK = re.compile(r"<(https?://[^|>\s]+)\|([^>]*)>")
 _BARE_LINK = re.compile(r"<(https?://[^>\s]+|mailto:[^|>\s]+)>")
 _MAILTO = re.compile(r"<mailto:([^|>\s]+)\|[^>]*>")
-_USER = re.compile(r"<@[UW][A-Z0-9]+(?:\|([^>]*))?>")
 _CHANNEL = re.compile(r"<#C[A-Z0-9]+(?:\|([^>]*))?>")
 _SPECIAL = re.compile(r"<!(?:subteam\^[A-Z0-9]+|date\^[^>|]*)?(\w*)(?:\|([^>]*))?>")
 
@@ -52,7 +52,7 @@ def plain_text(mrkdwn: str) -> str:
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), mrkdwn)
     text = _MAILTO.sub(lambda m: m.group(1), text)
     text = _BARE_LINK.sub(lambda m: m.group(1).removeprefix("mailto:"), text)
-    text = _USER.sub(lambda m: f"@{m.group(1)}" if m.group(1) else "@someone", text)
+    text = SLACK_MENTION.sub(lambda m: f"@{m.group(2)}" if m.group(2) else "@someone", text)
     text = _CHANNEL.sub(lambda m: f"#{m.group(1)}" if m.group(1) else "#channel", text)
     text = _SPECIAL.sub(lambda m: "@" + (m.group(2) or m.group(1) or "group").lstrip("@"), text)
     return html.unescape(text).strip()

@@ -9,7 +9,6 @@ and the outbox decides whether to try again.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,7 @@ from handlers.slack.blocks import digest_blocks, fallback_text, story_blocks
 from handlers.slack.errors import delivery_error
 from handlers.slack.mrkdwn import safe
 from handlers.slack.report import report_blocks, report_fallback
+from stories.actors import is_slack_user
 from stories.models import DigestView, StoryView
 from stories.patterns import PatternReport
 from stories.ports import DeliveryError, PostedMessage
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 TEXT_LIMIT = 3000  # characters of a plain message the bot writes (Slack truncates text at 40,000)
 METADATA_TYPE = "cxbot_delivery"  # message metadata event type carrying the outbox delivery key
 LOOKUP_PAGES = 5  # pages of history read when looking for an earlier post
-_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 
 TokenSource = Callable[[], Awaitable[str | None]]
 
@@ -99,7 +98,7 @@ class SlackNotifier:
         direct message (``channel`` is a user id) is not looked up: that needs the im:history scope, which
         cxbot does without; a crash in the instant between posting a DM and recording it may repeat that DM.
         """
-        if thread is None and _USER_ID.match(channel):
+        if thread is None and is_slack_user(channel):
             return None
         oldest = f"{since.timestamp():.6f}"
         cursor: str | None = None

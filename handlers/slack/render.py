@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
 )
 
 from handlers.slack.mrkdwn import link, safe, text_object
+from stories.actors import is_slack_user
 from stories.models import StoryView
 from stories.presentation import clean_text, context_line, stats_facts, stats_heading, truncate
 from stories.views import (
@@ -47,7 +48,6 @@ MAX_BLOCKS = 50
 HEADER_LIMIT = 150
 LINE_LIMIT = 600
 FALLBACK_LIMIT = 300
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,20}$")
 
 Message = dict[str, Any]  # {"text": ..., "blocks": [...]}: keyword arguments for chat.postEphemeral/response_url
@@ -55,7 +55,7 @@ Message = dict[str, Any]  # {"text": ..., "blocks": [...]}: keyword arguments fo
 
 def mention(user_id: str, fallback: str | None = None) -> str:
     """A mention for a Slack user id; anything else (a Teams id, a name) as escaped text."""
-    if _USER_ID.match(user_id):
+    if is_slack_user(user_id):
         return f"<@{user_id}>"
     return safe(fallback or "a colleague", 100)
 

@@ -14,12 +14,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 
+from handlers.retry_after import retry_after_seconds
 from stories.ports import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -40,30 +39,6 @@ class RetryPolicy:
     max_delay: float = 8.0
     max_retry_after: float = 15.0
     timeout: float = 15.0  # seconds for one HTTP call to the connector (the adapter's, set from the delivery policy)
-
-
-def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110); None if absent or unreadable.
-
-    >>> retry_after_seconds("3")
-    3.0
-    >>> retry_after_seconds("soon") is None
-    True
-    """
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max((moment - (now or datetime.now(UTC))).total_seconds(), 0.0)
 
 
 @dataclass(frozen=True, slots=True)

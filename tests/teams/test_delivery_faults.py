@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from handlers.teams.retry import RetryPolicy, retry_after_seconds
+from handlers.retry_after import retry_after_seconds
+from handlers.teams.retry import RetryPolicy
 from storage.models import Delivery
 from stories.models import IncomingComment
 from tests.fakes.bf_connector import FakeConnector
