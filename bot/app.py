@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from bot.config import load_config
 from bot.dispatcher import Dispatcher
+from bot.priority import AckPriority
 from bot.settings import Settings
 from storage.comments import SqlCommentStore
 from storage.db import make_engine, require_current
@@ -91,10 +92,19 @@ class App:
         return SqlOutbox(self.engine, self.departments)
 
     @cached_property
+    def priority(self) -> AckPriority:
+        """Chat answers before the work behind them (bot/priority.py)."""
+        return AckPriority()
+
+    @cached_property
     def dispatcher(self) -> Dispatcher:
         """Sends through ``self.notifiers``; platform wiring registers its Notifier there before serving."""
         return Dispatcher(
-            outbox=self.outbox, stories=self.stories, notifiers=self.notifiers, instance=self.settings.instance_name
+            outbox=self.outbox,
+            stories=self.stories,
+            notifiers=self.notifiers,
+            instance=self.settings.instance_name,
+            turn=self.priority.turn,
         )
 
     @cached_property

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -79,6 +80,8 @@ class Dispatcher:
         lane_depth: int = 3,
         batch: int = 100,
         max_in_flight: int = 200,
+        turn: Callable[[float | None], Awaitable[None]] | None = None,
+        sending: int = 4,
     ) -> None:
         self.outbox = outbox
         self.stories = stories
@@ -90,6 +93,9 @@ class Dispatcher:
         self.lane_depth = lane_depth
         self.batch = batch
         self.max_in_flight = max_in_flight
+        self.turn = turn  # waits while chat requests are being answered (bot/priority.py)
+        self.sending = sending  # deliveries in progress at once, over all lanes
+        self._sending: asyncio.Semaphore | None = None
         self.sent = 0  # deliveries this dispatcher recorded as sent (tests, bench)
         self._wake = asyncio.Event()
         self._lanes: dict[Lane, deque[Claimed]] = {}
@@ -127,8 +133,11 @@ class Dispatcher:
             await self._send_guarded(item)
 
     async def _send_guarded(self, item: Claimed) -> None:
+        if self._sending is None:
+            self._sending = asyncio.Semaphore(self.sending)
         try:
-            await self._send_paced(item)
+            async with self._sending:
+                await self._send_paced(item)
         except Exception:  # the database went away mid-delivery: the claim's lease brings it back
             log.exception("delivery %s (%s): left for a later claim", item.id, item.kind)
 
@@ -146,6 +155,7 @@ class Dispatcher:
             await self._wind_down()
 
     async def _claim_more(self) -> int:
+        await self._yield()
         busy = [lane for lane, queue in self._lanes.items() if queue]
         held = sum(len(queue) for queue in self._lanes.values()) + len(self._workers)
         room = min(self.batch, self.max_in_flight - held)
@@ -210,6 +220,11 @@ class Dispatcher:
         if self._workers:
             await asyncio.gather(*self._workers.values(), return_exceptions=True)
 
+    async def _yield(self, since: float | None = None) -> None:
+        """Let chat answers go first (bot/priority.py); ``since``: when this delivery's turn began."""
+        if self.turn is not None:
+            await self.turn(since)
+
     # --- one delivery -------------------------------------------------------------------------------------------
 
     async def _send_paced(self, item: Claimed) -> None:
@@ -233,12 +248,15 @@ class Dispatcher:
         if notifier is None:
             await self._failed(item, f"no notifier for platform {item.platform}", retry_at=now + backoff(item.attempts))
             return
+        started = time.monotonic()
+        await self._yield(started)
         held = await asyncio.to_thread(self.outbox.hold, item, instance=self.instance, now=now, lease=self.lease)
         if not held:
             SENT.labels(item.platform, item.kind, "lease_lost").inc()
             log.warning("delivery %s: claim lost before sending; left to its new claimer", item.id)
             return
         try:
+            await self._yield(started)
             posted, carried, outcome = await self._deliver(notifier, item)
         except _ClaimLost:
             SENT.labels(item.platform, item.kind, "lease_lost").inc()
@@ -257,7 +275,7 @@ class Dispatcher:
             log.exception("delivery %s (%s) raised", item.id, item.kind)
             await self._failed(item, f"{type(exc).__name__}: {exc}", retry_at=now + backoff(item.attempts))
             return
-        recorded = await asyncio.to_thread(
+        recorded = await asyncio.to_thread(  # at once: the post is out, and only this record stops a repeat
             self.outbox.mark_sent,
             item,
             instance=self.instance,

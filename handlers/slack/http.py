@@ -87,11 +87,14 @@ def ack_first(request: AsyncBoltRequest) -> bool:
     return kind in ACK_FIRST
 
 
-def bolt_route(bolt: AsyncApp, *, signing_secret: str, spawn: Spawn) -> Handler:
-    """The aiohttp handler for events, slash commands and interactivity."""
+def bolt_route(
+    bolt: AsyncApp, *, signing_secret: str, spawn: Spawn, arrived: Callable[[], None] = lambda: None
+) -> Handler:
+    """The aiohttp handler for events, slash commands and interactivity; ``arrived`` is told of each request."""
     verifier = SignatureVerifier(signing_secret)
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        arrived()
         if await _ssl_check(request):
             return web.Response(status=200)  # Slack checking our certificate, unsigned (bolt answers it so too)
         try:

@@ -16,7 +16,8 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Callable, Coroutine, Hashable
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 WORKERS = 4
 URGENT, NORMAL = 0, 1
+URGENT_HEADSTART = 0.75  # seconds an urgent job's wait for its turn is shortened by (bot/priority.py)
 
 Work = Callable[[], Coroutine[Any, Any, None]]
 
@@ -43,6 +45,7 @@ class _Job:
     seq: int
     name: str = field(compare=False)
     work: Coroutine[Any, Any, None] = field(compare=False)
+    queued: float = field(compare=False, default_factory=time.monotonic)
 
 
 class Background:
@@ -52,8 +55,10 @@ class Background:
         processed: SqlProcessedEvents,
         workers: int | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        turn: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self._processed = processed
+        self._turn = turn
         self._clock = clock
         self._size = workers or WORKERS
         self._jobs: asyncio.PriorityQueue[_Job] | None = None
@@ -90,6 +95,9 @@ class Background:
         assert self._jobs is not None and self._idle is not None
         while True:
             job = await self._jobs.get()
+            if self._turn is not None:
+                # a modal's trigger_id lasts 3 seconds: an urgent job waits less (its turn counts from earlier)
+                await self._turn(job.queued - (URGENT_HEADSTART if job.priority == URGENT else 0.0))
             try:
                 await job.work
             except Exception:

@@ -115,7 +115,7 @@ def build(app: App) -> SlackConnector:
     context = SlackContext(
         app=app,
         people=People(groups=configured_groups(app.config)),
-        background=Background(processed=SqlProcessedEvents(app.engine)),
+        background=Background(processed=SqlProcessedEvents(app.engine), turn=app.priority.turn),
         followups=followups,
         commands=Commands(config=app.config, store=followups, outbox=outbox, intake=waking_intake(app, wake)),
         permalinks=Permalinks(app.outbox),
@@ -168,7 +168,10 @@ def mount(web_app: web.Application, app: App) -> None:
         secret = app.settings.slack_signing_secret
         assert secret is not None  # build() refuses HTTP mode without it
         route = bolt_route(
-            connector.bolt, signing_secret=secret.get_secret_value(), spawn=connector.context.background.spawn
+            connector.bolt,
+            signing_secret=secret.get_secret_value(),
+            spawn=connector.context.background.spawn,
+            arrived=app.priority.arrived,
         )
         web_app.router.add_post(EVENTS_PATH, route)
         if connector.bolt.oauth_flow is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -74,12 +75,16 @@ def _problem(activity: Activity) -> str | None:
 
 
 class MessagesEndpoint:
-    def __init__(self, *, adapter: CloudAdapter, bot: Bot, auth_enabled: bool) -> None:
+    def __init__(
+        self, *, adapter: CloudAdapter, bot: Bot, auth_enabled: bool, arrived: Callable[[], None] = lambda: None
+    ) -> None:
         self.adapter = adapter
         self.bot = bot
         self.auth_enabled = auth_enabled
+        self.arrived = arrived  # the work that can wait steps aside while activities come in (bot/priority.py)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.arrived()
         if request.content_length is not None and request.content_length > MAX_ACTIVITY:
             return self._refuse(413, "too_large", f"an activity is at most {MAX_ACTIVITY} bytes")
         if request.content_type != "application/json":

@@ -87,7 +87,9 @@ def build(
         adapter=adapter, refs=refs, app_id=configuration.APP_ID, retry=delivery_retry, sleep=sleep, clock=clock
     )
     app.notifiers[notifier.platform] = notifier
-    endpoint = MessagesEndpoint(adapter=adapter, bot=bot, auth_enabled=configuration.auth_enabled)
+    endpoint = MessagesEndpoint(
+        adapter=adapter, bot=bot, auth_enabled=configuration.auth_enabled, arrived=app.priority.arrived
+    )
     return Teams(context, bot, notifier, endpoint, configuration.auth_enabled)
 
 
