@@ -101,6 +101,7 @@ class FakeSlackApi:
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> last posted/updated message
         self._scripts: dict[str, deque[Scripted]] = defaultdict(deque)
         self._rate_limit: int | None = None
+        self.latency = 0.0  # seconds every Web API answer takes (Slack is a network away), scripts aside
         self._posted_at: dict[str, deque[float]] = defaultdict(deque)
         self._ts_counter = itertools.count(1)
         self._id_counter = itertools.count(1)
@@ -284,6 +285,8 @@ class FakeSlackApi:
                     headers={"Retry-After": str(retry)},
                 )
 
+        if self.latency:
+            await asyncio.sleep(self.latency)
         handler = self._handlers.get(method)
         answer = handler(params) if handler else {"ok": False, "error": "unknown_method"}
         return self._record(method, request, params, payload, body, arrived, 200, answer)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -18,6 +19,7 @@ from sqlalchemy import Engine
 
 from bot.dispatcher import Dispatcher
 from bot.pacing import TEAMS_PER_APP, TEAMS_PER_CONVERSATION, Limit, Pacer, unpaced
+from bot.priority import AckPriority
 from handlers.slack.client import web_client
 from handlers.slack.notifier import SlackNotifier
 from storage.db import make_engine
@@ -228,3 +230,42 @@ async def test_a_delivery_taken_over_while_waiting_for_its_turn_is_not_posted_tw
     await rescuer.drain()
     await waiting
     assert delivered_once(slack, keys)
+
+
+# --- deliveries give way to chat answers (bot/priority.py) ----------------------------------------------------
+
+
+async def test_at_most_sending_deliveries_are_in_progress_at_once(outbox: SqlOutbox, slack: FakeSlackApi) -> None:
+    slack.latency = 0.2  # every answer takes 0.2 s: posts in progress at once overlap by that much
+    keys = queue(outbox, channels=8, per_channel=1)
+    client = web_client(base_url=slack.base_url, token=DEFAULT_TOKEN)
+    sender = dispatcher(outbox, client, unpaced())
+    sender.sending = 2
+
+    started = asyncio.get_running_loop().time()
+    assert await sender.drain() == 8 and delivered_once(slack, keys)
+
+    arrivals = sorted(c.at for c in slack.calls_to("chat.postMessage"))
+    overlapping = max(sum(1 for other in arrivals if at <= other < at + 0.15) for at in arrivals)
+    assert overlapping == 2  # eight channels, two posts in flight at a time
+    assert asyncio.get_running_loop().time() - started >= 4 * 0.2 * 0.9
+
+
+async def test_deliveries_wait_while_chat_requests_arrive(outbox: SqlOutbox, slack: FakeSlackApi) -> None:
+    priority = AckPriority(gap=0.05, max_wait=5.0)
+    keys = queue(outbox, channels=3, per_channel=2)
+    client = web_client(base_url=slack.base_url, token=DEFAULT_TOKEN)
+    sender = dispatcher(outbox, client, unpaced())
+    sender.turn = priority.turn
+
+    async def arrive(until: float) -> None:
+        while time.monotonic() < until:
+            priority.arrived()
+            await asyncio.sleep(0.01)
+
+    burst_ends = time.monotonic() + 0.5
+    _, sent = await asyncio.gather(arrive(burst_ends), sender.drain())
+
+    assert sent == 6 and delivered_once(slack, keys)
+    first = min(c.at for c in slack.calls_to("chat.postMessage"))
+    assert first >= burst_ends  # nothing was posted while the requests were being answered
