@@ -257,7 +257,7 @@ class Dispatcher:
             return
         try:
             await self._yield(started)
-            posted, carried, outcome = await self._deliver(notifier, item)
+            posted, carried, outcome = await self._deliver(notifier, item, since=started)
         except _ClaimLost:
             SENT.labels(item.platform, item.kind, "lease_lost").inc()
             log.warning("delivery %s: claim lost while waiting for its turn; left to its new claimer", item.id)
@@ -309,7 +309,9 @@ class Dispatcher:
             log.info("delivery %s was posted by an earlier claim; recording it", item.id)
         return found
 
-    async def _deliver(self, notifier: Notifier, item: Claimed) -> tuple[PostedMessage | None, Carried, str]:
+    async def _deliver(
+        self, notifier: Notifier, item: Claimed, *, since: float | None = None
+    ) -> tuple[PostedMessage | None, Carried, str]:
         """Post ``item``; returns the message, the stories it carries, and the outcome for the metrics.
 
         The pacer is asked right before the platform call, after the database work, so the time between two
@@ -347,6 +349,7 @@ class Dispatcher:
             raise DeliveryError(f"unknown delivery kind {item.kind!r}", permanent=True)
         if found is not None:
             return found, carried, "found"
+        await self._yield(since)  # rendering and posting are the heaviest steps
         async with self.pacer.slot(item.lane):
             # The wait for a turn can outlast the lease (Teams' hourly window): renew it once more right before
             # posting, and leave the delivery to its new claimer if it was taken over meanwhile.

@@ -2,10 +2,12 @@
 
 Slack wants its answer within 3 seconds and cxbot aims for milliseconds. The work behind the answers (bolt's
 dispatch of an acknowledged event, the core in its thread, the outbox dispatcher) shares this process, its event
-loop and the GIL with the answers, and on a small machine its cores. So the routes that answer chat call
-:meth:`AckPriority.arrived`, and each step of work that can wait awaits :meth:`AckPriority.turn` first: it goes
-once no request has arrived for ``gap`` seconds, or ``max_wait`` seconds after the work was queued, so under
-steady load the work is late by at most that, never starved.
+loop and the GIL with the answers, and on a small machine its cores: a burst answered while that work runs is
+answered two to four times slower than by a server doing nothing else (bench/slack_ack.py). So the routes that
+answer chat call :meth:`AckPriority.arrived`, and each step of work that can wait awaits :meth:`AckPriority.turn`
+first. Work goes once no request has arrived for ``gap`` seconds, one piece at a time and first come first served
+(work queued in order starts in order), or regardless once its own bound has passed (``max_wait`` after it was
+queued), so under steady load the work is late by at most that and never starved.
 
     priority = AckPriority()
     priority.arrived()                 # in the route, before answering
@@ -16,33 +18,54 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(eq=False)
+class _Waiter:
+    deadline: float
+    nudged: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class AckPriority:
     def __init__(
-        self, *, gap: float = 0.02, max_wait: float = 1.0, clock: Callable[[], float] = time.monotonic
+        self, *, gap: float = 0.02, max_wait: float = 2.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.gap = gap
         self.max_wait = max_wait
         self._clock = clock
         self._arrived = float("-inf")
-        self._baton: asyncio.Lock | None = None  # made on first use, inside the running event loop
+        self._line: deque[_Waiter] = deque()
 
     def arrived(self) -> None:
         """A chat request is being answered (called on the event loop; one assignment)."""
         self._arrived = self._clock()
 
+    @property
+    def waiting(self) -> int:
+        return len(self._line)
+
     async def turn(self, since: float | None = None) -> None:
-        """Return once no request arrived for ``gap`` seconds, or ``max_wait`` seconds after ``since`` (when the
-        work was queued; default now)."""
-        deadline = (self._clock() if since is None else since) + self.max_wait
-        if self._baton is None:
-            self._baton = asyncio.Lock()
-        async with self._baton:  # first come, first served: work queued in order starts in order
+        """Return when it is this work's turn: at the head of the line after a lull of ``gap`` seconds, or at
+        ``since + max_wait`` (``since``: when the work was queued, default now; earlier means sooner)."""
+        me = _Waiter((self._clock() if since is None else since) + self.max_wait)
+        self._line.append(me)
+        try:
             while True:
                 now = self._clock()
-                ready = self._arrived + self.gap
-                if now >= ready or now >= deadline:
+                lull = self._arrived + self.gap
+                first = self._line[0] is me
+                if now >= me.deadline or (first and now >= lull):
                     return
-                await asyncio.sleep(min(ready, deadline) - now)
+                until = min(me.deadline, lull) if first else me.deadline
+                me.nudged.clear()
+                try:
+                    await asyncio.wait_for(me.nudged.wait(), until - now)
+                except TimeoutError:
+                    pass
+        finally:
+            self._line.remove(me)
+            if self._line:
+                self._line[0].nudged.set()  # the next in line looks at the lull now

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 WORKERS = 4
 URGENT, NORMAL = 0, 1
-URGENT_HEADSTART = 0.75  # seconds an urgent job's wait for its turn is shortened by (bot/priority.py)
+URGENT_HEADSTART = 1.0  # an urgent job waits this much less for its turn: a modal's trigger_id lasts 3 s
 
 Work = Callable[[], Coroutine[Any, Any, None]]
 
