@@ -10,7 +10,12 @@ from tests/fakes). Goal: cxbot's p99 within 2x of the bare server's and under 10
 
     python bench/slack_ack.py                  # SQLite
     python bench/slack_ack.py --pg postgresql://postgres@127.0.0.1:5432/test
-    python bench/slack_ack.py --requests 500   # quicker
+    python bench/slack_ack.py --requests 500 --runs 1  # quicker
+    python bench/slack_ack.py --fresh          # a new connection per client each round (handshakes timed too)
+
+Three whole runs by default; the verdict is on the median run, every run printed. cxbot answers first and works
+after (handlers/slack/http.py), and the work behind the answers gives way to them (bot/priority.py): during each
+burst the dispatcher's deliveries and the Slack jobs wait for a lull, at most 2 s (modal opens 1 s).
 """
 
 from __future__ import annotations
@@ -384,7 +389,8 @@ def row(name: str, values: list[float], errors: int | str = "") -> str:
     return f"{name:<34}{len(ms):>7}{statistics.median(ms):>9.1f}{percentile(ms, 99):>9.1f}{max(ms):>9.1f}{errors!s:>8}"
 
 
-async def bench(n: int, database_url: str, *, fresh: bool = False) -> None:
+async def bench(n: int, database_url: str, *, fresh: bool = False) -> tuple[float, float, float]:
+    """One run: prints its table; returns (cxbot p99 ms, bare p99 ms, ratio)."""
     fake, stats_url, (slack_origin, response_url) = await start("slack")
     bare, bare_url, _ = await start("bare")
     cxbot, cxbot_url, _ = await start("cxbot", database_url, f"{slack_origin}/api/")
@@ -448,12 +454,28 @@ async def bench(n: int, database_url: str, *, fresh: bool = False) -> None:
     )
     print(f"meanwhile the dispatcher posted {posts_during} messages ({queued} digests queued)")
     print(f"the work behind the acks took {drained:.1f} s more in all; outbox at the end: {state['outbox']}")
+    return percentile(all_cx, 99) * 1000, percentile(all_bare, 99) * 1000, ratio
+
+
+def summary(runs: list[tuple[float, float, float]]) -> None:
+    """The verdict on the median run: one run's p99 rests on its 20 slowest answers, and on this 2-core machine
+    the bare server's own p99 moves by half from run to run."""
+    ratios = sorted(ratio for _, _, ratio in runs)
+    median = statistics.median(ratios)
+    worst = max(cx for cx, _, _ in runs)
+    within = sum(ratio <= 2 for ratio in ratios)
+    print(f"\n{len(runs)} runs: p99 / bare p99 {', '.join(f'{r:.2f}x' for _, _, r in runs)}")
+    print(
+        f"median {median:.2f}x (goal <= 2x: {'met' if median <= 2 else 'NOT met'}; {within} of {len(runs)} runs within);"
+        f" worst cxbot p99 {worst:.1f} ms (goal < 100 ms: {'met' if worst < 100 else 'NOT met'})"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--fresh", action="store_true", help="new connections each round (handshakes timed too)")
+    parser.add_argument("--runs", type=int, default=3, help="whole runs; the verdict is on the median")
     parser.add_argument("--pg", default=None, help="PostgreSQL URL (a fresh schema is made and dropped)")
     parser.add_argument("--serve", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -483,7 +505,7 @@ def main() -> None:
         upgrade(engine)
         engine.dispose()
         try:
-            asyncio.run(bench(args.requests, url, fresh=args.fresh))
+            summary([asyncio.run(bench(args.requests, url, fresh=args.fresh)) for _ in range(args.runs)])
         finally:
             if args.pg:
                 with admin.begin() as conn:
