@@ -10,6 +10,8 @@ How a delivery goes out:
    replica does not take everything while others stand idle;
 2. each lane is worked by its own task, in order, paced (bot/pacing.py) so channels proceed in parallel and
    each at the platform's rate; a 429 pauses the lane for its Retry-After and the same claim tries again;
+   at most ``sending`` deliveries are in progress at once, and each gives way to chat answers before its steps
+   (``turn``, bot/priority.py): it waits for a lull in Slack/Teams requests, never longer than its bound;
 3. right before posting, the claim is renewed (``hold``); if it is no longer ours, we do not post;
 4. on a claim that is not the first (``attempts > 1``: an earlier claimer may have posted and died before
    recording it), a Notifier that can (``FindsDelivered``, Slack) is asked for a message carrying the delivery
@@ -81,7 +83,7 @@ class Dispatcher:
         batch: int = 100,
         max_in_flight: int = 200,
         turn: Callable[[float | None], Awaitable[None]] | None = None,
-        sending: int = 4,
+        sending: int = 2,
     ) -> None:
         self.outbox = outbox
         self.stories = stories

@@ -3,7 +3,9 @@
 Slack wants an answer within 3 seconds and retries otherwise, so listeners ack and hand the work here. The
 work runs on a small, fixed number of workers rather than a task per request: under a burst, acks then wait
 for at most a few jobs' steps on the event loop, not for all of them, and the jobs queue up instead. Jobs that
-must be quick (opening a modal: Slack's trigger_id lasts 3 seconds) jump the queue.
+must be quick (opening a modal: Slack's trigger_id lasts 3 seconds) jump the queue. With ``turn``
+(bot/priority.py) a job waits for a lull in incoming requests before it starts, at most its bound (an urgent job's
+is :data:`URGENT_HEADSTART` shorter), in the order the jobs were queued.
 
 :meth:`Background.once` claims the event's key in ``processed_events`` first (one statement, so it holds
 across retries, restarts and replicas); if the work then fails the claim is released, so a redelivery is
