@@ -43,10 +43,6 @@ class AckPriority:
         """A chat request is being answered (called on the event loop; one assignment)."""
         self._arrived = self._clock()
 
-    @property
-    def waiting(self) -> int:
-        return len(self._line)
-
     async def turn(self, since: float | None = None) -> None:
         """Return when it is this work's turn: at the head of the line after a lull of ``gap`` seconds, or at
         ``since + max_wait`` (``since``: when the work was queued, default now; earlier means sooner)."""
