@@ -359,6 +359,7 @@ class Dispatcher:
                 self.outbox.hold, item, instance=self.instance, now=self.clock(), lease=self.lease
             ):
                 raise _ClaimLost
+            await self._yield(since)  # a burst that began while the claim was renewed goes first (counted late)
             posted = await post()
         return posted, carried, "sent"
 
