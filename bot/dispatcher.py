@@ -96,8 +96,7 @@ class Dispatcher:
         self.batch = batch
         self.max_in_flight = max_in_flight
         self.turn = turn  # waits while chat requests are being answered (bot/priority.py)
-        self.sending = sending  # deliveries in progress at once, over all lanes
-        self._sending: asyncio.Semaphore | None = None
+        self._sending = asyncio.Semaphore(sending)  # deliveries in progress at once, over all lanes
         self.sent = 0  # deliveries this dispatcher recorded as sent (tests, bench)
         self._wake = asyncio.Event()
         self._lanes: dict[Lane, deque[Claimed]] = {}
@@ -135,8 +134,6 @@ class Dispatcher:
             await self._send_guarded(item)
 
     async def _send_guarded(self, item: Claimed) -> None:
-        if self._sending is None:
-            self._sending = asyncio.Semaphore(self.sending)
         try:
             async with self._sending:
                 await self._send_paced(item)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -30,27 +29,26 @@ class _Waiter:
 
 
 class AckPriority:
-    def __init__(
-        self, *, gap: float = 0.02, max_wait: float = 2.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    """Times are ``time.monotonic()`` seconds, as callers pass ``since`` (the waiting itself is asyncio's)."""
+
+    def __init__(self, *, gap: float = 0.02, max_wait: float = 2.0) -> None:
         self.gap = gap
         self.max_wait = max_wait
-        self._clock = clock
         self._arrived = float("-inf")
         self._line: deque[_Waiter] = deque()
 
     def arrived(self) -> None:
         """A chat request is being answered (called on the event loop; one assignment)."""
-        self._arrived = self._clock()
+        self._arrived = time.monotonic()
 
     async def turn(self, since: float | None = None) -> None:
         """Return when it is this work's turn: at the head of the line after a lull of ``gap`` seconds, or at
         ``since + max_wait`` (``since``: when the work was queued, default now; earlier means sooner)."""
-        me = _Waiter((self._clock() if since is None else since) + self.max_wait)
+        me = _Waiter((time.monotonic() if since is None else since) + self.max_wait)
         self._line.append(me)
         try:
             while True:
-                now = self._clock()
+                now = time.monotonic()
                 lull = self._arrived + self.gap
                 first = self._line[0] is me
                 if now >= me.deadline or (first and now >= lull):

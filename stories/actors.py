@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from stories.config import CxConfig
 
 # Slack user ids: ``U0123ABCD``, ``W...`` on Enterprise Grid. One pattern for the core (which platform a person
-# is on) and the Slack connector (DM channels, mentions); Teams ids (``29:...``, AAD GUIDs) never match it.
+# is on, for reminders) and the Slack connector (DM channels, mentions); Teams ids (``29:...``, AAD GUIDs) never
+# match it.
 SLACK_USER_ID = r"[UW][A-Z0-9]{2,20}"
-SLACK_USER = re.compile(rf"{SLACK_USER_ID}")
-# A mention as Slack writes it in message text: ``<@U0123ABCD>`` or ``<@U0123ABCD|ana>``.
-SLACK_MENTION = re.compile(rf"<@({SLACK_USER_ID})(?:\|([^>]*))?>")
+_SLACK_USER = re.compile(SLACK_USER_ID)
 
 
 def is_slack_user(value: str) -> bool:
@@ -24,7 +23,7 @@ def is_slack_user(value: str) -> bool:
     >>> is_slack_user("U0123ABCD"), is_slack_user("29:1a2b"), is_slack_user("C0123ABCD")
     (True, False, False)
     """
-    return SLACK_USER.fullmatch(value) is not None
+    return _SLACK_USER.fullmatch(value) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,12 @@
-"""The one Slack user-id pattern the core and the Slack connector share (stories/actors.py)."""
+"""The one Slack user-id pattern the core and the Slack connector share (stories/actors.py), and the mention
+markup built on it (handlers/slack/mrkdwn.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from stories.actors import SLACK_MENTION, is_slack_user
+from handlers.slack.mrkdwn import MENTION
+from stories.actors import is_slack_user
 from stories.nudges import user_platform
 
 
@@ -28,5 +30,5 @@ def test_slack_user_ids(value: str, slack: bool) -> None:
 
 
 def test_mentions_with_and_without_a_label() -> None:
-    found = [m.groups() for m in SLACK_MENTION.finditer("ask <@U0123ABCD> or <@W0999ZZZ|ana>, not <!channel>")]
+    found = [m.groups() for m in MENTION.finditer("ask <@U0123ABCD> or <@W0999ZZZ|ana>, not <!channel>")]
     assert found == [("U0123ABCD", None), ("W0999ZZZ", "ana")]

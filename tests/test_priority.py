@@ -122,5 +122,5 @@ async def test_background_jobs_start_after_the_burst_modal_opens_sooner(sqlite_e
     finally:
         await background.close()
     bound = 2.0 - URGENT_HEADSTART
-    assert bound - 0.05 <= started["modal"] - burst <= bound + 0.2  # its shorter bound, in the burst
+    assert bound - 0.05 <= started["modal"] - burst <= bound + 0.4  # its shorter bound, still in the burst
     assert started["event"] - ended >= GAP - 0.015  # after the burst, once it had been quiet for the gap

@@ -18,8 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.context import SlackContext
 from handlers.slack.intake import plain_text
+from handlers.slack.mrkdwn import MENTION
 from handlers.slack.replies import respond
-from stories.actors import SLACK_MENTION
 from stories.commands import CommandContext
 from stories.views import ActionsView, View
 
@@ -33,7 +33,7 @@ async def command_text(ctx: SlackContext, client: AsyncWebClient, text: str) -> 
     or just ``<@U1>``; names missing from the markup are looked up (users.info, cached).
     """
     mentions: dict[str, str] = {}
-    found = {m.group(1): m.group(2) for m in SLACK_MENTION.finditer(text)}
+    found = {m.group(1): m.group(2) for m in MENTION.finditer(text)}
     missing = [user for user, name in found.items() if not name]
     profiles = await asyncio.gather(*(ctx.people.profile(client, user) for user in missing))
     names = {user: (name or "") for user, name in found.items()}
@@ -44,7 +44,7 @@ async def command_text(ctx: SlackContext, client: AsyncWebClient, text: str) -> 
         mentions[token] = match.group(1)
         return token
 
-    return plain_text(SLACK_MENTION.sub(replace, text)), mentions
+    return plain_text(MENTION.sub(replace, text)), mentions
 
 
 def command_key(body: Mapping[str, Any]) -> str:

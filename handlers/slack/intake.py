@@ -19,9 +19,9 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.context import SlackContext
+from handlers.slack.mrkdwn import MENTION
 from handlers.slack.render import render
 from handlers.slack.replies import respond
-from stories.actors import SLACK_MENTION
 from stories.config import CxConfig
 from stories.models import IncomingComment
 from stories.views import Notice, StoryRouted, View
@@ -52,7 +52,7 @@ def plain_text(mrkdwn: str) -> str:
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), mrkdwn)
     text = _MAILTO.sub(lambda m: m.group(1), text)
     text = _BARE_LINK.sub(lambda m: m.group(1).removeprefix("mailto:"), text)
-    text = SLACK_MENTION.sub(lambda m: f"@{m.group(2)}" if m.group(2) else "@someone", text)
+    text = MENTION.sub(lambda m: f"@{m.group(2)}" if m.group(2) else "@someone", text)
     text = _CHANNEL.sub(lambda m: f"#{m.group(1)}" if m.group(1) else "#channel", text)
     text = _SPECIAL.sub(lambda m: "@" + (m.group(2) or m.group(1) or "group").lstrip("@"), text)
     return html.unescape(text).strip()

@@ -21,8 +21,12 @@ import re
 
 from slack_sdk.models.blocks import MarkdownTextObject
 
+from stories.actors import SLACK_USER_ID
 from stories.presentation import clean_text, web_link
 from stories.presentation import truncate as _truncate
+
+# A mention as Slack writes it in message text: ``<@U0123ABCD>`` or ``<@U0123ABCD|ana>`` (id, label).
+MENTION = re.compile(rf"<@({SLACK_USER_ID})(?:\|([^>]*))?>")
 
 SECTION_LIMIT = 3000  # characters in a section's text (Block Kit)
 LINK_LIMIT = 600  # a link's mrkdwn (escaped URL and label); longer ones are left out, not cut

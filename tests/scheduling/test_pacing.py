@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -143,13 +144,14 @@ def queue(outbox: SqlOutbox, *, channels: int, per_channel: int, tag: str = "A")
     return [i.key for i in items]
 
 
-def dispatcher(outbox: SqlOutbox, client: AsyncWebClient, pace: Pacer) -> Dispatcher:
+def dispatcher(outbox: SqlOutbox, client: AsyncWebClient, pace: Pacer, **options: Any) -> Dispatcher:
     return Dispatcher(
         outbox=outbox,
         stories=SqlStoryReader(outbox.engine),
         notifiers={"slack": SlackNotifier(client=client)},
         instance="pacing-test",
         pacer=pace,
+        **options,
     )
 
 
@@ -239,15 +241,14 @@ async def test_at_most_sending_deliveries_are_in_progress_at_once(outbox: SqlOut
     slack.latency = 0.2  # every answer takes 0.2 s: posts in progress at once overlap by that much
     keys = queue(outbox, channels=8, per_channel=1)
     client = web_client(base_url=slack.base_url, token=DEFAULT_TOKEN)
-    sender = dispatcher(outbox, client, unpaced())
-    sender.sending = 2
+    sender = dispatcher(outbox, client, unpaced(), sending=2)
 
     started = asyncio.get_running_loop().time()
     assert await sender.drain() == 8 and delivered_once(slack, keys)
 
     arrivals = sorted(c.at for c in slack.calls_to("chat.postMessage"))
     overlapping = max(sum(1 for other in arrivals if at <= other < at + 0.15) for at in arrivals)
-    assert overlapping == 2  # eight channels, two posts in flight at a time
+    assert overlapping <= 2  # eight channels, never more than two posts in flight
     assert asyncio.get_running_loop().time() - started >= 4 * 0.2 * 0.9
 
 
@@ -255,8 +256,7 @@ async def test_deliveries_wait_while_chat_requests_arrive(outbox: SqlOutbox, sla
     priority = AckPriority(gap=0.05, max_wait=5.0)
     keys = queue(outbox, channels=3, per_channel=2)
     client = web_client(base_url=slack.base_url, token=DEFAULT_TOKEN)
-    sender = dispatcher(outbox, client, unpaced())
-    sender.turn = priority.turn
+    sender = dispatcher(outbox, client, unpaced(), turn=priority.turn)
 
     async def arrive(until: float) -> None:
         while time.monotonic() < until:
