@@ -26,6 +26,7 @@ from storage.stories import SqlStoryReader
 from storage.story_facts import comment_facts
 from stories.commands import Commands
 from stories.config import CxConfig
+from stories.identifiers import IdentifierHasher
 from stories.intake import immediate_deliveries, routed_reply, urgent_reasons
 from stories.models import IncomingComment
 from stories.pipeline import IngestReport, Pipeline
@@ -81,6 +82,7 @@ class App:
             router=self.router,
             store=SqlCommentStore(self.engine, self.departments),
             keep_raw=self.settings.cx_keep_raw,
+            hasher=IdentifierHasher(key=self.settings.hash_key),
         )
 
     @cached_property

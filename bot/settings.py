@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     # CX configuration (departments, rules); None = the bundled example
     cx_config: Path | None = None
     cx_keep_raw: bool = False
+    # key for the keyed hashes of removed personal data (stories.identifiers; erasure finds comments by them)
+    cx_hash_key: SecretStr | None = None
     cx_ingest_token: SecretStr | None = None
     cx_instance: str | None = None  # a name for this replica in outbox claims; default host:pid
     cx_core_threads: int | None = Field(default=None, ge=1, le=32)  # see core_threads
@@ -77,6 +79,14 @@ class Settings(BaseSettings):
         if self.cx_core_threads is not None:
             return self.cx_core_threads
         return 3 if self.openai_model else 1
+
+    @property
+    def hash_key(self) -> bytes:
+        """CX_HASH_KEY, or a development key that is the same everywhere (hashes then only as good as a plain
+        hash: set CX_HASH_KEY in production)."""
+        if self.cx_hash_key is not None:
+            return self.cx_hash_key.get_secret_value().encode()
+        return b"cxbot-development-key-set-CX_HASH_KEY"
 
     @property
     def slack_enabled(self) -> bool:

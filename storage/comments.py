@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, select
 
 from storage.departments import DepartmentIds
-from storage.models import Comment, Route, Story
+from storage.models import Comment, CommentIdentifier, Route, Story
 from storage.upsert import insert_ignore, one_of
 from stories.ports import NewComment, NewStory
 
@@ -53,6 +53,14 @@ class SqlCommentStore:
                     select(Comment.dedupe_key, Comment.id).where(one_of(Comment.dedupe_key, keys, self._dialect))
                 ).all()
             )
+            identifier_rows = [
+                {"comment_id": comment_ids[c.dedupe_key], "digest": digest}
+                for c in comments
+                if c.dedupe_key in comment_ids
+                for digest in c.identifiers
+            ]
+            if identifier_rows:
+                conn.execute(insert_ignore(CommentIdentifier, self._dialect), identifier_rows)
             story_rows = [
                 _story_row(by_key[key], comment_id=cid, now=now) for key, cid in comment_ids.items() if key in by_key
             ]

@@ -58,6 +58,18 @@ class Comment(Base):
     story: Mapped[Story | None] = relationship(back_populates="comment", uselist=False)
 
 
+class CommentIdentifier(Base):
+    """A keyed hash of one piece of personal data a comment carried (stories.identifiers), never the value:
+    how ``cxbot forget jane@example.com`` finds the comments to erase."""
+
+    __tablename__ = "comment_identifiers"
+    __table_args__ = (UniqueConstraint("comment_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+
+
 class Story(Base):
     """One per comment: what readers see."""
 

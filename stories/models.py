@@ -43,10 +43,16 @@ class IncomingComment:
 
 @dataclass(frozen=True, slots=True)
 class Redacted:
-    """Redacted text and how many of each kind of personal data were replaced."""
+    """Redacted text, how many of each kind of personal data were replaced, and what was removed.
+
+    ``found`` holds ``(kind, canonical value)`` pairs (``("email", "jane@example.com")``, ``("phone",
+    "+14155552181")``). It lives only in memory: the pipeline turns it into keyed hashes
+    (:mod:`stories.identifiers`) so erasure can find the comment, and nothing stores the values themselves.
+    """
 
     text: str
     counts: Mapping[str, int] = field(default_factory=dict)
+    found: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Protocol
 
-from stories.models import IncomingComment, InvalidComment, RouteMatch, SummaryInput
+from stories.identifiers import ID_KIND, IdentifierHasher
+from stories.models import IncomingComment, InvalidComment, Redacted, RouteMatch, SummaryInput
 from stories.ports import CommentStore, NewComment, NewStory, Redactor, SentimentAnalyzer, Summarizer
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,7 @@ class Pipeline:
     router: RoutingPolicy
     store: CommentStore
     keep_raw: bool = False
+    hasher: IdentifierHasher | None = None  # keyed hashes of what redaction removed, for erasure (cxbot forget)
     batch_size: int = 2000  # per transaction; larger batches amortise the round trips (bench/pipeline.py)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -191,7 +193,8 @@ class Pipeline:
         if not keys:
             return report
 
-        redacted = {k: self.redactor.redact(fresh[k].text).text for k in keys}
+        redactions = {k: self.redactor.redact(fresh[k].text) for k in keys}
+        redacted = {k: r.text for k, r in redactions.items()}
         sentiments = {k: self.sentiment.analyze(redacted[k]) for k in keys}
         summaries = self.summarizer.summarize(
             [
@@ -237,6 +240,7 @@ class Pipeline:
                     csat=comment.csat,
                     language=comment.language,
                     origin_link=comment.link,
+                    identifiers=self._identifiers(comment, redactions[key]),
                 )
             )
             new_stories.append(
@@ -268,6 +272,14 @@ class Pipeline:
                 )
             )
         return report
+
+    def _identifiers(self, comment: IncomingComment, redacted: Redacted) -> tuple[str, ...]:
+        if self.hasher is None:
+            return ()
+        found = list(redacted.found)
+        if comment.external_id:
+            found.append((ID_KIND, comment.external_id))
+        return self.hasher.digests(found)
 
 
 def _routing_fields(comment: IncomingComment) -> Mapping[str, str]:

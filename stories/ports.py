@@ -50,6 +50,7 @@ class NewComment:
     csat: int | None
     language: str | None
     origin_link: str | None = None
+    identifiers: tuple[str, ...] = ()  # keyed hashes of the personal data removed (stories.identifiers)
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,22 +69,23 @@ class PiiRedactor:
         if not has_at and not has_digit and "::" not in text:
             return Redacted(text=text, counts={})  # the common case: nothing could match
         counts: Counter[str] = Counter()
+        found: list[tuple[str, str]] = []
         if has_at:
-            text = _replace(_EMAIL, text, "email", counts)
+            text = _replace(_EMAIL, text, "email", counts, found)
         if has_digit:
-            text = _replace(_IBAN, text, "iban", counts, _iban_span)
-            text = _replace(_CARD, text, "card", counts, _card_span)
+            text = _replace(_IBAN, text, "iban", counts, found, _iban_span)
+            text = _replace(_CARD, text, "card", counts, found, _card_span)
         if ":" in text:
-            text = _replace(_IPV6, text, "ip", counts, _ip_span)
+            text = _replace(_IPV6, text, "ip", counts, found, _ip_span)
         if has_digit and "." in text:
-            text = _replace(_IPV4, text, "ip", counts, _ip_span)
+            text = _replace(_IPV4, text, "ip", counts, found, _ip_span)
         if has_digit:
-            text = self._phones(text, counts)
+            text = self._phones(text, counts, found)
             if self._digit_runs is not None:
-                text = _replace(self._digit_runs, text, "number", counts)
-        return Redacted(text=text, counts={kind: n for kind, n in counts.items() if n})
+                text = _replace(self._digit_runs, text, "number", counts, found)
+        return Redacted(text=text, counts={kind: n for kind, n in counts.items() if n}, found=tuple(found))
 
-    def _phones(self, text: str, counts: Counter[str]) -> str:
+    def _phones(self, text: str, counts: Counter[str], found: list[tuple[str, str]]) -> str:
         if _DIGIT.search(text) is None:
             return text
         parts: list[str] = []
@@ -94,6 +95,7 @@ class PiiRedactor:
             parts.append("[phone]")
             last = match.end
             counts["phone"] += 1
+            found.append(("phone", phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)))
         if not parts:
             return text
         parts.append(text[last:])
@@ -109,6 +111,7 @@ def _replace(
     text: str,
     kind: str,
     counts: Counter[str],
+    found: list[tuple[str, str]],
     check: _SpanCheck | None = None,
 ) -> str:
     """Replace every accepted match; a rejected match is searched again from its next character."""
@@ -122,12 +125,26 @@ def _replace(
             continue
         parts.append(text[last : span[0]])
         parts.append(placeholder)
+        found.append((kind, canonical(kind, text[span[0] : span[1]])))
         last = position = span[1]
         counts[kind] += 1
     if not parts:
         return text
     parts.append(text[last:])
     return "".join(parts)
+
+
+def canonical(kind: str, value: str) -> str:
+    """One spelling per value, so the same e-mail or card typed two ways hashes alike (stories.identifiers)."""
+    if kind == "email":
+        return value.lower()
+    if kind in ("card", "number"):
+        return re.sub(r"\D", "", value)
+    if kind == "iban":
+        return re.sub(r"[^0-9A-Za-z]", "", value).upper()
+    if kind == "ip":
+        return str(ipaddress.ip_address(value.split("%", 1)[0]))
+    return value.strip()
 
 
 def _card_span(match: re.Match[str]) -> tuple[int, int] | None:

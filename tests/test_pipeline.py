@@ -165,3 +165,24 @@ def test_a_link_must_be_a_web_address(app) -> None:  # type: ignore[no-untyped-d
     assert [(r.index, r.field) for r in report.rejected] == [(0, "link")]
     [story] = app.stories.views([report.created[0].story_id])
     assert story.permalink == "https://x.slack.com/archives/C1/p1"
+
+
+def test_removed_personal_data_is_kept_only_as_keyed_hashes(make_app) -> None:  # type: ignore[no-untyped-def]
+    from storage.models import CommentIdentifier
+    from stories.identifiers import IdentifierHasher
+
+    key = "k" * 32
+    app = make_app(cx_hash_key=key)
+    app.pipeline.ingest([IncomingComment(text=f"Hello {SECRET}", source="csv", external_id="R1")])
+    with app.engine.connect() as conn:
+        digests = set(conn.scalars(select(CommentIdentifier.digest)))
+    hasher = IdentifierHasher(key=key.encode())
+    expected = {
+        hasher.digest("email", "jane.doe@example.com"),
+        hasher.digest("phone", "+442079460958"),
+        hasher.digest("card", "4111111111111111"),
+        hasher.digest("id", "R1"),
+    }
+    assert digests == expected
+    other = IdentifierHasher(key=b"another key of sixteen bytes").digest("email", "jane.doe@example.com")
+    assert other not in digests  # without the key, a guessed value cannot be tested
