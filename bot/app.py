@@ -74,6 +74,7 @@ class App:
     def pipeline(self) -> Pipeline:
         return Pipeline(
             redactor=PiiRedactor(
+                regions=self.config.redaction.regions,
                 default_region=self.config.redaction.default_region,
                 digit_runs=self.config.redaction.digit_runs,
             ),
