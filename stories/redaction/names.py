@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from stories.redaction.canonical import canonical
 from stories.redaction.spans import Hit
 
-_WORD_RE = r"(?:[^\W\d_]\.|[^\W\d_][^\W\d_'’-]{0,30})"
-_NAME = rf"(?P<name>{_WORD_RE}(?:[ \t]{{1,2}}{_WORD_RE}){{0,3}})"
+_NAME_WORD = r"(?:[^\W\d_]\.|[^\W\d_](?:[^\W\d_]|['’-]){0,30})"
+_NAME = rf"(?P<name>{_NAME_WORD}(?:[ \t]{{1,2}}{_NAME_WORD}){{0,3}})"
 _PARTICLES = frozenset("van von der den de del della da di du la le bin al ter ten".split())
 # Capitalised words that follow "I'm" or "this is" without being a name.
 _NOT_NAMES = frozenset(
