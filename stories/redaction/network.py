@@ -19,7 +19,7 @@ _IPV6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-F]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-F]{0,4})(?:%\w{1,16})?(?![\w:])",
     re.IGNORECASE,
 )
-_VERSION_BEFORE = re.compile(r"(?i)(?:\bv|\b(?:version|ver|build|release|firmware|os|ios|android)\s{0,2})\Z")
+_VERSION_BEFORE = re.compile(r"(?i)(?:\bv|\b(?:version|ver|build|release|firmware|ios|android)\s{1,2})\Z")
 
 
 def _ipv4(match: re.Match[str]) -> Hit | None:
