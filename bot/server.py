@@ -50,10 +50,15 @@ def _core_threads(size: int) -> Callable[[web.Application], AsyncIterator[None]]
     return threads
 
 
+# /healthz pings the database in a thread of its own: in the core threads it would queue behind whatever the
+# core is doing (a 100,000-character comment takes seconds to redact) and report a live server as dead.
+_HEALTH_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxbot-health")
+
+
 async def healthz(request: web.Request) -> web.Response:
     app = request.app[APP]
     try:
-        await asyncio.to_thread(_ping, app)
+        await asyncio.get_running_loop().run_in_executor(_HEALTH_THREAD, _ping, app)
     except Exception:
         log.exception("health check: database unreachable")
         return web.json_response({"status": "error", "database": "unreachable"}, status=503)
