@@ -29,9 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.demo import sample_csv  # noqa: E402
-from handlers.csv_import import read_csv  # noqa: E402
-from stories.redaction import PiiRedactor  # noqa: E402
+from bot.demo import sample_csv
+from handlers.csv_import import read_csv
+from stories.redaction import PiiRedactor
 
 SIZES = (100_000, 1_000_000)
 GOAL = 12.0
