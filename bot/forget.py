@@ -75,26 +75,31 @@ def forget(
     app: App, *, identifier: str | None, comment: int | None = None, story: int | None = None, send: bool
 ) -> int:
     """Erase, send the removals this process can, print the report; 1 if a removal failed for good."""
+    return asyncio.run(forget_async(app, identifier=identifier, comment=comment, story=story, send=send))
+
+
+async def forget_async(
+    app: App, *, identifier: str | None, comment: int | None = None, story: int | None = None, send: bool
+) -> int:
     try:
-        comment_ids = find_comments(app, identifier=identifier, comment=comment, story=story)
+        comment_ids = await asyncio.to_thread(find_comments, app, identifier=identifier, comment=comment, story=story)
     except ValueError as exc:
         print(f"cxbot: {exc}", file=sys.stderr)
         return 2
-    report = erase_comments(store_for(app), comment_ids)
-    outcomes = send_removals(app, report.chat) if send and report.chat else {}
+    report = await asyncio.to_thread(erase_comments, store_for(app), comment_ids)
+    outcomes = await send_removals(app, report.chat) if send and report.chat else {}
     print_report(report, outcomes=outcomes, sent=send)
     return 1 if any(state == "failed" for state, _, _ in outcomes.values()) else 0
 
 
-def send_removals(app: App, chat: Sequence[Outgoing]) -> dict[str, tuple[str, str | None, str | None]]:
+async def send_removals(app: App, chat: Sequence[Outgoing]) -> dict[str, tuple[str, str | None, str | None]]:
     """One dispatcher pass over these removals only; ``key -> (state, message id, last error)`` afterwards."""
     from bot.dispatch import connect_notifiers, dispatcher_for
 
     keys = [item.key for item in chat]
     connect_notifiers(app)
-    dispatcher = dispatcher_for(app)
-    asyncio.run(dispatcher.run_once(limit=len(keys), keys=keys))
-    return app.outbox.outcomes(keys)
+    await dispatcher_for(app).run_once(limit=len(keys), keys=keys)
+    return await asyncio.to_thread(app.outbox.outcomes, keys)
 
 
 def print_report(report: ErasureReport, *, outcomes: dict[str, tuple[str, str | None, str | None]], sent: bool) -> None:
