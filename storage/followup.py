@@ -25,9 +25,11 @@ from storage.models import (
     Story,
     StoryMessage,
 )
+from storage.retention import kept_weeks
 from storage.upsert import insert_ignore
 from stories.followup import NewCommitment, StoryBrief, StoryPlace, commitment_item
 from stories.kudos import NewKudos, PraiseSource
+from stories.retention import with_kept
 from stories.stats import PeriodFigures
 from stories.views import CommitmentItem, CommitmentState, KudosView
 
@@ -351,7 +353,7 @@ class SqlFollowUps:
                 opened = opened.where(Commitment.department_id == department_id)
                 closed = closed.where(Commitment.department_id == department_id)
             durations = conn.execute(closed).all()
-            return PeriodFigures(
+            live = PeriodFigures(
                 nps_scores=tuple(r.nps for r in scores if r.nps is not None),
                 csat_scores=tuple(r.csat for r in scores if r.csat is not None),
                 stories_delivered=int(conn.scalar(delivered) or 0),
@@ -364,3 +366,5 @@ class SqlFollowUps:
                     if closed_at is not None
                 ),
             )
+            # weeks whose comments the retention window removed: their counts were kept (storage/retention.py)
+            return with_kept(live, kept_weeks(conn, department=department, since=since, until=until))
