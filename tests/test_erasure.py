@@ -8,12 +8,14 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, inspect, select, text
 
 import tests.teams.world as teams_world
+from bot.cli import main
 from bot.dispatch import connect_notifiers
 from bot.forget import forget_async
 from storage.models import Comment, Kudos, Story, SummaryCache
@@ -295,3 +297,24 @@ def test_a_digest_keeps_its_other_stories_and_a_second_erasure_gets_its_own_upda
     assert [o.key for o in later] == ["erase:slack:C1:1.1:keeps:1"]
     last = chat_removals([PostedRecord("slack", "C1", "1.1", "digest", frozenset({3}), "digest:x")], erased=[3])
     assert [(o.key, o.payload["action"]) for o in last] == [("erase:slack:C1:1.1", "delete")]
+
+
+def test_cxbot_forget_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cx.db'}")
+    monkeypatch.setenv("CX_HASH_KEY", "a-test-key-of-some-length")
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "id,comment,nps\nR1,Zanzibar invoice wrong; mail jane.doe@example.com,3\nR2,Lovely staff,10\n", encoding="utf-8"
+    )
+    assert main(["db", "upgrade"]) == 0
+    assert main(["import", str(export)]) == 0
+    capsys.readouterr()
+    assert main(["forget", "Jane.Doe@Example.com"]) == 0
+    out = capsys.readouterr().out
+    assert "erased 1 comment(s)" in out and "comments: 1" in out and "0 deleted" in out
+    assert main(["forget", "--story", "2"]) == 0  # R2's story
+    assert "erased 1 comment(s)" in capsys.readouterr().out
+    assert main(["forget", "R1"]) == 0
+    assert "nothing to erase" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["forget"])  # an identifier, --comment or --story is required
