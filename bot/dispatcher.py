@@ -409,7 +409,7 @@ class Dispatcher:
         id), None if it was deleted."""
         message = PostedMessage(item.channel, str(item.payload.get("message_id", "")))
         digest_key = item.payload.get("digest_key")
-        digest = None
+        digest, note = None, ""
         if item.payload.get("action") == "digest" and digest_key:
             payload = await asyncio.to_thread(self.outbox.payload_of, str(digest_key))
             if payload is not None and payload.get("since"):

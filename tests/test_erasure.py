@@ -18,6 +18,8 @@ import tests.teams.world as teams_world
 from bot.cli import main
 from bot.dispatch import connect_notifiers
 from bot.forget import forget_async
+from handlers.slack.client import web_client
+from handlers.slack.notifier import SlackNotifier
 from storage.models import Comment, Kudos, Story, SummaryCache
 from stories.config import CxConfig, Department, People, Redaction, Rule
 from stories.erasure import PostedRecord, chat_removals, identifier_digests
@@ -26,11 +28,12 @@ from stories.identifiers import IdentifierHasher
 from stories.kudos import NewKudos
 from stories.models import IncomingComment
 from stories.outbox import Outgoing
+from stories.ports import PostedMessage
 from stories.redaction import PiiRedactor
 from tests.fakes.bf_connector import FakeConnector
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
-from tests.teams.world import CARLA, FINANCE, World
+from tests.teams.world import CARLA, FINANCE, World, posted_story
 
 FIN_SLACK = "C0FINANCE1"
 CX_SLACK = "C0CXTEAM01"
@@ -175,10 +178,23 @@ async def test_forgetting_an_email_leaves_no_cell_and_no_message_and_spares_ever
                             "until": now.isoformat(),
                             "total": 2,
                         },
-                    )
+                    ),
+                    Outgoing(
+                        key="digest:Finance:teams:x",
+                        kind="digest",
+                        platform="teams",
+                        channel=FINANCE,
+                        department="Finance & Billing",
+                        payload={
+                            "story_ids": [jane_1, bob_1],
+                            "since": (now - timedelta(days=1)).isoformat(),
+                            "until": now.isoformat(),
+                            "total": 2,
+                        },
+                    ),
                 ]
             )
-            assert await cx.deliver() == 3
+            assert await cx.deliver() == 4
             assert traces(app.engine, JANE_TRACES)  # the scan sees Jane before she is forgotten
             assert any("zanzibar" in chat_text(m) for m in slack.messages.values())
             assert any("zanzibar" in chat_text(m) for m in connector.messages.values())
@@ -186,6 +202,11 @@ async def test_forgetting_an_email_leaves_no_cell_and_no_message_and_spares_ever
             with app.engine.connect() as conn:
                 assert conn.scalar(select(SummaryCache.content_hash).limit(1)) is not None  # the model's answers
             digest_ts = next(ts for (channel, ts) in slack.messages if channel == CX_SLACK)
+            teams_digest = next(
+                str(c.response["id"])
+                for c in connector.calls_of("send")
+                if "finance & billing: customer stories" in c.payload_text().lower()
+            )
             slack_before = dict(slack.messages)
             teams_before = dict(connector.messages)
             capsys.readouterr()
@@ -196,7 +217,7 @@ async def test_forgetting_an_email_leaves_no_cell_and_no_message_and_spares_ever
             assert "erased 2 comment(s)" in printed
             assert "comments: 2" in printed and "commitments: 1" in printed and "reactions: 1" in printed
             assert "summary_cache: 2" in printed and "kudos (unlinked, kept): 1" in printed
-            assert "4 deleted, 1 digests updated, 0 queued for the serving bot, 0 failed" in printed
+            assert "4 deleted, 2 digests updated, 0 queued for the serving bot, 0 failed" in printed
             # the database: nothing of Jane's in any cell of any table
             assert traces(app.engine, JANE_TRACES) == []
             with app.engine.connect() as conn:
@@ -222,6 +243,11 @@ async def test_forgetting_an_email_leaves_no_cell_and_no_message_and_spares_ever
             assert {c.activity_id for c in removed} == {
                 activity for (_, activity) in teams_before if (FINANCE, activity) not in connector.messages
             }
+            (redrawn_card,) = connector.calls_of("update")
+            assert redrawn_card.conversation_id == FINANCE and redrawn_card.activity_id == teams_digest
+            card_text = redrawn_card.payload_text().lower()
+            assert "zanzibar" not in card_text and "refund for invoice" in card_text
+            assert "1 story removed at the customer's request" in card_text
             assert not any(any(t in chat_text(m) for t in JANE_TRACES) for m in connector.messages.values())
             assert any("refund for invoice" in chat_text(m) for m in connector.messages.values())
 
@@ -318,3 +344,25 @@ def test_cxbot_forget_from_the_command_line(tmp_path: Path, monkeypatch: pytest.
     assert "nothing to erase" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["forget"])  # an identifier, --comment or --story is required
+
+
+async def test_deleting_a_message_already_gone_counts_as_deleted(database_url: str, slack: FakeSlackApi) -> None:
+    notifier = SlackNotifier(client=web_client(base_url=slack.base_url, token=DEFAULT_TOKEN))
+    posted = await notifier.post_text(channel=FIN_SLACK, text="hello")
+    await notifier.delete_message(message=posted)
+    await notifier.delete_message(message=posted)  # a retry after the first answer was lost
+    answers = [c.response.get("error", "ok") for c in slack.calls_to("chat.delete")]
+    assert answers == ["ok", "message_not_found"] and (FIN_SLACK, posted.message_id) not in slack.messages
+
+    async with FakeConnector() as connector:
+        world = World(database_url, connector)
+        cx = await world.start()
+        try:
+            _, message_id = await posted_story(world, cx)
+            card = PostedMessage(FINANCE, message_id)
+            await cx.teams.notifier.delete_message(message=card)
+            await cx.teams.notifier.delete_message(message=card)
+        finally:
+            await world.close()
+    statuses = [c.status for c in connector.calls if c.kind == "delete"]
+    assert statuses == [200, 404] and (FINANCE, message_id) not in connector.messages
