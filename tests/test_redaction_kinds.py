@@ -263,6 +263,8 @@ def test_staff_names_in_praise_survive_for_kudos() -> None:
         "ISO date 2024-03-15, 15.03.2024, 03/15/2024",
         "3.14159265358979 is pi",
         "rated 4.5/5 and 10/10",
+        "my measurements are 38-30-40, size 10",  # six digits German rules would take without a trunk 0
+        "under 15 U.S.C 1681 15 and 12 CFR 1002",
     ],
 )
 def test_ordinary_numbers_survive_with_the_default_regions(text: str) -> None:

@@ -44,8 +44,23 @@ def find_library_phones(text: str, region: str) -> Iterator[Hit]:
         window = text[offset : stretch.end() + _CONTEXT]
         # max_tries: the library gives up after 65,535 candidates by default; a window is small anyway.
         for match in phonenumbers.PhoneNumberMatcher(window, region, max_tries=sys.maxsize):
-            number = phonenumbers.format_number(match.number, _E164)
-            yield Hit(match.start + offset, match.end + offset, number)
+            if _plausible(match.raw_string, region):
+                number = phonenumbers.format_number(match.number, _E164)
+                yield Hit(match.start + offset, match.end + offset, number)
+
+
+def _plausible(raw: str, region: str) -> bool:
+    """Whether a number the library accepts is written the way people write phone numbers.
+
+    The library takes short numbers without their trunk prefix under some regions (German rules accept "38-30-40",
+    body measurements, and "1681 15", a legal citation). A number written without a country code must have at
+    least seven digits and, where the region dials a trunk '0' (GB, DE, FR, ...), start with it."""
+    if raw.startswith(("+", "\uff0b", "00")):
+        return True
+    if sum(char.isdigit() for char in raw) < 7:
+        return False
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    return metadata is None or metadata.national_prefix != "0" or raw.lstrip("( ").startswith("0")
 
 
 _SEP = r"[ .\-]"
