@@ -19,18 +19,6 @@ _DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 _IBAN = re.compile(r"(?<![^\W\d_])[A-Z]{2}\d{2}(?:[ .-]?[A-Z0-9]){11,30}", re.IGNORECASE)
 
 
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = ord(char) - 48
-        if position % 2:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
-
-
 def _luhn_prefixes(digits: str) -> list[bool]:
     """``result[n]``: do the first n digits pass Luhn? One pass: which digits are doubled depends only on the
     prefix length's parity, so two running totals (one per parity) answer every prefix."""
