@@ -212,7 +212,7 @@ async def test_forgetting_an_email_leaves_no_cell_and_no_message_and_spares_ever
                             week_end=report_week[1],
                             stories=2,
                             patterns=(
-                                Pattern("lanterns", "theme", 1, 0.0, JANE_2[:40], jane_2),
+                                Pattern("quetzal lanterns", "similar", 2, 0.0, JANE_2[:40], jane_2),
                                 Pattern("tidy", "theme", 1, 0.0, BOB_2, bob_2),
                             ),
                             weeks=(),
@@ -255,9 +255,9 @@ async def test_forgetting_an_email_leaves_no_cell_and_no_message_and_spares_ever
                 assert conn.scalar(select(Kudos.story_id).where(Kudos.id == kudos)) is None
                 assert conn.scalar(select(SummaryCache.content_hash).limit(1)) is not None  # Bob's stay
                 report_payload = conn.scalar(select(Delivery.payload).where(Delivery.key == "report:CX Team:slack:x"))
-            assert [p["quote"] for p in report_payload["patterns"]] == [
-                "(removed at the customer's request)",
-                BOB_2,
+            assert [(p["label"], p["count"], p["quote"]) for p in report_payload["patterns"]] == [
+                ("similar comments", 2, "(removed at the customer's request)"),
+                ("tidy", 1, BOB_2),
             ]
             assert report_payload["top_story"] is None
             # Slack: Jane's card and its thread reply deleted, the digest redrawn with Bob's story only
