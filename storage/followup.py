@@ -26,7 +26,7 @@ from storage.models import (
     StoryMessage,
 )
 from storage.upsert import insert_ignore
-from stories.followup import NewCommitment, StoryBrief, StoryPlace, commitment_item
+from stories.followup import CommitmentPage, NewCommitment, StoryBrief, StoryPlace, commitment_item
 from stories.kudos import NewKudos, PraiseSource
 from stories.stats import PeriodFigures
 from stories.views import CommitmentItem, CommitmentState, KudosView
@@ -172,6 +172,44 @@ class SqlFollowUps:
         with self._engine.connect() as conn:
             return self._items(conn, and_(*conditions), today=today)
 
+    def commitments_page(
+        self,
+        *,
+        today: date,
+        departments: Sequence[str] | None = None,
+        owner: str | None = None,
+        overdue: bool = False,
+        page: int,
+        size: int,
+    ) -> CommitmentPage:
+        """One page of open commitments, filtered, counted, sorted and cut in SQL.
+
+        ``commitment_order`` (overdue first, then by due date, undated last, then oldest) is ``due_date NULLS
+        LAST, id`` here, since an open commitment is overdue exactly when its due date is before today; the
+        partial indexes ix_commitments_open_department and ix_commitments_open_owner serve that order.
+        """
+        conditions: list[Any] = [Commitment.state == "open"]
+        if departments is not None:
+            conditions.append(Commitment.department_id.in_([self._departments.id_of(d) for d in departments]))
+        if owner is not None:
+            conditions.append(Commitment.owner == owner)
+        if overdue:
+            conditions.append(Commitment.due_date < today)
+        where = and_(*conditions)
+        with self._engine.connect() as conn:
+            total = int(conn.scalar(select(func.count()).select_from(Commitment).where(where)) or 0)
+            pages = max(1, -(-total // size))
+            page = min(max(page, 1), pages)
+            items = self._items(
+                conn,
+                where,
+                today=today,
+                order=(Commitment.due_date.asc().nulls_last(), Commitment.id),
+                offset=(page - 1) * size,
+                limit=size,
+            )
+        return CommitmentPage(items=tuple(items), total=total, page=page, pages=pages)
+
     def due_for_nudge(self, today: date) -> list[CommitmentItem]:
         """Open commitments due by tomorrow (today's and overdue ones included) not yet nudged today."""
         with self._engine.connect() as conn:
@@ -192,7 +230,16 @@ class SqlFollowUps:
             result = conn.execute(update(Commitment).where(Commitment.id.in_(list(ids))).values(last_nudged_on=today))
         return int(result.rowcount)
 
-    def _items(self, conn: Connection, condition: Any, *, today: date) -> list[CommitmentItem]:
+    def _items(
+        self,
+        conn: Connection,
+        condition: Any,
+        *,
+        today: date,
+        order: Sequence[Any] = (Commitment.id,),
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[CommitmentItem]:
         query = (
             select(
                 *Commitment.__table__.c,
@@ -202,8 +249,10 @@ class SqlFollowUps:
             .outerjoin(Story, Story.id == Commitment.story_id)
             .outerjoin(Department, Department.id == Commitment.department_id)
             .where(condition)
-            .order_by(Commitment.id)
+            .order_by(*order)
         )
+        if limit is not None:
+            query = query.offset(offset).limit(limit)
         return [
             commitment_item(
                 id=row.id,

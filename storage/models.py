@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -205,7 +206,26 @@ class Commitment(Base):
     """Who will do what, by when, for which story."""
 
     __tablename__ = "commitments"
-    __table_args__ = (Index("ix_commitments_state_due", "state", "due_date"),)
+    __table_args__ = (
+        Index("ix_commitments_state_due", "state", "due_date"),
+        # `/cx actions`: a department's or a person's open commitments in commitment_order, paged in SQL.
+        Index(
+            "ix_commitments_open_department",
+            "department_id",
+            "due_date",
+            "id",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
+        Index(
+            "ix_commitments_open_owner",
+            "owner",
+            "due_date",
+            "id",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)  # idempotency: platform action identity
