@@ -85,7 +85,7 @@ def seed(conn: psycopg.Connection, commitments: int) -> None:
                'UMGR',
                'slack',
                'call the customer back about case ' || g,
-               CASE WHEN g %% 10 = 0 THEN NULL ELSE %(today)s::date + ((g * 7919) %% 365 - 120) END,
+               CASE WHEN g %% 10 = 0 THEN NULL ELSE %(today)s::date + ((g::bigint * 7919) %% 365 - 120)::int END,
                CASE WHEN g %% 7 < 4 THEN 'open' WHEN g %% 7 < 6 THEN 'done' ELSE 'dropped' END,
                now() - interval '1 day' * (g %% 400)
         FROM generate_series(1, %(n)s) g

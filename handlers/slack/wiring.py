@@ -32,6 +32,7 @@ from handlers.slack.notifier import SlackNotifier, TokenSource, no_token
 from handlers.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SqlInstallationStore, oauth_settings
 from handlers.slack.people import People, configured_groups
 from handlers.slack.replies import Permalinks
+from handlers.slack.scopes import BOT_SCOPES
 from handlers.slack.tasks import Background
 from storage.followup import SqlFollowUps
 from storage.processed import SqlProcessedEvents
@@ -43,16 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-# The bot scopes the code needs, and no more (manifest.yaml declares the same; a test keeps them equal).
-BOT_SCOPES = (
-    "channels:history",  # message.channels: intake channels, and finding our own posts after a crash
-    "groups:history",  # message.groups: private intake channels
-    "chat:write",  # stories, digests, thread replies, notes, DMs in the app's Messages tab, ephemeral replies
-    "commands",  # /cx and the "Send to CX stories" shortcut
-    "reactions:read",  # reaction_added / reaction_removed
-    "users:read",  # names and timezones (due dates are the person's local days)
-    "usergroups:read",  # CX team and manager user groups
-)
 # Everything bolt listens to, by kind; tests/slack/test_manifest.py checks it against the registered listeners
 # and manifest.yaml, both ways.
 LISTENERS: dict[str, tuple[str, ...]] = {
