@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.blocks import digest_blocks, fallback_text, story_blocks
+from handlers.slack.channels import ChannelDirectory
 from handlers.slack.errors import delivery_error
 from handlers.slack.mrkdwn import safe
 from handlers.slack.report import report_blocks, report_fallback
@@ -42,9 +43,12 @@ async def no_token() -> str | None:
 class SlackNotifier:
     platform = "slack"
 
-    def __init__(self, *, client: AsyncWebClient, token: TokenSource = no_token) -> None:
+    def __init__(
+        self, *, client: AsyncWebClient, token: TokenSource = no_token, channels: ChannelDirectory | None = None
+    ) -> None:
         self._client = client
         self._token = token
+        self._channels = channels
 
     async def post_story(self, *, channel: str, story: StoryView, key: str | None = None) -> PostedMessage:
         blocks = self._render(story_blocks, story)
@@ -149,10 +153,16 @@ class SlackNotifier:
         response = await self._call("chat_postMessage", unfurl_links=False, unfurl_media=False, **kwargs)
         return PostedMessage(channel=str(response["channel"]), message_id=str(response["ts"]))
 
+    async def token(self) -> str | None:
+        """The token calls are made with (None: the client's own)."""
+        return await self._token()
+
     async def _call(self, method: str, **kwargs: Any) -> Any:
         token = await self._token()
         if token:
             kwargs["token"] = token
+        if self._channels is not None and kwargs.get("channel"):  # "#cx-finance" in the configuration -> C0…
+            kwargs["channel"] = self._channels.id_of(str(kwargs["channel"]))
         try:
             return await getattr(self._client, method)(**kwargs)
         except Exception as exc:

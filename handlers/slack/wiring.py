@@ -25,6 +25,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack import command, events, interactive
+from handlers.slack.channels import ChannelDirectory
 from handlers.slack.client import web_client
 from handlers.slack.context import SlackContext, Wake, WakingOutbox, waking_intake
 from handlers.slack.http import bolt_route, oauth_route
@@ -100,6 +101,7 @@ def build(app: App) -> SlackConnector:
     bolt = AsyncApp(**options)  # type: ignore[arg-type]
     bolt.error(_answer_error)
 
+    channels = ChannelDirectory(config=app.config)
     wake = Wake(app.dispatcher.kick)
     outbox = WakingOutbox(app.outbox, wake)
     followups = SqlFollowUps(app.engine, app.departments)
@@ -112,6 +114,7 @@ def build(app: App) -> SlackConnector:
         permalinks=Permalinks(app.outbox),
         outbox=outbox,
         wake=wake,
+        channels=channels,
     )
     events.register(bolt, context)
     command.register(bolt, context)
@@ -119,7 +122,7 @@ def build(app: App) -> SlackConnector:
     return SlackConnector(
         bolt=bolt,
         context=context,
-        notifier=SlackNotifier(client=client, token=token),
+        notifier=SlackNotifier(client=client, token=token, channels=channels),
         client=client,
         app_token=app_token,
     )
@@ -177,6 +180,7 @@ def _running(connector: SlackConnector, app: App) -> Callable[[web.Application],
         context = connector.context
         context.wake.bind(asyncio.get_running_loop())
         context.http = connector.client.session = aiohttp.ClientSession()  # keep-alive to Slack
+        await context.channels.resolve(connector.client, token=connector.notifier.token)
         dispatcher = _start_dispatcher(app, stop)
         # Everything built so far lives as long as the process: keep it out of the collector's full passes,
         # which otherwise stall the event loop (and every pending ack) for ~100 ms (bench/slack_ack.py).

@@ -129,6 +129,7 @@ class FakeSlackApi:
         self.uploads: dict[str, bytes] = {}
         self.users: dict[str, dict[str, Any]] = {}  # user id -> users.info "user" object (defaults made up)
         self.usergroups: dict[str, list[str]] = {}  # user group id -> member user ids
+        self.channels: dict[str, str] = {}  # channel id -> name (conversations.list; G… ids are private)
         self.oauth_clients: dict[str, str] = {}  # client id -> client secret (oauth.v2.access)
         self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections
         self.socket_acks: list[dict[str, Any]] = []  # what the app sent back over Socket Mode
@@ -161,6 +162,7 @@ class FakeSlackApi:
             "oauth.v2.access": self._oauth_access,
             "apps.connections.open": self._connections_open,
             "conversations.history": self._history,
+            "conversations.list": self._conversations_list,
             "conversations.replies": self._replies,
         }
         self._runner: web.AppRunner | None = None
@@ -536,6 +538,21 @@ class FakeSlackApi:
             "enterprise": None,
             "is_enterprise_install": False,
         }
+
+    def _conversations_list(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Channels of the asked ``types``, a page of ``limit`` at a time with a ``next_cursor``, as Slack pages."""
+        types = set(str(params.get("types") or "public_channel").split(","))
+        kinds = {"C": "public_channel", "G": "private_channel"}
+        listed = [
+            {"id": cid, "name": name, "is_private": cid.startswith("G")}
+            for cid, name in sorted(self.channels.items())
+            if kinds.get(cid[:1]) in types
+        ]
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 100)
+        page = listed[start : start + limit]
+        more = start + limit < len(listed)
+        return {"ok": True, "channels": page, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _history(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Top-level messages of a channel, newest first, as Slack answers."""
