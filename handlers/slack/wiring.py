@@ -25,7 +25,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack import command, events, interactive
-from handlers.slack.channels import ChannelDirectory
+from handlers.slack.channels import ChannelDirectory, Workspace
 from handlers.slack.client import web_client
 from handlers.slack.context import SlackContext, Wake, WakingOutbox, waking_intake
 from handlers.slack.http import bolt_route, oauth_route
@@ -129,13 +129,29 @@ def build(app: App) -> SlackConnector:
 
 
 def _installation_token(store: SqlInstallationStore) -> TokenSource:
-    cached: list[tuple[float, str | None]] = []
+    """Each workspace's own bot token, found by enterprise and team id in the installation store (cached a
+    while); with no workspace known (a DM to a user id), the newest installation's."""
+    cached: dict[Workspace | None, tuple[float, str | None]] = {}
 
-    async def token() -> str | None:
-        if cached and cached[0][0] > time.monotonic():
-            return cached[0][1]
-        value = await asyncio.to_thread(store.latest_bot_token)
-        cached[:] = [(time.monotonic() + TOKEN_TTL, value)]
+    def find(workspace: Workspace | None) -> str | None:
+        if workspace is None:
+            return store.latest_bot_token()
+        bot = store.find_bot(
+            enterprise_id=workspace.enterprise_id,
+            team_id=workspace.team_id,
+            is_enterprise_install=workspace.team_id is None,
+        )
+        if bot is None:
+            log.warning("slack: no installation for workspace %s; install cxbot there", workspace)
+            return None
+        return bot.bot_token
+
+    async def token(workspace: Workspace | None = None) -> str | None:
+        hit = cached.get(workspace)
+        if hit and hit[0] > time.monotonic() and hit[1]:
+            return hit[1]
+        value = await asyncio.to_thread(find, workspace)
+        cached[workspace] = (time.monotonic() + TOKEN_TTL, value)
         return value
 
     return token
