@@ -281,6 +281,18 @@ class ConversationRef(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class TeamsMember(Base):
+    """The tenant and Bot Framework service each Teams user was last seen in: a direct message opens the chat
+    in the user's own tenant, not the tenant of whichever conversation was active last."""
+
+    __tablename__ = "teams_members"
+
+    user_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(100))
+    service_url: Mapped[str] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class SummaryCache(Base):
     """Language-model summaries by content hash, so the same text is never paid for twice."""
 

@@ -1,4 +1,5 @@
-"""partial indexes that serve `/cx actions` pages: a department's and a person's open commitments in order
+"""partial indexes that serve `/cx actions` pages (a department's and a person's open commitments in order);
+the tenant each Teams user was last seen in (direct messages open in the user's own tenant)
 
 Revision ID: 0007_commitments_open_pages
 Revises: 0006_comment_identifiers
@@ -12,6 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.types import UTCDateTime
+
 revision: str = "0007_commitments_open_pages"
 down_revision: str | Sequence[str] | None = "0006_comment_identifiers"
 branch_labels: str | Sequence[str] | None = None
@@ -21,6 +24,14 @@ _OPEN = sa.text("state = 'open'")
 
 
 def upgrade() -> None:
+    op.create_table(
+        "teams_members",
+        sa.Column("user_id", sa.String(length=200), nullable=False),
+        sa.Column("tenant_id", sa.String(length=100), nullable=True),
+        sa.Column("service_url", sa.String(length=500), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_teams_members")),
+    )
     with op.batch_alter_table("commitments", schema=None) as batch_op:
         batch_op.create_index(
             "ix_commitments_open_department",
@@ -42,3 +53,4 @@ def downgrade() -> None:
     with op.batch_alter_table("commitments", schema=None) as batch_op:
         batch_op.drop_index("ix_commitments_open_owner")
         batch_op.drop_index("ix_commitments_open_department")
+    op.drop_table("teams_members")
