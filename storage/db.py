@@ -87,4 +87,6 @@ def require_current(engine: Engine) -> None:
 
 def _missing_sqlite_file(engine: Engine) -> bool:
     database = engine.url.database
-    return engine.dialect.name == "sqlite" and bool(database) and database != ":memory:" and not Path(database).exists()
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return False
+    return not Path(database).exists()

@@ -14,7 +14,7 @@ from handlers.slack.channels import ChannelDirectory
 from handlers.slack.people import People
 from handlers.slack.replies import Permalinks
 from handlers.slack.tasks import Background
-from storage.followup import SqlFollowUps
+from storage.command_store import SqlCommandStore
 from storage.outbox import SqlOutbox
 from stories.commands import Commands
 from stories.models import IncomingComment
@@ -71,7 +71,7 @@ class SlackContext:
     app: App
     people: People
     background: Background
-    followups: SqlFollowUps
+    followups: SqlCommandStore
     commands: Commands
     permalinks: Permalinks
     outbox: WakingOutbox

@@ -1,8 +1,8 @@
 """partial indexes that serve `/cx actions` pages (a department's and a person's open commitments in order);
 the tenant each Teams user was last seen in (direct messages open in the user's own tenant)
 
-Revision ID: 0007_commitments_open_pages
-Revises: 0006_comment_identifiers
+Revision ID: 0008_commitments_open_pages
+Revises: 0007_retention
 Create Date: 2026-12-02 11:10:00
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision: str = "0007_commitments_open_pages"
-down_revision: str | Sequence[str] | None = "0006_comment_identifiers"
+revision: str = "0008_commitments_open_pages"
+down_revision: str | Sequence[str] | None = "0007_retention"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
