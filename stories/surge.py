@@ -26,6 +26,7 @@ from stories.config import CxConfig, Department
 from stories.outbox import Outgoing
 from stories.patterns import content_words, jaccard
 from stories.schedule import local_instant, quiet_until
+from stories.views import SurgeView
 
 FLOOR = 5  # stories of one theme in a day, at least
 SIGMAS = 2.0
@@ -224,3 +225,8 @@ def surge_lines(surge: Surge) -> tuple[str, str]:
         f"{surge.count} stories today, against {usual} on a usual {surge.day:%A} (alerting above {surge.threshold:.1f})"
     )
     return heading, figures
+
+
+def surge_view(surge: Surge) -> SurgeView:
+    heading, figures = surge_lines(surge)
+    return SurgeView(heading=heading, figures=figures, quotes=surge.quotes)
