@@ -198,8 +198,13 @@ class TeamsNotifier:
         stored = await asyncio.to_thread(self.refs.newest)
         if stored is None:
             raise DeliveryError("no Teams conversation known yet, so no service URL or tenant to open a chat with")
-        known = reference_from(stored)
+        known = reference_from(stored)  # the bot's account and channel; the tenant is the user's own
         tenant = getattr(known.conversation, "tenant_id", None)
+        member = await asyncio.to_thread(self.refs.member, user)
+        if member is not None:
+            tenant, known.service_url = member[0] or tenant, member[1]
+        else:
+            log.info("Teams user never seen by cxbot: opening their chat in the newest conversation's tenant")
         parameters = ConversationParameters(
             is_group=False,
             bot=known.bot,
