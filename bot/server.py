@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -90,6 +91,10 @@ async def ingest(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > MAX_BODY:
         INGESTED.labels("too_large").inc()
         return _error(413, f"body is {request.content_length} bytes; the limit is {MAX_BODY} (1 MB)")
+    post_old = request.query.get("post_old", "false").casefold()
+    if post_old not in ("true", "false", "1", "0"):
+        INGESTED.labels("bad_request").inc()
+        return _error(400, "query post_old: must be true or false (true posts comments older than the backfill window)")
     try:
         body = await request.read()
         comments = parse_body(body)
@@ -99,7 +104,7 @@ async def ingest(request: web.Request) -> web.Response:
     except WebhookError as exc:
         INGESTED.labels("bad_request").inc()
         return _error(exc.status, exc.message)
-    report = await asyncio.to_thread(app.take_in, comments)
+    report = await asyncio.to_thread(functools.partial(app.take_in, comments, post_old=post_old in ("true", "1")))
     if report.created:
         app.dispatcher.kick()
     INGESTED.labels("ok").inc()

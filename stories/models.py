@@ -107,6 +107,7 @@ class StoryView:
     segment: str | None = None
     permalink: str | None = None
     reasons: tuple[str, ...] = ()  # why it reached the department being shown, if known
+    original_at: datetime | None = None  # the customer's own date, when the source gave one
 
     @property
     def nps_category(self) -> NpsCategory | None:

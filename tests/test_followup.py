@@ -56,6 +56,7 @@ def make_commitment(
         "what": "call the customer back",
         "due": FRIDAY,
         "now": world.clock(),
+        "redactor": world.pipeline.redactor,
     }
     args.update(kw)
     return commit(**args)  # type: ignore[arg-type]

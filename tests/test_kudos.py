@@ -75,6 +75,7 @@ def kudos(world: World, **kw: object) -> KudosView | Notice:
         "receiver_name": "Dana",
         "why": "for the same-day refund",
         "now": world.clock(),
+        "redactor": world.pipeline.redactor,
     }
     args.update(kw)
     return give_kudos(**args)  # type: ignore[arg-type]
