@@ -152,8 +152,10 @@ class App:
         return self.intake.take_in(comments, post_old=post_old)
 
     def take_in_one(self, comment: IncomingComment) -> tuple[View, bool]:
-        """One comment from a chat intake: ``(what to tell the sender, whether a story was created)``."""
-        report = self.take_in([comment])
+        """One comment from a chat intake: ``(what to tell the sender, whether a story was created)``.
+
+        Never a backfill: a person chose to send it now (an old message sent by the shortcut is news today)."""
+        report = self.take_in([comment], post_old=True)
 
         def title_of(story_id: int) -> str:
             views = self.stories.views([story_id])

@@ -421,6 +421,7 @@ def _story(commands: Commands, ctx: CommandContext, args: str) -> View:
         source=f"{ctx.actor.platform}:manual",
         external_id=ctx.request_id[:150] if ctx.request_id else None,
         origin_channel=ctx.channel,
+        platform_ids=True,  # the request's and channel's ids, made by Slack or Teams
     )
     report = commands.intake([comment])
     if report.rejected:

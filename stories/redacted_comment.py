@@ -6,7 +6,8 @@ channel, source, language, the keys and values of ``fields``, the link), so the 
 store only ever see redacted values: a field added to :class:`~stories.models.IncomingComment` later is redacted
 here or not stored at all (a test checks every field). An external id that holds personal data (an e-mail, a
 phone number) is replaced by its keyed hash, ``h:`` + the first 32 hex digits of its HMAC
-(:mod:`stories.identifiers`); everything that echoes the id (``/ingest``'s answer) echoes that stored form.
+(:mod:`stories.identifiers`); everything that echoes the id (``/ingest``'s answer) echoes that stored form. Ids and channels a chat
+platform made (``platform_ids``: Slack message and channel ids, Teams conversation ids) are kept as they are.
 
 Every value removed from any field is kept only as a keyed hash (``identifiers``), so erasure finds the comment
 whatever field carried the value.
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -77,11 +78,12 @@ def redact_comment(comment: IncomingComment, *, redactor: Redactor, hasher: Iden
 
     text, cut = _text(comment.text, redactor=redactor, found=found, counts=counts)
     external_id = comment.external_id
-    if external_id:
+    if external_id and not comment.platform_ids:
         in_id = redactor.redact(external_id)
         if in_id.found or in_id.text != external_id:
             _tally(in_id, found, counts)
             external_id = HASHED_ID_PREFIX + hasher.digest(ID_KIND, comment.external_id or "")[:32]
+    if external_id:
         found.append((ID_KIND, comment.external_id or ""))
     redacted = dataclasses.replace(
         comment,
@@ -89,10 +91,12 @@ def redact_comment(comment: IncomingComment, *, redactor: Redactor, hasher: Iden
         source=scrub(comment.source)[:MAX_SOURCE],
         external_id=external_id,
         segment=_at_most(scrub_optional(comment.segment), MAX_SEGMENT),
-        origin_channel=_at_most(scrub_optional(comment.origin_channel), MAX_CHANNEL),
+        origin_channel=comment.origin_channel
+        if comment.platform_ids
+        else _at_most(scrub_optional(comment.origin_channel), MAX_CHANNEL),
         language=_at_most(scrub_optional(comment.language), MAX_LANGUAGE),
         fields={scrub(k): scrub(v) for k, v in comment.fields.items()},
-        link=scrub_optional(comment.link),
+        link=_link(comment.link, scrub=scrub),
     )
     return RedactedComment(
         comment=redacted,
@@ -106,6 +110,13 @@ def redact_comment(comment: IncomingComment, *, redactor: Redactor, hasher: Iden
 def _at_most(value: str | None, limit: int) -> str | None:
     """A placeholder can be longer than what it replaced ("[number]" for four digits): stay within the column."""
     return value[:limit] if value else value
+
+
+def _link(link: str | None, *, scrub: Callable[[str], str]) -> str | None:
+    """A link is kept only if it carries no personal data: a redacted address leads nowhere, so it is dropped."""
+    if not link:
+        return link
+    return link if scrub(link) == link else None
 
 
 def redact_free_text(text: str, *, redactor: Redactor) -> str:
