@@ -108,3 +108,18 @@ def test_take_in_queues_urgent_stories_for_the_platforms_configured(database_url
         (f"story:{urgent_id}:CX Team:slack:C0CX", "C0CX"),
         (f"story:{urgent_id}:Finance:slack:C0FIN", "C0FIN"),
     ]
+
+
+def test_every_source_reaches_the_pipeline_through_the_intake_only() -> None:
+    """CSV import, the demo, /ingest, chat intake and `/cx story` all call App.take_in / Intake.take_in; a new way
+    in that calls the pipeline directly would skip what goes out at once (issue 13.1)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    callers = sorted(
+        str(path.relative_to(root))
+        for folder in ("bot", "handlers", "stories")
+        for path in (root / folder).rglob("*.py")
+        if "pipeline.ingest(" in path.read_text(encoding="utf-8")
+    )
+    assert callers == ["stories/intake.py"]
