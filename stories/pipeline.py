@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,10 @@ from stories.redacted_comment import (
 )
 
 log = logging.getLogger(__name__)
+
+# BCP 47 in outline (letters, then letter/digit subtags): a language is a code, never free text, so it cannot carry
+# personal data; anything else is refused naming the field.
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
 
 BACKFILL_AFTER = timedelta(days=7)  # the default; the configuration's intake.backfill_days sets it
 # Used when no keyed hasher is handed in (some tests): hashes then only as good as a plain hash.
@@ -119,6 +124,8 @@ def validate(comment: IncomingComment) -> None:
     ):
         if value is not None and len(value) > limit:
             raise InvalidComment(name, f"is {len(value)} characters; the limit is {limit}")
+    if comment.language is not None and not _LANGUAGE_TAG.fullmatch(comment.language):
+        raise InvalidComment("language", "must be a language tag such as en, pt-BR or zh-Hant")
     for name, value in (
         ("text", comment.text),
         ("source", comment.source),
