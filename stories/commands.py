@@ -78,7 +78,7 @@ class ChannelLinker(Protocol):
 
 
 class CommandStore(FollowUpStore, KudosStore, StatsReader, ChannelLinker, Protocol):
-    """Everything the commands read and write; storage.followup.SqlFollowUps implements it."""
+    """Everything the commands read and write; storage.command_store.SqlCommandStore implements it."""
 
 
 Handler = Callable[["Commands", CommandContext, str], View]

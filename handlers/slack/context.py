@@ -13,7 +13,7 @@ import aiohttp
 from handlers.slack.people import People
 from handlers.slack.replies import Permalinks
 from handlers.slack.tasks import Background
-from storage.followup import SqlFollowUps
+from storage.command_store import SqlCommandStore
 from storage.outbox import SqlOutbox
 from stories.commands import Commands
 from stories.models import IncomingComment
@@ -70,7 +70,7 @@ class SlackContext:
     app: App
     people: People
     background: Background
-    followups: SqlFollowUps
+    followups: SqlCommandStore
     commands: Commands
     permalinks: Permalinks
     outbox: WakingOutbox

@@ -33,7 +33,7 @@ from handlers.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SqlInstallationSto
 from handlers.slack.people import People, configured_groups
 from handlers.slack.replies import Permalinks
 from handlers.slack.tasks import Background
-from storage.followup import SqlFollowUps
+from storage.command_store import SqlCommandStore
 from storage.processed import SqlProcessedEvents
 from stories.commands import Commands
 
@@ -111,7 +111,7 @@ def build(app: App) -> SlackConnector:
 
     wake = Wake(app.dispatcher.kick)
     outbox = WakingOutbox(app.outbox, wake)
-    followups = SqlFollowUps(app.engine, app.departments)
+    followups = SqlCommandStore(app.engine, app.departments)
     context = SlackContext(
         app=app,
         people=People(groups=configured_groups(app.config)),
