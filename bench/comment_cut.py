@@ -1,6 +1,6 @@
 """How much a very long comment costs the one redaction step, beside the longest comment kept.
 
-``python bench/long_comment.py``: :func:`stories.redacted_comment.redact_comment` on texts of 20,000 characters
+``python bench/comment_cut.py``: :func:`stories.redacted_comment.redact_comment` on texts of 20,000 characters
 (the longest kept, the peer) and of 100 KB and 1 MB (cut to 20,000), each made of sentences holding an e-mail
 address, a phone number and digits (the redactor's slow paths), with the redactor of the bundled example
 configuration. Only the first 21,000 characters are redacted, so the long ones should cost about what the peer
