@@ -163,7 +163,7 @@ def slack_settings(database_url: str, slack_api: FakeSlackApi) -> Callable[..., 
 
 @asynccontextmanager
 async def running(
-    settings: Settings, api: FakeSlackApi, *, config: dict[str, Any] | None = None
+    settings: Settings, api: FakeSlackApi, config: dict[str, Any] | None = None
 ) -> AsyncIterator[SlackServer]:
     """cxbot built from ``settings`` (and ``config``, default :data:`CONFIG`) as ``cxbot serve`` builds it, serving
     on 127.0.0.1, port 0."""

@@ -1,7 +1,7 @@
 """stories.backfill: old comments taken in late are kept out of digests
 
-Revision ID: 0008_story_backfill
-Revises: 0007_retention
+Revision ID: 0009_story_backfill
+Revises: 0008_commitments_open_pages
 Create Date: 2026-12-02 11:30:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_story_backfill"
-down_revision: str | Sequence[str] | None = "0007_retention"
+revision: str = "0009_story_backfill"
+down_revision: str | Sequence[str] | None = "0008_commitments_open_pages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
