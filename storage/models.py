@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     Float,
     ForeignKey,
@@ -17,6 +18,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -84,6 +87,8 @@ class Story(Base):
     themes: Mapped[list[str]] = mapped_column(JSON, default=list)
     summarizer: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # An old comment taken in late (stories.pipeline): counted in patterns and stats, left out of digests.
+    backfill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     comment: Mapped[Comment] = relationship(back_populates="story")
     routes: Mapped[list[Route]] = relationship(back_populates="story")
@@ -205,7 +210,26 @@ class Commitment(Base):
     """Who will do what, by when, for which story."""
 
     __tablename__ = "commitments"
-    __table_args__ = (Index("ix_commitments_state_due", "state", "due_date"),)
+    __table_args__ = (
+        Index("ix_commitments_state_due", "state", "due_date"),
+        # `/cx actions`: a department's or a person's open commitments in commitment_order, paged in SQL.
+        Index(
+            "ix_commitments_open_department",
+            "department_id",
+            "due_date",
+            "id",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
+        Index(
+            "ix_commitments_open_owner",
+            "owner",
+            "due_date",
+            "id",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)  # idempotency: platform action identity
@@ -258,6 +282,18 @@ class ConversationRef(Base):
     user_id: Mapped[str | None] = mapped_column(String(200), index=True)  # personal scope: the user
     team_id: Mapped[str | None] = mapped_column(String(300))
     reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TeamsMember(Base):
+    """The tenant and Bot Framework service each Teams user was last seen in: a direct message opens the chat
+    in the user's own tenant, not the tenant of whichever conversation was active last."""
+
+    __tablename__ = "teams_members"
+
+    user_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(100))
+    service_url: Mapped[str] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,11 +20,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from stories.actors import Actor, is_admin, is_cx_team, managed_departments
 from stories.config import CxConfig
 from stories.dates import InvalidDate, split_due
-from stories.followup import FollowUpStore, InvalidInput, commit, commitment_order
+from stories.followup import FollowUpStore, InvalidInput, commit
 from stories.kudos import KudosStore, give_kudos, praise_suggestions
 from stories.models import MAX_ID, IncomingComment, InvalidComment
 from stories.outbox import OutboxWriter
 from stories.pipeline import IngestReport
+from stories.ports import Redactor
 from stories.stats import DAYS, StatsReader, build_stats
 from stories.views import (
     COMMAND_PREFIX,
@@ -108,6 +108,7 @@ class Commands:
         store: CommandStore,
         outbox: OutboxWriter,
         intake: CommentIntake,
+        redactor: Redactor,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timezone: str | None = None,
     ) -> None:
@@ -115,6 +116,7 @@ class Commands:
         self.store = store
         self.outbox = outbox
         self.intake = intake
+        self.redactor = redactor  # what employees type about customers (commitments, kudos) is redacted too
         self.clock = clock
         default = timezone or config.department(config.default_department).timezone
         self.timezone = ZoneInfo(default)
@@ -298,12 +300,14 @@ def _help(commands: Commands, ctx: CommandContext, args: str) -> View:
 def _actions(commands: Commands, ctx: CommandContext, args: str) -> View:
     query = parse_actions(commands, ctx, args)
     today = commands.today(ctx.actor)
-    items = commands.store.open_commitments(today=today, departments=query.departments, owner=query.owner)
-    if query.overdue:
-        items = [i for i in items if i.overdue]
-    items.sort(key=commitment_order)
-    pages = max(1, math.ceil(len(items) / PAGE_SIZE))
-    page = min(query.page, pages)
+    found = commands.store.commitments_page(
+        today=today,
+        departments=query.departments,
+        owner=query.owner,
+        overdue=query.overdue,
+        page=query.page,
+        size=PAGE_SIZE,
+    )
     if query.owner is not None:
         whose = (
             "Your"
@@ -317,11 +321,11 @@ def _actions(commands: Commands, ctx: CommandContext, args: str) -> View:
         heading += " (overdue)"
     return ActionsView(
         heading=heading,
-        items=tuple(items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]),
-        page=page,
-        pages=pages,
+        items=found.items,
+        page=found.page,
+        pages=found.pages,
         filter=query.filter,
-        total=len(items),
+        total=found.total,
         owner=query.owner,
     )
 
@@ -359,6 +363,7 @@ def _commit(commands: Commands, ctx: CommandContext, args: str) -> View:
         what=what,
         due=due,
         now=commands.clock(),
+        redactor=commands.redactor,
         today=today,
     )
     return Notice(f"Noted: you will follow up: {item.what} ({item.due_label}). I told the story's thread.")
@@ -400,6 +405,7 @@ def _kudos(commands: Commands, ctx: CommandContext, args: str) -> View:
         why=why,
         story_id=ctx.thread_story_id,
         now=now,
+        redactor=commands.redactor,
     )
 
 
@@ -416,6 +422,7 @@ def _story(commands: Commands, ctx: CommandContext, args: str) -> View:
         source=f"{ctx.actor.platform}:manual",
         external_id=ctx.request_id[:150] if ctx.request_id else None,
         origin_channel=ctx.channel,
+        platform_ids=True,  # the request's and channel's ids, made by Slack or Teams
     )
     report = commands.intake([comment])
     if report.rejected:

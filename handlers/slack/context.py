@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
+from handlers.slack.channels import ChannelDirectory
 from handlers.slack.people import People
 from handlers.slack.replies import Permalinks
 from handlers.slack.tasks import Background
@@ -75,5 +76,6 @@ class SlackContext:
     permalinks: Permalinks
     outbox: WakingOutbox
     wake: Wake
+    channels: ChannelDirectory  # configured channel names -> ids; the intake channels' ids
     http: aiohttp.ClientSession | None = None  # shared while serving (keep-alive to Slack)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
