@@ -15,6 +15,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat_postMessage": ("chat:write",),  # stories, digests, replies, notes; DMs land in the Messages tab
     "chat_update": ("chat:write",),  # a story's card after a follow-up or a correction
     "chat_postEphemeral": ("chat:write",),  # answers only the person sees
+    "chat_delete": ("chat:write",),  # erasure: a forgotten comment's story message
     "chat_getPermalink": (),  # the link to an intake message
     "conversations_history": ("channels:history", "groups:history"),  # find our post after a crash
     "conversations_replies": ("channels:history", "groups:history"),  # the same in a thread
