@@ -33,7 +33,7 @@ def server_for(app: App) -> web.Application:
         from handlers.slack.wiring import mount as mount_slack
 
         app.extras.setdefault("mounts", []).append(mount_slack)  # type: ignore[union-attr]
-    # Teams is always mounted: auth on with MICROSOFT_APP_ID, else local Emulator only (handlers/teams/wiring.py).
+    # Teams: auth on with MICROSOFT_APP_ID; without it off, or CX_TEAMS_EMULATOR=true (handlers/teams/wiring.py).
     from handlers.teams.wiring import mount as mount_teams
 
     app.extras.setdefault("mounts", []).append(mount_teams)  # type: ignore[union-attr]

@@ -20,11 +20,13 @@ from handlers.slack.blocks import digest_blocks, fallback_text, story_blocks
 from handlers.slack.channels import ChannelDirectory, Workspace
 from handlers.slack.errors import delivery_error
 from handlers.slack.mrkdwn import safe
+from handlers.slack.render import render
 from handlers.slack.report import report_blocks, report_fallback
 from stories.actors import is_slack_user
 from stories.models import DigestView, StoryView
 from stories.patterns import PatternReport
 from stories.ports import DeliveryError, PostedMessage
+from stories.views import SurgeView
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,10 @@ class SlackNotifier:
         file_id = str(upload["file"]["id"])
         blocks = self._render(lambda r: report_blocks(r, chart_file_id=file_id), report)
         return await self._post(channel=channel, text=safe(report_fallback(report), TEXT_LIMIT), blocks=blocks, key=key)
+
+    async def post_surge(self, *, channel: str, surge: SurgeView, key: str | None = None) -> PostedMessage:
+        message = render(surge)
+        return await self._post(channel=channel, text=message["text"], blocks=message["blocks"], key=key)
 
     async def find_delivered(
         self, *, key: str, channel: str, thread: PostedMessage | None, since: datetime

@@ -35,7 +35,7 @@ from handlers.teams.activities import (
     with_conversation,
 )
 from handlers.teams.cards import digest_card, story_card
-from handlers.teams.render import summary_of, text_card
+from handlers.teams.render import render, summary_of, text_card
 from handlers.teams.report import report_card
 from handlers.teams.retry import RetryPolicy, Sleep, connector_call
 from storage.conversations import SqlConversationRefs
@@ -43,6 +43,7 @@ from stories.models import DigestView, StoryView
 from stories.patterns import PatternReport
 from stories.ports import DeliveryError, PostedMessage
 from stories.presentation import digest_heading
+from stories.views import SurgeView
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,9 @@ class TeamsNotifier:
         return await self._post(
             channel, card_message(card, summary=summary_of(f"Weekly patterns: {report.department}")), "report"
         )
+
+    async def post_surge(self, *, channel: str, surge: SurgeView, key: str | None = None) -> PostedMessage:
+        return await self._post(channel, card_message(render(surge), summary=summary_of(surge.heading)), "surge")
 
     # --- plumbing ------------------------------------------------------------------------------------------------
 

@@ -212,11 +212,14 @@ class FakeSlackApi:
         body: bytes | None = None,
         delay: float = 0.0,
         times: int = 1,
+        content_type: str | None = None,
     ) -> None:
         """Answer the next ``times`` calls of ``method`` this way instead of normally.
 
         ``queue("chat.postMessage", status=429, retry_after=1)`` is a rate limit;
-        ``queue(m, status=500)`` a server error; ``queue(m, error="channel_not_found")`` an ``ok: false``.
+        ``queue(m, status=500)`` a server error; ``queue(m, error="channel_not_found")`` an ``ok: false``;
+        ``queue(m, status=502, body=b"<html>...", content_type="text/plain")`` a proxy's page in front of Slack
+        (``content_type`` defaults to text/html for a raw body with a 5xx status, else application/json).
         """
         if status == 429 and error is None:
             error = "ratelimited"
@@ -230,7 +233,8 @@ class FakeSlackApi:
                     retry_after=retry_after,
                     body=body,
                     delay=delay,
-                    content_type="text/html" if body is not None and status >= 500 else "application/json",
+                    content_type=content_type
+                    or ("text/html" if body is not None and status >= 500 else "application/json"),
                 )
             )
 
