@@ -6,10 +6,11 @@ Nothing reads the environment after :func:`build` returns; tests build their own
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -17,13 +18,17 @@ from bot.config import load_config
 from bot.dispatcher import Dispatcher
 from bot.priority import AckPriority
 from bot.settings import Settings
+from bot.wake import Wake, WakingOutbox, waking
+from handlers.ports import Core
 from storage.command_store import SqlCommandStore
 from storage.comments import SqlCommentStore
 from storage.db import make_engine, require_current
 from storage.departments import DepartmentIds, channel_map, sync_departments
 from storage.outbox import SqlOutbox
+from storage.processed import SqlProcessedEvents
 from storage.stories import SqlStoryReader
 from storage.story_facts import comment_facts
+from stories.actions import Actions
 from stories.commands import Commands
 from stories.config import CxConfig
 from stories.identifiers import IdentifierHasher
@@ -37,7 +42,20 @@ from stories.sentiment import LexiconSentiment
 from stories.summarize.offline import OfflineSummarizer
 from stories.views import View
 
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from handlers.slack.wiring import SlackConnector
+    from handlers.teams.wiring import Teams
+
 log = logging.getLogger(__name__)
+
+Mount = Callable[["web.Application", "App"], None]
+"""Adds a connector to the server (bot/connectors.py); ``cxbot serve`` mounts the configured ones."""
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -47,8 +65,11 @@ class App:
     engine: Engine
     departments: DepartmentIds
     router: Router
-    extras: dict[str, object] = field(default_factory=dict)
-    notifiers: dict[str, Notifier] = field(default_factory=dict)
+    clock: Callable[[], datetime] = wall_clock  # the commands' and actions' now (tests fix it)
+    notifiers: dict[str, Notifier] = field(default_factory=dict)  # registered by each mounted connector
+    mounts: list[Mount] = field(default_factory=list)
+    slack: SlackConnector | None = None  # once mounted
+    teams: Teams | None = None  # once mounted
 
     @cached_property
     def summarizer(self) -> Summarizer:
@@ -115,9 +136,61 @@ class App:
         return SqlCommandStore(self.engine, self.departments)
 
     @cached_property
+    def wake(self) -> Wake:
+        """The one way to wake the dispatcher (bound to the loop by the scheduler's lifecycle)."""
+        return Wake(self.dispatcher.kick)
+
+    @cached_property
+    def core_outbox(self) -> WakingOutbox:
+        """The outbox the core writes to while serving: what it queues goes out at once."""
+        return WakingOutbox(self.outbox, self.wake)
+
+    @cached_property
     def commands(self) -> Commands:
-        """The `/cx` commands both connectors run (sync: from a thread, then ``dispatcher.kick()``)."""
-        return Commands(config=self.config, store=self.followups, outbox=self.outbox, intake=self.take_in)
+        """The `/cx` commands, one table for both connectors (sync: from a thread)."""
+        return Commands(
+            config=self.config,
+            store=self.followups,
+            outbox=self.core_outbox,
+            intake=waking(self.take_in, self.wake),
+            clock=self.clock,
+        )
+
+    @cached_property
+    def actions(self) -> Actions:
+        """Reactions, clicks and forms from both connectors, with their permission checks (sync: from a thread)."""
+        return Actions(
+            config=self.config,
+            store=self.followups,
+            outbox=self.core_outbox,
+            messages=self.outbox,
+            today=self.commands.today,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def core(self) -> Core:
+        """What the connectors are handed: the core's entry points and the few reads they render."""
+        return Core(
+            config=self.config,
+            commands=self.commands,
+            actions=self.actions,
+            take_in_one=self._take_in_one_waking,
+            store=self.followups,
+            messages=self.outbox,
+            stories=self.stories,
+            processed=SqlProcessedEvents(self.engine),
+            wake=self.wake,
+            turn=self.priority.turn,
+            arrived=self.priority.arrived,
+            clock=self.clock,
+        )
+
+    def _take_in_one_waking(self, comment: IncomingComment) -> tuple[View, bool]:
+        view, created = self.take_in_one(comment)
+        if created:
+            self.wake()
+        return view, created
 
     def take_in(self, comments: Iterable[IncomingComment]) -> IngestReport:
         """The pipeline, then what goes out at once (departments that take stories as they arrive).
@@ -162,11 +235,19 @@ class App:
         self.engine.dispose()
 
 
-def build(settings: Settings, *, config: CxConfig | None = None, check_schema: bool = True) -> App:
+def build(
+    settings: Settings,
+    *,
+    config: CxConfig | None = None,
+    check_schema: bool = True,
+    clock: Callable[[], datetime] = wall_clock,
+) -> App:
     """Everything the process needs. Refuses a database behind the migrations (``cxbot db upgrade`` fixes it)."""
     config = config or load_config(settings.cx_config)
     engine = make_engine(settings.database_url)
     if check_schema:
         require_current(engine)
     departments = sync_departments(engine, config)
-    return App(settings=settings, config=config, engine=engine, departments=departments, router=Router(config))
+    return App(
+        settings=settings, config=config, engine=engine, departments=departments, router=Router(config), clock=clock
+    )

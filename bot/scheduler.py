@@ -113,26 +113,34 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
     return scheduler
 
 
+def dispatching(app: App) -> Callable[[web.Application], AsyncIterator[None]]:
+    """An aiohttp ``cleanup_ctx``: the outbox dispatcher, and ``app.wake`` bound to this loop. The only place the
+    dispatcher is started while serving (``cxbot dispatch`` drains it once instead)."""
+
+    async def running(_web_app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        app.wake.bind(asyncio.get_running_loop())
+        task = asyncio.get_running_loop().create_task(app.dispatcher.run_forever(stop), name="dispatcher")
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
+            app.wake.bind(None)
+
+    return running
+
+
 def lifecycle(app: App) -> Callable[[web.Application], AsyncIterator[None]]:
-    """An aiohttp ``cleanup_ctx``: the scheduler, and the dispatcher unless a connector already runs it (the one
-    that starts it registers its task as ``app.extras["dispatcher_task"]``)."""
+    """An aiohttp ``cleanup_ctx``: the scheduler's jobs (use with :func:`dispatching`, which sends what they plan)."""
 
     async def running(_web_app: web.Application) -> AsyncIterator[None]:
         scheduler = build_scheduler(app)
         scheduler.start()
-        stop = asyncio.Event()
-        task = None
-        if app.extras.get("dispatcher_task") is None:
-            task = asyncio.get_running_loop().create_task(app.dispatcher.run_forever(stop), name="dispatcher")
-            app.extras["dispatcher_task"] = task
         log.info("scheduler: %d jobs", len(scheduler.get_jobs()))
         try:
             yield
         finally:
             scheduler.shutdown(wait=False)
-            stop.set()
-            if task is not None:
-                await task
-                app.extras.pop("dispatcher_task", None)
 
     return running

@@ -18,6 +18,10 @@ from pydantic_core import PydanticCustomError
 from stories.crontab import crontab_trigger
 
 
+class ConfigError(Exception):
+    """The configuration (the YAML file or the settings) cannot be used; the message says where and what to change."""
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
