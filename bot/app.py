@@ -25,6 +25,7 @@ from storage.comments import SqlCommentStore
 from storage.db import make_engine, require_current
 from storage.departments import DepartmentIds, channel_map, sync_departments
 from storage.outbox import SqlOutbox
+from storage.patterns import SqlPatternStories
 from storage.processed import SqlProcessedEvents
 from storage.stories import SqlStoryReader
 from storage.story_facts import comment_facts
@@ -35,6 +36,7 @@ from stories.identifiers import IdentifierHasher
 from stories.intake import immediate_deliveries, routed_reply, urgent_reasons
 from stories.models import IncomingComment
 from stories.pipeline import IngestReport, Pipeline
+from stories.planning import Planner
 from stories.ports import Notifier, Summarizer
 from stories.redaction import PiiRedactor
 from stories.routing import Router
@@ -134,6 +136,19 @@ class App:
     def followups(self) -> SqlCommandStore:
         """Commitments, reactions, corrections, kudos and stats (App Home reads it too)."""
         return SqlCommandStore(self.engine, self.departments)
+
+    @cached_property
+    def planner(self) -> Planner:
+        """What the schedules make due (digests, nudges, summaries, reports), planned from the stores."""
+        return Planner(
+            config=self.config,
+            outbox=self.outbox,
+            stories=self.stories,
+            followups=self.followups,
+            patterns=SqlPatternStories(self.engine),
+            channels=lambda platforms: channel_map(self.engine, platforms=platforms),
+            platforms=lambda: self.platforms,
+        )
 
     @cached_property
     def wake(self) -> Wake:

@@ -8,7 +8,7 @@ Jobs (module-level functions, explicit ids, ``replace_existing=True``, in a per-
 - ``report:<department>``: Monday morning, the weekly pattern report;
 - ``sweep``: every few minutes and once at start-up, for everything (catch-up after downtime, a misfire).
 
-Each job only calls :meth:`bot.planning.Planner.queue`, which plans from the outbox's state and the clock with
+Each job only calls :meth:`stories.planning.Planner.queue`, which plans from the outbox's state and the clock with
 keys on local slots and days. So a job that fires twice (APScheduler fires a 02:30 job twice on the night clocks
 go back), late, on two replicas or not at all (the sweep catches up) still queues each delivery once; the
 dispatcher then sends it.
@@ -29,7 +29,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.planning import Planner
 from storage.processed import SqlProcessedEvents
 from stories.crontab import crontab_trigger
 from stories.patterns import REPORT_SCHEDULE
@@ -61,7 +60,7 @@ async def plan_due(app: App, department: str | None = None) -> int:
     """The job: queue what is due now (for one department, or all) and wake the dispatcher."""
     try:
         queued = await asyncio.to_thread(
-            Planner(app).queue, datetime.now(UTC), departments=None if department is None else [department]
+            app.planner.queue, datetime.now(UTC), departments=None if department is None else [department]
         )
     except Exception:
         log.exception("scheduler: planning failed (department %s); the next sweep tries again", department or "all")
