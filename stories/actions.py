@@ -50,7 +50,9 @@ class MessageRef:
 @dataclass(frozen=True, slots=True)
 class Action:
     """One thing a person did. ``key`` is the platform's identity of it (Slack action or view id, Teams
-    activity or form id): the same key twice changes nothing the second time.
+    activity or form id): a re-route is recorded under it, so the same key twice moves the story once. A
+    commitment's key is the core's own (:func:`commitment_key`), the same on both platforms; reactions and
+    closing are idempotent on their rows.
 
     ``department`` is the department a form was opened for (carried in the form); ``values`` are the form's
     fields as typed: ``what``, ``due`` (ISO date), ``owner`` (a user id), ``owner_name``, ``to`` (a department),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -61,6 +62,18 @@ def _int(value: Any) -> int | None:
 
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+_PERSON_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|29:[\w-]+", re.IGNORECASE)
+
+
+def _owner(data: Data) -> dict[str, str]:
+    """The people picker's choice (an Entra object id; ``29:`` in the Emulator). A form sent before the picker
+    existed carries a typed name instead: its sender follows up, under that name."""
+    owner = _text(data.get("owner"))
+    if not owner or _PERSON_ID.fullmatch(owner):
+        return {"owner": owner}
+    return {"owner": "", "owner_name": owner[:100]}
 
 
 def _form_key(turn: TurnContext) -> str:
@@ -128,7 +141,7 @@ async def save_commitment(tctx: TeamsContext, turn: TurnContext, data: Data) -> 
         key=_form_key(turn),
         story_id=story_id,
         department=_text(data.get("department")) or None,
-        values={"what": _text(data.get("what")), "owner": _text(data.get("owner")), "due": _text(data.get("due"))},
+        values={"what": _text(data.get("what")), "due": _text(data.get("due")), **_owner(data)},
     )
     result = await _handle(tctx, turn, action)
     if isinstance(result, CommitmentItem):

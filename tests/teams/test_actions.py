@@ -182,6 +182,16 @@ async def test_the_owner_picked_in_the_form_is_the_owner(cx: Server, world: Worl
     assert (commitment.owner, commitment.created_by) == (DANA, FIONA)
 
 
+async def test_a_form_sent_before_the_people_picker_names_its_sender_as_owner(
+    cx: Server, world: World, connector: FakeConnector
+) -> None:
+    story_id, _card_id = await posted_story(world, cx)
+    value = {"cx_action": "commit", "story_id": story_id, "what": "Call back", "owner": "Fiona W.", "due": "2026-03-06"}
+    assert (await cx.post(world.load("message_submit_commit", value=value)))[0] == 200
+    [commitment] = _commitments(cx)
+    assert (commitment.owner, commitment.owner_name) == (FIONA, "Fiona W.")
+
+
 async def test_a_button_for_a_story_that_is_gone_says_so(cx: Server, world: World, connector: FakeConnector) -> None:
     click = world.load("message_submit_follow_up", value={"cx_action": "follow_up", "story_id": 999})
     assert (await cx.post(click))[0] == 200
