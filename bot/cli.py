@@ -31,6 +31,18 @@ def _settings() -> Settings:
         raise SystemExit("cxbot: invalid environment settings:\n" + "\n".join(lines)) from None
 
 
+def require_hash_key(settings: Settings) -> None:
+    """Commands that hash personal data or look it up stop without CX_HASH_KEY on PostgreSQL, and warn on SQLite
+    (Settings.hash_key_problem says why)."""
+    problem = settings.hash_key_problem()
+    if problem is None:
+        return
+    level, message = problem
+    if level == "error":
+        raise SystemExit(f"cxbot: {message}")
+    logging.getLogger("cxbot").warning("%s", message)
+
+
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from storage.db import current_revision, head_revision, make_engine, upgrade
 
@@ -46,6 +58,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import build
     from bot.importer import import_csv
 
+    require_hash_key(settings)
     app = build(settings)
     try:
         return import_csv(app, Path(args.file), maps=args.map, source=args.source, encoding=args.encoding)
@@ -84,6 +97,7 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.serve import serve
 
+    require_hash_key(settings)
     return serve(settings, port=args.port or settings.port)
 
 
@@ -152,6 +166,15 @@ def _scheduling(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 
 EXTRA_COMMANDS.append(_scheduling)
+
+
+def _forget(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from bot.forget import register
+
+    register(sub)
+
+
+EXTRA_COMMANDS.append(_forget)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -261,6 +261,26 @@ class ConversationRef(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class WeeklyFigures(Base):
+    """What stats and the pattern report need from comments the retention window removed: per UTC week (Monday)
+    and department (``*``: the whole programme), counts only, never a comment (storage/retention.py).
+
+    ``nps``/``csat`` map each score to how many comments gave it, so scores are computed exactly as from rows.
+    """
+
+    __tablename__ = "weekly_figures"
+    __table_args__ = (UniqueConstraint("week_start", "department"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week_start: Mapped[date] = mapped_column(Date)
+    department: Mapped[str] = mapped_column(String(100))
+    stories: Mapped[int] = mapped_column(Integer, default=0)
+    nps: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    csat: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    stories_delivered: Mapped[int] = mapped_column(Integer, default=0)
+    reactions: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class SummaryCache(Base):
     """Language-model summaries by content hash, so the same text is never paid for twice."""
 

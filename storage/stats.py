@@ -9,6 +9,8 @@ from sqlalchemy import Engine, func, select
 
 from storage.departments import DepartmentIds
 from storage.models import Comment, Commitment, Reaction, Route, Story, StoryMessage
+from storage.retention import kept_weeks
+from stories.retention import with_kept
 from stories.stats import PeriodFigures
 
 
@@ -48,7 +50,7 @@ class SqlStats:
                 opened = opened.where(Commitment.department_id == department_id)
                 closed = closed.where(Commitment.department_id == department_id)
             durations = conn.execute(closed).all()
-            return PeriodFigures(
+            live = PeriodFigures(
                 nps_scores=tuple(r.nps for r in scores if r.nps is not None),
                 csat_scores=tuple(r.csat for r in scores if r.csat is not None),
                 stories_delivered=int(conn.scalar(delivered) or 0),
@@ -61,3 +63,5 @@ class SqlStats:
                     if closed_at is not None
                 ),
             )
+            # weeks whose comments the retention window removed: their counts were kept (storage/retention.py)
+            return with_kept(live, kept_weeks(conn, department=department, since=since, until=until))

@@ -60,6 +60,20 @@ class SlackNotifier:
             "chat_update", channel=message.channel, ts=message.message_id, text=fallback_text(story), blocks=blocks
         )
 
+    async def update_digest(self, *, message: PostedMessage, digest: DigestView, note: str) -> None:
+        blocks = self._render(lambda d: digest_blocks(d, note=note or None), digest)
+        await self._call(
+            "chat_update", channel=message.channel, ts=message.message_id, text=fallback_text(digest), blocks=blocks
+        )
+
+    async def delete_message(self, *, message: PostedMessage) -> None:
+        """chat.delete; ``message_not_found`` means an earlier attempt (or a person) already deleted it."""
+        try:
+            await self._call("chat_delete", channel=message.channel, ts=message.message_id)
+        except DeliveryError as exc:
+            if str(exc) != "slack: message_not_found":
+                raise
+
     async def reply_in_thread(self, *, message: PostedMessage, text: str, key: str | None = None) -> PostedMessage:
         return await self._post(
             channel=message.channel, thread_ts=message.message_id, text=safe(text, TEXT_LIMIT), key=key

@@ -23,6 +23,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference
 from botframework.connector.aio import ConnectorClient
+from msrest.exceptions import HttpOperationError
 
 from handlers.ports import ConversationRefs
 from handlers.teams.activities import (
@@ -89,6 +90,32 @@ class TeamsNotifier:
             await client.conversations.update_activity(conversation, message.message_id, activity)
 
         await self._in_turn(reference, update, what=f"update story card {message.message_id}")
+
+    async def update_digest(self, *, message: PostedMessage, digest: DigestView, note: str) -> None:
+        reference = await self._reference(message.channel)
+        card = _rendered(lambda view: digest_card(view, note=note or None), digest)
+        activity = card_message(card, summary=summary_of(digest_heading(digest)))
+        activity.id = message.message_id
+        conversation = channel_of(message.channel)
+
+        async def update(client: ConnectorClient) -> None:
+            await client.conversations.update_activity(conversation, message.message_id, activity)
+
+        await self._in_turn(reference, update, what=f"update digest card {message.message_id}")
+
+    async def delete_message(self, *, message: PostedMessage) -> None:
+        """The connector's delete activity; a 404 (already gone) counts as deleted."""
+        reference = await self._reference(message.channel)
+        conversation = channel_of(message.channel)
+
+        async def remove(client: ConnectorClient) -> None:
+            try:
+                await client.conversations.delete_activity(conversation, message.message_id)
+            except HttpOperationError as exc:
+                if getattr(exc.response, "status_code", None) != 404:
+                    raise
+
+        await self._in_turn(reference, remove, what=f"delete message {message.message_id}")
 
     async def reply_in_thread(self, *, message: PostedMessage, text: str, key: str | None = None) -> PostedMessage:
         reference = await self._reference(message.channel)

@@ -111,7 +111,7 @@ class FakeSlackApi:
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
-            "chat.delete": lambda p: {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")},
+            "chat.delete": self._delete,
             "chat.postEphemeral": self._post_ephemeral,
             "chat.getPermalink": self._permalink,
             "conversations.open": self._conversations_open,
@@ -512,6 +512,12 @@ class FakeSlackApi:
         message = self._message(params, ts)
         self.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "text": message["text"], "message": message}
+
+    def _delete(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        if self.messages.pop((channel, ts), None) is None:  # as Slack: a message already deleted is not found
+            return {"ok": False, "error": "message_not_found"}
+        return {"ok": True, "channel": channel, "ts": ts}
 
     def _post_ephemeral(self, params: Mapping[str, Any]) -> dict[str, Any]:
         if not params.get("channel"):
