@@ -29,6 +29,7 @@ from storage.patterns import SqlPatternStories
 from storage.processed import SqlProcessedEvents
 from storage.stories import SqlStoryReader
 from storage.story_facts import comment_facts
+from storage.surge import SqlSurgeStories
 from stories.actions import Actions
 from stories.commands import Commands
 from stories.config import CxConfig
@@ -146,6 +147,8 @@ class App:
             stories=self.stories,
             followups=self.followups,
             patterns=SqlPatternStories(self.engine),
+            surges=SqlSurgeStories(self.engine),
+            urgent=lambda ids: urgent_reasons(comment_facts(self.engine, ids), router=self.router),
             channels=lambda platforms: channel_map(self.engine, platforms=platforms),
             platforms=lambda: self.platforms,
         )

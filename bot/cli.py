@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.config import ConfigError
 from bot.logs import configure
@@ -82,8 +84,14 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "check":
         print(f"{path or example_path()}: OK, {len(config.departments)} departments, {len(config.rules)} rules")
         return 0
+    text = " ".join(args.text).strip()
+    if not text:
+        print(
+            'cxbot config route: give the comment\'s text, e.g. cxbot config route "I was charged twice" --nps 3',
+            file=sys.stderr,
+        )
+        return 2
     router = Router(config)
-    text = " ".join(args.text)
     routing = router.route(
         text=text, nps=args.nps, csat=args.csat, sentiment=None, source=args.source, segment=args.segment, fields={}
     )
@@ -110,8 +118,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     db = sub.add_parser("db", help="database schema: `cxbot db upgrade` migrates to the newest revision")
-    db.add_argument("action", choices=["upgrade", "current"])
-    db.set_defaults(func=cmd_db)
+    db_actions = db.add_subparsers(dest="action", required=True, metavar="{upgrade,current}")
+    db_actions.add_parser(
+        "upgrade",
+        help="migrate DATABASE_URL to the newest revision (idempotent)",
+        description="Migrate "
+        "the database at DATABASE_URL to the newest schema revision (Alembic); running it again changes nothing.",
+    ).set_defaults(func=cmd_db)
+    db_actions.add_parser(
+        "current",
+        help="print the database's revision and the one the code needs",
+        description="Print the schema revision of the database at DATABASE_URL and the one this cxbot needs.",
+    ).set_defaults(func=cmd_db)
 
     imp = sub.add_parser("import", help="import a survey export (CSV)")
     imp.add_argument("file")
@@ -188,6 +206,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args, settings))
     except (ConfigError, SchemaBehind) as exc:
         print(f"cxbot: {exc}", file=sys.stderr)
+        return 2
+    except (OperationalError, InterfaceError) as exc:  # unreachable, refused, wrong password: one line, no trace
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
+        print(f"cxbot: cannot use the database at DATABASE_URL={where}: {reason}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `cxbot ... | head`: the reader left; nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

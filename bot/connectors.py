@@ -18,6 +18,7 @@ from handlers.slack import wiring as slack_wiring
 from handlers.teams import wiring as teams_wiring
 from handlers.teams.adapter import BotConfiguration
 from handlers.teams.context import IN_TURN_RETRY
+from handlers.teams.identity import FetchOptions
 from handlers.teams.retry import RetryPolicy, Sleep
 from storage.conversations import SqlConversationRefs
 
@@ -34,11 +35,19 @@ def mount_slack(web_app: web.Application, app: App) -> None:
 
 
 def teams_mount(
-    *, delivery_retry: RetryPolicy | None = None, reply_retry: RetryPolicy = IN_TURN_RETRY, sleep: Sleep = asyncio.sleep
+    *,
+    delivery_retry: RetryPolicy | None = None,
+    reply_retry: RetryPolicy = IN_TURN_RETRY,
+    sleep: Sleep = asyncio.sleep,
+    identity: FetchOptions | None = None,
 ) -> Mount:
-    """A Teams mount; the options are the connector's retry policies and sleep (tests record waits)."""
+    """A Teams mount; the options are the connector's retry policies, sleep and Bot Framework key fetching (tests
+    record waits and use a fake identity endpoint)."""
 
     def mount(web_app: web.Application, app: App) -> None:
+        if not app.settings.teams_enabled:
+            teams_wiring.mount_off(web_app)
+            return
         teams = teams_wiring.build(
             core=app.core,
             configuration=BotConfiguration.from_settings(app.settings),
@@ -46,6 +55,7 @@ def teams_mount(
             delivery_retry=delivery_retry,
             reply_retry=reply_retry,
             sleep=sleep,
+            identity=identity,
         )
         app.notifiers[teams.notifier.platform] = teams.notifier
         app.teams = teams

@@ -43,6 +43,7 @@ from storage.stories import SqlStoryReader
 from stories.erasure import erased_note
 from stories.models import DigestView
 from stories.ports import DeliveryError, FindsDelivered, Notifier, PostedMessage
+from stories.surge import Surge, surge_view
 
 log = logging.getLogger(__name__)
 
@@ -350,6 +351,9 @@ class Dispatcher:
             post = partial(notifier.send_direct_message, user=item.channel, text=text, key=key)
         elif item.kind == "report":
             post = await self._report(notifier, item)
+        elif item.kind == "surge":
+            view = surge_view(Surge.from_payload(item.payload))
+            post = partial(notifier.post_surge, channel=item.channel, surge=view, key=key)
         else:
             raise DeliveryError(f"unknown delivery kind {item.kind!r}", permanent=True)
         if found is not None:

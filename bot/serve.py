@@ -11,6 +11,7 @@ from bot.connectors import mount_slack, mount_teams
 from bot.scheduler import dispatching, lifecycle
 from bot.server import create_web_app
 from bot.settings import Settings
+from bot.startup import startup_lines
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,8 @@ log = logging.getLogger(__name__)
 def serve(settings: Settings, *, port: int) -> int:
     app = build(settings)
     web_app = server_for(app)
+    for line in startup_lines(settings):
+        log.info("%s", line)
     log.info("cxbot listening on port %d", port)
     web.run_app(web_app, port=port, print=None)
     app.close()
@@ -29,7 +32,7 @@ def server_for(app: App) -> web.Application:
     (bot/scheduler.py, an aiohttp cleanup_ctx)."""
     if app.settings.slack_enabled:
         app.mounts.append(mount_slack)
-    # Teams is always mounted: auth on with MICROSOFT_APP_ID, else local Emulator only (handlers/teams/wiring.py).
+    # Teams: auth on with MICROSOFT_APP_ID; without it off, or CX_TEAMS_EMULATOR=true (handlers/teams/wiring.py).
     app.mounts.append(mount_teams)
     web_app = create_web_app(app)
     web_app.cleanup_ctx.append(lifecycle(app))

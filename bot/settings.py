@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     microsoft_app_password: SecretStr | None = None
     microsoft_app_tenant_id: str | None = None
     microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
+    # Without an app id the Teams route is off; true serves a Bot Framework Emulator on this machine, unauthenticated
+    cx_teams_emulator: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -87,7 +89,17 @@ class Settings(BaseSettings):
             )
         if self.microsoft_app_type == "SingleTenant" and self.microsoft_app_id and not self.microsoft_app_tenant_id:
             raise ValueError("MICROSOFT_APP_TENANT_ID is required when MICROSOFT_APP_TYPE=SingleTenant")
+        if self.cx_teams_emulator and self.microsoft_app_id:
+            raise ValueError(
+                "CX_TEAMS_EMULATOR=true and MICROSOFT_APP_ID are both set; the Emulator mode is for running without "
+                "an app id (unauthenticated, local only): unset one of them"
+            )
         return self
+
+    @property
+    def teams_enabled(self) -> bool:
+        """Whether ``/api/messages`` serves: with an app id (authenticated), or in Emulator mode (local only)."""
+        return bool(self.microsoft_app_id) or self.cx_teams_emulator
 
     @property
     def core_threads(self) -> int:

@@ -21,6 +21,8 @@ from stories.patterns import PatternStories, plan_reports, report_key, report_sl
 from stories.ports import StoryReader
 from stories.schedule import Schedule, Slot, digest_since_last, manual_digest, plan_digests
 from stories.stats import StatsReader
+from stories.surge import ThemedStory, find_surges, plan_surges
+from stories.surge import window as surge_window
 
 
 class PlanningOutbox(Protocol):
@@ -39,6 +41,13 @@ class PlanningFollowUps(CommitmentReader, StatsReader, Protocol):
     def mark_nudged(self, ids: Sequence[int], today: date) -> int: ...
 
 
+class SurgeStories(Protocol):
+    def themed_stories(self, *, department: str, since: datetime, until: datetime) -> list[ThemedStory]: ...
+
+
+UrgentReasons = Callable[[Sequence[int]], Mapping[int, str]]
+"""``story ids -> {story id: why it is urgent}`` for the urgent ones (stories.intake.urgent_reasons on their facts)."""
+
 ChannelMap = Callable[[tuple[str, ...]], Mapping[tuple[str, str], str]]
 """``platforms -> {(department, platform): channel}``, read fresh (Teams channels are linked at run time)."""
 
@@ -49,10 +58,11 @@ class Plan:
     nudges: NudgePlan = field(default_factory=NudgePlan)
     summaries: list[Outgoing] = field(default_factory=list)
     reports: list[Outgoing] = field(default_factory=list)
+    surges: list[Outgoing] = field(default_factory=list)
 
     @property
     def items(self) -> list[Outgoing]:
-        return [*self.digests, *self.nudges.messages, *self.summaries, *self.reports]
+        return [*self.digests, *self.nudges.messages, *self.summaries, *self.reports, *self.surges]
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,8 @@ class Planner:
         stories: StoryReader,
         followups: PlanningFollowUps,
         patterns: PatternStories,
+        surges: SurgeStories,
+        urgent: UrgentReasons,
         channels: ChannelMap,
         platforms: Callable[[], tuple[str, ...]],
     ) -> None:
@@ -83,6 +95,8 @@ class Planner:
         self.stories = stories
         self.followups = followups
         self.patterns = patterns
+        self.surges = surges
+        self.urgent = urgent
         self.channel_map = channels
         self.platforms = platforms
 
@@ -121,6 +135,7 @@ class Planner:
                 )
             )
         plan.reports = [item for department in chosen for item in self._reports(department, channels, now)]
+        plan.surges = self._surges(chosen, channels, now)
         plan.nudges = plan_nudges(config=self.config, store=self.followups, now=now, departments=names)
         plan.summaries = plan_weekly_summaries(config=self.config, store=self.followups, now=now, departments=names)
         return plan
@@ -140,6 +155,21 @@ class Planner:
             now=now,
             planned=self.outbox.states(keys),
         )
+
+    def _surges(
+        self, chosen: Sequence[Department], channels: dict[str, dict[str, str]], now: datetime
+    ) -> list[Outgoing]:
+        """Themes surging today in the chosen departments: one alert each, to the department and the CX team
+        (stories/surge.py); its key makes planning again the same day a no-op."""
+        surges = []
+        for department in chosen:
+            since, until = surge_window(department, now=now)
+            stories = self.surges.themed_stories(department=department.name, since=since, until=until)
+            surges.extend(find_surges(department=department, stories=stories, now=now))
+        if not surges:
+            return []
+        ids = [story_id for surge in surges for story_id in surge.story_ids]
+        return plan_surges(config=self.config, surges=surges, channels=channels, now=now, urgent=self.urgent(ids))
 
     def queue(self, now: datetime, *, departments: Sequence[str] | None = None) -> int:
         """Plan and queue what is due; returns how many deliveries were new."""

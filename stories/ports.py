@@ -15,6 +15,7 @@ from stories.models import DigestView, Redacted, RouteMatch, Sentiment, StoryVie
 
 if TYPE_CHECKING:
     from stories.patterns import PatternReport
+    from stories.views import SurgeView
 
 
 class Redactor(Protocol):
@@ -127,6 +128,10 @@ class Notifier(Protocol):
         self, *, channel: str, report: PatternReport, chart_png: bytes, key: str | None = None
     ) -> PostedMessage:
         """The weekly pattern report with its chart (PNG bytes)."""
+        ...
+
+    async def post_surge(self, *, channel: str, surge: SurgeView, key: str | None = None) -> PostedMessage:
+        """A surge alert (stories.surge)."""
         ...
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 import aiohttp
 
 from handlers.ports import Core
+from handlers.slack.channels import ChannelDirectory
 from handlers.slack.people import People
 from handlers.slack.replies import Permalinks
 from handlers.slack.tasks import Background
@@ -23,6 +24,7 @@ class SlackContext:
     people: People
     background: Background
     permalinks: Permalinks
+    channels: ChannelDirectory  # configured channel names -> ids; the intake channels' ids
     http: aiohttp.ClientSession | None = None  # shared while serving (keep-alive to Slack)
 
     @property

@@ -36,13 +36,14 @@ from handlers.teams.activities import (
     with_conversation,
 )
 from handlers.teams.cards import digest_card, story_card
-from handlers.teams.render import summary_of, text_card
+from handlers.teams.render import render, summary_of, text_card
 from handlers.teams.report import report_card
 from handlers.teams.retry import RetryPolicy, Sleep, connector_call
 from stories.models import DigestView, StoryView
 from stories.patterns import PatternReport
 from stories.ports import DeliveryError, PostedMessage
 from stories.presentation import digest_heading
+from stories.views import SurgeView
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,9 @@ class TeamsNotifier:
             channel, card_message(card, summary=summary_of(f"Weekly patterns: {report.department}")), "report"
         )
 
+    async def post_surge(self, *, channel: str, surge: SurgeView, key: str | None = None) -> PostedMessage:
+        return await self._post(channel, card_message(render(surge), summary=summary_of(surge.heading)), "surge")
+
     # --- plumbing ------------------------------------------------------------------------------------------------
 
     @staticmethod
@@ -194,8 +198,13 @@ class TeamsNotifier:
         stored = await asyncio.to_thread(self.refs.newest)
         if stored is None:
             raise DeliveryError("no Teams conversation known yet, so no service URL or tenant to open a chat with")
-        known = reference_from(stored)
+        known = reference_from(stored)  # the bot's account and channel; the tenant is the user's own
         tenant = getattr(known.conversation, "tenant_id", None)
+        member = await asyncio.to_thread(self.refs.member, user)
+        if member is not None:
+            tenant, known.service_url = member[0] or tenant, member[1]
+        else:
+            log.info("Teams user never seen by cxbot: opening their chat in the newest conversation's tenant")
         parameters = ConversationParameters(
             is_group=False,
             bot=known.bot,

@@ -1,10 +1,11 @@
 """Mounting Teams on the cxbot server: ``POST /api/messages`` and the Teams notifier.
 
-``bot/connectors.py`` calls :func:`build` with the shared :class:`handlers.ports.Core` and :func:`mount`; Teams
-is always mounted: with MICROSOFT_APP_ID set every request must carry a valid Bot Framework token;
-without it authentication is off and only a local Bot Framework Emulator is served (see
-:mod:`handlers.teams.endpoint`). Stories only go to Teams once a channel is linked (``cx link``), so an
-unused Teams mount posts nothing.
+``bot/connectors.py`` calls :func:`build` with the shared :class:`handlers.ports.Core` and :func:`mount`. With
+MICROSOFT_APP_ID set every request must carry a valid Bot Framework token. Without it the route is off
+(:func:`mount_off`: it answers 503 naming the settings, and nothing of Teams is built) unless
+CX_TEAMS_EMULATOR=true asks for the Bot Framework Emulator: then authentication is off and only a caller on this
+machine is served (see :mod:`handlers.teams.endpoint`). Stories only go to Teams once a channel is linked
+(``cx link``), so an unused Teams mount posts nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from handlers.teams.adapter import BotConfiguration, make_adapter
 from handlers.teams.bot import CxTeamsBot
 from handlers.teams.context import IN_TURN_RETRY, TeamsContext
 from handlers.teams.endpoint import MessagesEndpoint
+from handlers.teams.identity import FetchOptions
 from handlers.teams.notifier import TeamsNotifier
 from handlers.teams.retry import RetryPolicy, Sleep
 
@@ -50,10 +52,11 @@ def build(
     delivery_retry: RetryPolicy | None = None,
     reply_retry: RetryPolicy = IN_TURN_RETRY,
     sleep: Sleep = asyncio.sleep,
+    identity: FetchOptions | None = None,
 ) -> Teams:
     """Build the Teams connector on the shared core (the same commands and actions as Slack)."""
     delivery_retry = delivery_retry or RetryPolicy()
-    adapter = make_adapter(configuration, timeout=delivery_retry.timeout)
+    adapter = make_adapter(configuration, timeout=delivery_retry.timeout, identity=identity)
     context = TeamsContext(core=core, refs=refs, retry=reply_retry, sleep=sleep)
     bot = CxTeamsBot(context)
     notifier = TeamsNotifier(
@@ -71,3 +74,19 @@ def mount(web_app: web.Application, teams: Teams) -> None:
         log.info("Teams: %s, Bot Framework authentication on", ROUTE)
     else:
         log.warning("Teams: %s with authentication OFF (no MICROSOFT_APP_ID): local Emulator only", ROUTE)
+
+
+def mount_off(web_app: web.Application) -> None:
+    """Teams is not configured: ``POST /api/messages`` says which settings turn it on."""
+    web_app.router.add_post(ROUTE, _off)
+    log.info("Teams: %s off (no MICROSOFT_APP_ID; CX_TEAMS_EMULATOR=true serves a local Emulator)", ROUTE)
+
+
+async def _off(_request: web.Request) -> web.Response:
+    return web.json_response(
+        {
+            "error": "Teams is off: set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (a registered bot), "
+            "or CX_TEAMS_EMULATOR=true for a Bot Framework Emulator on this machine"
+        },
+        status=503,
+    )
