@@ -94,9 +94,10 @@ def serve_bare() -> None:
 def serve_cxbot(database_url: str, api_url: str) -> None:
     """cxbot as ``cxbot serve`` builds it, with a route to start the digest run."""
     from bot.app import build
+    from bot.connectors import mount_slack
+    from bot.scheduler import dispatching
     from bot.server import create_web_app
     from bot.settings import Settings
-    from handlers.slack.wiring import mount
     from stories.config import CxConfig
     from stories.models import IncomingComment
     from stories.outbox import Outgoing
@@ -153,14 +154,16 @@ def serve_cxbot(database_url: str, api_url: str) -> None:
 
     async def outbox_counts(request: web.Request) -> web.Response:
         counts = await asyncio.to_thread(app.outbox.counts)
-        return web.json_response({"outbox": counts, "jobs": app.extras["slack"].context.background.pending})
+        return web.json_response({"outbox": counts, "jobs": app.slack.context.background.pending if app.slack else 0})
 
     def bench_routes(web_app: web.Application, _app: object) -> None:
         web_app.router.add_post("/bench/digests", start_digests)
         web_app.router.add_get("/bench/outbox", outbox_counts)
 
-    app.extras["mounts"] = [mount, bench_routes]
-    _run(create_web_app(app))
+    app.mounts = [mount_slack, bench_routes]
+    web_app = create_web_app(app)
+    web_app.cleanup_ctx.append(dispatching(app))  # as cxbot serve runs it, without the scheduler's jobs
+    _run(web_app)
 
 
 def serve_slack() -> None:

@@ -6,10 +6,11 @@ Nothing reads the environment after :func:`build` returns; tests build their own
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -17,19 +18,26 @@ from bot.config import load_config
 from bot.dispatcher import Dispatcher
 from bot.priority import AckPriority
 from bot.settings import Settings
+from bot.wake import Wake, WakingOutbox
+from handlers.ports import Core
 from storage.command_store import SqlCommandStore
 from storage.comments import SqlCommentStore
 from storage.db import make_engine, require_current
 from storage.departments import DepartmentIds, channel_map, sync_departments
 from storage.outbox import SqlOutbox
+from storage.patterns import SqlPatternStories
+from storage.processed import SqlProcessedEvents
 from storage.stories import SqlStoryReader
 from storage.story_facts import comment_facts
+from storage.surge import SqlSurgeStories
+from stories.actions import Actions
 from stories.commands import Commands
 from stories.config import CxConfig
 from stories.identifiers import IdentifierHasher
 from stories.intake import Intake, routed_reply
 from stories.models import IncomingComment
 from stories.pipeline import IngestReport, Pipeline
+from stories.planning import Planner
 from stories.ports import Notifier, Summarizer
 from stories.redaction import PiiRedactor
 from stories.routing import Router
@@ -37,7 +45,20 @@ from stories.sentiment import LexiconSentiment
 from stories.summarize.offline import OfflineSummarizer
 from stories.views import View
 
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from handlers.slack.wiring import SlackConnector
+    from handlers.teams.wiring import Teams
+
 log = logging.getLogger(__name__)
+
+Mount = Callable[["web.Application", "App"], None]
+"""Adds a connector to the server (bot/connectors.py); ``cxbot serve`` mounts the configured ones."""
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -47,8 +68,11 @@ class App:
     engine: Engine
     departments: DepartmentIds
     router: Router
-    extras: dict[str, object] = field(default_factory=dict)
-    notifiers: dict[str, Notifier] = field(default_factory=dict)
+    clock: Callable[[], datetime] = wall_clock  # the commands' and actions' now (tests fix it)
+    notifiers: dict[str, Notifier] = field(default_factory=dict)  # registered by each mounted connector
+    mounts: list[Mount] = field(default_factory=list)
+    slack: SlackConnector | None = None  # once mounted
+    teams: Teams | None = None  # once mounted
 
     @cached_property
     def summarizer(self) -> Summarizer:
@@ -101,13 +125,6 @@ class App:
             wake=self.wake,
         )
 
-    def wake(self) -> None:
-        """Wake this process's dispatcher from any thread; nothing when none runs here (``cxbot import``: the
-        serving replicas' dispatchers find the queued posts on their next look at the outbox, within seconds)."""
-        dispatcher = self.__dict__.get("dispatcher")
-        if isinstance(dispatcher, Dispatcher):
-            dispatcher.wake_threadsafe()
-
     @cached_property
     def stories(self) -> SqlStoryReader:
         return SqlStoryReader(self.engine)
@@ -138,14 +155,71 @@ class App:
         return SqlCommandStore(self.engine, self.departments)
 
     @cached_property
+    def planner(self) -> Planner:
+        """What the schedules make due (digests, nudges, summaries, reports), planned from the stores."""
+        return Planner(
+            config=self.config,
+            outbox=self.outbox,
+            stories=self.stories,
+            followups=self.followups,
+            patterns=SqlPatternStories(self.engine),
+            surges=SqlSurgeStories(self.engine),
+            urgent=lambda ids: urgent_reasons(comment_facts(self.engine, ids), router=self.router),
+            channels=lambda platforms: channel_map(self.engine, platforms=platforms),
+            platforms=lambda: self.platforms,
+        )
+
+    @cached_property
+    def wake(self) -> Wake:
+        """The one way to wake the dispatcher (bound to the loop by the scheduler's lifecycle)."""
+        return Wake(self.dispatcher.kick)
+
+    @cached_property
+    def core_outbox(self) -> WakingOutbox:
+        """The outbox the core writes to while serving: what it queues goes out at once."""
+        return WakingOutbox(self.outbox, self.wake)
+
+    @cached_property
     def commands(self) -> Commands:
-        """The `/cx` commands both connectors run (sync: from a thread, then ``dispatcher.kick()``)."""
+        """The `/cx` commands, one table for both connectors (sync: from a thread)."""
         return Commands(
             config=self.config,
             store=self.followups,
-            outbox=self.outbox,
+            outbox=self.core_outbox,
             intake=self.take_in,
             redactor=self.pipeline.redactor,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def actions(self) -> Actions:
+        """Reactions, clicks and forms from both connectors, with their permission checks (sync: from a thread)."""
+        return Actions(
+            config=self.config,
+            store=self.followups,
+            outbox=self.core_outbox,
+            messages=self.outbox,
+            today=self.commands.today,
+            clock=self.clock,
+            redactor=self.pipeline.redactor,
+        )
+
+    @cached_property
+    def core(self) -> Core:
+        """What the connectors are handed: the core's entry points and the few reads they render."""
+        return Core(
+            config=self.config,
+            commands=self.commands,
+            actions=self.actions,
+            take_in_one=self.take_in_one,
+            store=self.followups,
+            messages=self.outbox,
+            stories=self.stories,
+            processed=SqlProcessedEvents(self.engine),
+            wake=self.wake,
+            turn=self.priority.turn,
+            arrived=self.priority.arrived,
+            clock=self.clock,
         )
 
     def take_in(self, comments: Iterable[IncomingComment], *, post_old: bool = False) -> IngestReport:
@@ -177,11 +251,19 @@ class App:
         self.engine.dispose()
 
 
-def build(settings: Settings, *, config: CxConfig | None = None, check_schema: bool = True) -> App:
+def build(
+    settings: Settings,
+    *,
+    config: CxConfig | None = None,
+    check_schema: bool = True,
+    clock: Callable[[], datetime] = wall_clock,
+) -> App:
     """Everything the process needs. Refuses a database behind the migrations (``cxbot db upgrade`` fixes it)."""
     config = config or load_config(settings.cx_config)
     engine = make_engine(settings.database_url)
     if check_schema:
         require_current(engine)
     departments = sync_departments(engine, config)
-    return App(settings=settings, config=config, engine=engine, departments=departments, router=Router(config))
+    return App(
+        settings=settings, config=config, engine=engine, departments=departments, router=Router(config), clock=clock
+    )

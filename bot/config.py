@@ -18,14 +18,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from stories.config import CxConfig
+from stories.config import ConfigError, CxConfig
 
 EXAMPLE_NAME = "cxbot.example.yaml"
 MAX_REPORTED = 5  # problems listed in one error; the rest are counted
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used; the message says where and what to change."""
 
 
 class _Loader(yaml.SafeLoader):

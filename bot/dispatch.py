@@ -12,6 +12,7 @@ import signal
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.connectors import connect_notifiers
 from bot.dispatcher import Dispatcher
 from bot.pacing import Pacer
 
@@ -21,19 +22,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = timedelta(minutes=2)
-
-
-def connect_notifiers(app: App) -> tuple[str, ...]:
-    """Register the notifiers of the platforms configured in Settings (without serving HTTP); returns them."""
-    if app.settings.slack_enabled and "slack" not in app.notifiers:
-        from handlers.slack.wiring import build as build_slack
-
-        app.notifiers["slack"] = build_slack(app).notifier
-    if app.settings.microsoft_app_id and "teams" not in app.notifiers:
-        from handlers.teams.wiring import build as build_teams
-
-        build_teams(app)  # registers app.notifiers["teams"]
-    return tuple(sorted(app.notifiers))
 
 
 def dispatcher_for(app: App, *, lease: timedelta = DEFAULT_LEASE, pacer: Pacer | None = None) -> Dispatcher:

@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
-from bot.planning import Planner
 from bot.settings import Settings
 from stories.patterns import REPORT_SCHEDULE
+from stories.planning import Planner
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -70,7 +70,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     app = _app(settings)
     try:
         departments = _departments(app, args.department)
-        planner = Planner(app)
+        planner = app.planner
         now = datetime.now(UTC)
         if args.dry_run:
             return _print_previews(planner, now, departments)

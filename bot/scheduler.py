@@ -10,7 +10,7 @@ Jobs (module-level functions, explicit ids, ``replace_existing=True``, in a per-
 - ``prune_processed`` and ``retention``: nightly, forget old inbound event keys; delete comments and stories older
   than CX_RETENTION_DAYS, keeping their weekly counts (storage/retention.py).
 
-Each job only calls :meth:`bot.planning.Planner.queue`, which plans from the outbox's state and the clock with
+Each job only calls :meth:`stories.planning.Planner.queue`, which plans from the outbox's state and the clock with
 keys on local slots and days. So a job that fires twice (APScheduler fires a 02:30 job twice on the night clocks
 go back), late, on two replicas or not at all (the sweep catches up) still queues each delivery once; the
 dispatcher then sends it.
@@ -31,7 +31,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.planning import Planner
 from storage.processed import SqlProcessedEvents
 from stories.crontab import crontab_trigger
 from stories.patterns import REPORT_SCHEDULE
@@ -82,7 +81,7 @@ async def plan_due(app: App, department: str | None = None) -> int:
     """The job: queue what is due now (for one department, or all) and wake the dispatcher."""
     try:
         queued = await asyncio.to_thread(
-            Planner(app).queue, datetime.now(UTC), departments=None if department is None else [department]
+            app.planner.queue, datetime.now(UTC), departments=None if department is None else [department]
         )
     except Exception:
         log.exception("scheduler: planning failed (department %s); the next sweep tries again", department or "all")
@@ -141,26 +140,34 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
     return scheduler
 
 
+def dispatching(app: App) -> Callable[[web.Application], AsyncIterator[None]]:
+    """An aiohttp ``cleanup_ctx``: the outbox dispatcher, and ``app.wake`` bound to this loop. The only place the
+    dispatcher is started while serving (``cxbot dispatch`` drains it once instead)."""
+
+    async def running(_web_app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        app.wake.bind(asyncio.get_running_loop())
+        task = asyncio.get_running_loop().create_task(app.dispatcher.run_forever(stop), name="dispatcher")
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
+            app.wake.bind(None)
+
+    return running
+
+
 def lifecycle(app: App) -> Callable[[web.Application], AsyncIterator[None]]:
-    """An aiohttp ``cleanup_ctx``: the scheduler, and the dispatcher unless a connector already runs it (the one
-    that starts it registers its task as ``app.extras["dispatcher_task"]``)."""
+    """An aiohttp ``cleanup_ctx``: the scheduler's jobs (use with :func:`dispatching`, which sends what they plan)."""
 
     async def running(_web_app: web.Application) -> AsyncIterator[None]:
         scheduler = build_scheduler(app)
         scheduler.start()
-        stop = asyncio.Event()
-        task = None
-        if app.extras.get("dispatcher_task") is None:
-            task = asyncio.get_running_loop().create_task(app.dispatcher.run_forever(stop), name="dispatcher")
-            app.extras["dispatcher_task"] = task
         log.info("scheduler: %d jobs", len(scheduler.get_jobs()))
         try:
             yield
         finally:
             scheduler.shutdown(wait=False)
-            stop.set()
-            if task is not None:
-                await task
-                app.extras.pop("dispatcher_task", None)
 
     return running

@@ -7,7 +7,8 @@ import logging
 from aiohttp import web
 
 from bot.app import App, build
-from bot.scheduler import lifecycle
+from bot.connectors import mount_slack, mount_teams
+from bot.scheduler import dispatching, lifecycle
 from bot.server import create_web_app
 from bot.settings import Settings
 from bot.startup import startup_lines
@@ -30,13 +31,10 @@ def server_for(app: App) -> web.Application:
     """The aiohttp application ``cxbot serve`` runs: connectors mounted, scheduler and dispatcher started with it
     (bot/scheduler.py, an aiohttp cleanup_ctx)."""
     if app.settings.slack_enabled:
-        from handlers.slack.wiring import mount as mount_slack
-
-        app.extras.setdefault("mounts", []).append(mount_slack)  # type: ignore[union-attr]
+        app.mounts.append(mount_slack)
     # Teams: auth on with MICROSOFT_APP_ID; without it off, or CX_TEAMS_EMULATOR=true (handlers/teams/wiring.py).
-    from handlers.teams.wiring import mount as mount_teams
-
-    app.extras.setdefault("mounts", []).append(mount_teams)  # type: ignore[union-attr]
+    app.mounts.append(mount_teams)
     web_app = create_web_app(app)
     web_app.cleanup_ctx.append(lifecycle(app))
+    web_app.cleanup_ctx.append(dispatching(app))
     return web_app

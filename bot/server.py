@@ -32,7 +32,7 @@ def create_web_app(app: App) -> web.Application:
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
     web_app.router.add_post("/ingest", ingest)
-    for mount in app.extras.get("mounts", ()):  # type: ignore[attr-defined]
+    for mount in app.mounts:
         mount(web_app, app)
     return web_app
 

@@ -62,3 +62,17 @@ def managed_departments(config: CxConfig, actor: Actor) -> tuple[str, ...]:
         for d in config.departments
         if actor.user_id in d.managers or actor.user_id in d.ambassadors or actor.groups & set(d.manager_groups)
     )
+
+
+def may_reroute(config: CxConfig, actor: Actor, department: str) -> bool:
+    """ "Not for us": a story leaves ``department`` only by its managers (and manager groups), its ambassadors
+    or the CX team, who own routing (the configuration's ``cx_team`` and ``departments[].managers``)."""
+    return department in managed_departments(config, actor) or is_cx_team(config, actor)
+
+
+def may_name_owner(config: CxConfig, actor: Actor, department: str | None) -> bool:
+    """Anyone may commit to follow up themselves; naming someone else as the owner is for the department's
+    managers and ambassadors and the CX team (nobody is volunteered by a colleague)."""
+    if department is not None and department in managed_departments(config, actor):
+        return True
+    return is_cx_team(config, actor)

@@ -20,6 +20,10 @@ from stories.crontab import crontab_trigger
 from stories.redaction import DEFAULT_REGIONS
 
 
+class ConfigError(Exception):
+    """The configuration (the YAML file or the settings) cannot be used; the message says where and what to change."""
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from stories.actors import Actor, is_cx_team, managed_departments
+from stories.actors import Actor, is_cx_team, managed_departments, may_reroute
 from stories.config import CxConfig, Nudges
 from stories.dates import format_due
 from stories.outbox import OutboxWriter, Outgoing, story_deliveries
@@ -351,6 +351,8 @@ def reroute(
         source = config.department(from_department).name
     except KeyError as exc:
         raise InvalidInput("department", f"unknown department {exc.args[0]!r}") from None
+    if not may_reroute(config, by, source):
+        return reroute_refusal(source)
     if target == source:
         return Notice(f"The story is already with {target}; pick another department.")
     brief = store.story(story_id)
@@ -385,6 +387,13 @@ def reroute(
     outbox.enqueue(items)
     where = " and posted it there" if channels else f"; {target} has no chat channel yet, so it waits for them"
     return Notice(f"Thanks: I moved the story to {target}{where}. The correction is recorded.")
+
+
+def reroute_refusal(department: str) -> Notice:
+    return Notice(
+        f"Only {department}'s managers and ambassadors or the CX team can send its stories elsewhere. "
+        "Ask one of them, or tell the CX team where it belongs."
+    )
 
 
 def nudge_messages(items: Sequence[CommitmentItem], *, today: date, settings: Nudges) -> list[Outgoing]:

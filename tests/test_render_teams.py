@@ -145,7 +145,7 @@ def test_digest_card_matches_golden() -> None:
 
 
 def test_follow_up_form_matches_golden() -> None:
-    card = follow_up_form_card(4211, default_owner_name="Dana Scully")
+    card = follow_up_form_card(4211, owner="d4a0b1c2-d3e4-4f56-a789-0b1c2d3e4f50", owner_name="Dana Scully")
     validate_card(card)
     assert_matches_golden("teams/card_follow_up_form.json", card)
 
@@ -202,15 +202,21 @@ def test_digest_card_lists_each_story_with_its_buttons_and_counts_the_rest() -> 
     assert ARABIC in runs(card)
 
 
-def test_follow_up_form_defaults_the_owner_and_submits_a_commitment() -> None:
-    card = follow_up_form_card(4211, default_owner_name="Dana Scully")
+def test_follow_up_form_picks_the_owner_from_the_directory_preset_to_the_clicker() -> None:
+    dana = "d4a0b1c2-d3e4-4f56-a789-0b1c2d3e4f50"
+    card = follow_up_form_card(4211, owner=dana, owner_name="Dana Scully")
     inputs = {e["id"]: e for e in elements(card) if e["type"].startswith("Input.")}
     assert set(inputs) == {"what", "owner", "due"}
-    assert inputs["owner"]["value"] == "Dana Scully"
+    owner = inputs["owner"]
+    assert owner["type"] == "Input.ChoiceSet"  # Teams' people picker: a choice set searching the directory
+    assert owner["choices.data"] == {"type": "Data.Query", "dataset": "graph.users"}
+    assert owner["value"] == dana and owner["choices"] == [{"title": "Dana Scully", "value": dana}]
     assert inputs["due"]["type"] == "Input.Date"
     assert submits(card) == [{"cx_action": "commit", "story_id": 4211}]
-    blank = follow_up_form_card(4211, default_owner_name=None)
-    assert "value" not in next(e for e in elements(blank) if e.get("id") == "owner")
+    nameless = follow_up_form_card(4211, owner="29:1bf", owner_name=None)
+    assert next(e for e in elements(nameless) if e.get("id") == "owner")["choices"] == [
+        {"title": "You", "value": "29:1bf"}
+    ]
 
 
 def test_department_picker_offers_each_department_and_submits_a_reroute() -> None:

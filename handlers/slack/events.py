@@ -19,8 +19,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers.slack.context import SlackContext
 from handlers.slack.intake import on_message
 from handlers.slack.render import home_view
-from stories.actors import managed_departments
-from stories.followup import InvalidInput, record_reaction
+from stories.actions import Action, MessageRef
+from stories.actors import Actor, managed_departments
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def register(bolt: AsyncApp, ctx: SlackContext) -> None:
             return
         ctx.background.once(
             event_key(body),
-            lambda: record_reactions(ctx, event, item, added=added),
+            lambda: record_reactions(ctx, event, item, added=added, key=event_key(body)),
             name="slack reaction",
             serial=("reaction", item.get("channel"), item.get("ts"), event["user"], event["reaction"]),
         )
@@ -70,33 +70,23 @@ def register(bolt: AsyncApp, ctx: SlackContext) -> None:
 
 
 async def record_reactions(
-    ctx: SlackContext, event: Mapping[str, Any], item: Mapping[str, Any], *, added: bool
+    ctx: SlackContext, event: Mapping[str, Any], item: Mapping[str, Any], *, added: bool, key: str
 ) -> None:
-    stories = await asyncio.to_thread(
-        ctx.app.outbox.story_for_message, platform="slack", channel=str(item["channel"]), message_id=str(item["ts"])
+    action = Action(
+        kind="react" if added else "unreact",
+        actor=Actor(platform="slack", user_id=str(event["user"])),
+        key=key,
+        message=MessageRef(channel=str(item["channel"]), message_id=str(item["ts"])),
+        values={"emoji": str(event["reaction"])},
     )
-    for story_id, _department in stories:  # a digest carries several stories: the reaction is to each
-        try:
-            await asyncio.to_thread(
-                record_reaction,
-                store=ctx.followups,
-                story_id=story_id,
-                platform="slack",
-                user_id=str(event["user"]),
-                emoji=str(event["reaction"]),
-                added=added,
-                now=ctx.clock(),
-            )
-        except InvalidInput as exc:
-            log.info("slack reaction ignored: %s", exc)
-            return
+    await asyncio.to_thread(ctx.actions.handle, action)
 
 
 async def publish_home(ctx: SlackContext, client: AsyncWebClient, user_id: str) -> None:
     """views.publish the App Home for ``user_id`` (never cached: it is opened rarely and should be current)."""
     actor = await ctx.people.actor(client, user_id)
     today = ctx.commands.today(actor)
-    departments = managed_departments(ctx.app.config, actor)
+    departments = managed_departments(ctx.config, actor)
     now = ctx.clock()
 
     def gather() -> tuple[list, list, list]:
@@ -104,7 +94,7 @@ async def publish_home(ctx: SlackContext, client: AsyncWebClient, user_id: str) 
         kudos = ctx.followups.kudos_received(user_id, platform="slack", limit=5)
         stories = []
         for department in departments:
-            stories += ctx.app.stories.stories_for_department(
+            stories += ctx.core.stories.stories_for_department(
                 department=department, since=now - timedelta(days=HOME_STORY_DAYS), until=now
             )
         unique = {s.story_id: s for s in stories}

@@ -105,9 +105,8 @@ def comment_from_event(event: Mapping[str, Any], *, config: CxConfig, intake: fr
 
 async def take_in(ctx: SlackContext, comment: IncomingComment) -> View:
     """Store the comment (and queue what goes out at once); what to tell the person who sent it."""
-    view, created = await asyncio.to_thread(ctx.app.take_in_one, comment)
+    view, created = await asyncio.to_thread(ctx.core.take_in_one, comment)
     if created:
-        ctx.wake()
         log.info("slack comment %s became a story", comment.external_id)
     return view
 
@@ -121,7 +120,7 @@ async def with_link(ctx: SlackContext, client: AsyncWebClient, comment: Incoming
 
 
 async def on_message(ctx: SlackContext, client: AsyncWebClient, event: Mapping[str, Any]) -> None:
-    comment = comment_from_event(event, config=ctx.app.config, intake=ctx.channels.intake)
+    comment = comment_from_event(event, config=ctx.config, intake=ctx.channels.intake)
     if comment is None:
         return
     view = await take_in(ctx, await with_link(ctx, client, comment))

@@ -7,7 +7,6 @@ beside the field, and only in the ack); everything else runs afterwards, once pe
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -27,7 +26,9 @@ from handlers.slack.intake import SHORTCUT_CALLBACK, on_shortcut
 from handlers.slack.render import DONE_ACTION, DROP_ACTION, PAGE_ACTION, render
 from handlers.slack.replies import respond
 from handlers.slack.views import FOLLOW_UP_CALLBACK, REROUTE_CALLBACK, follow_up_modal, reroute_modal
-from stories.followup import InvalidInput, clean_what, close, commit, reroute, reroute_choice
+from stories.actions import Action, ActionResult, FollowUpForm, MessageRef, RerouteForm
+from stories.actors import Actor
+from stories.followup import InvalidInput, clean_what
 from stories.views import CommitmentItem, Notice, View
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 ACTIONS = (FOLLOW_UP_ACTION, NOT_FOR_US_ACTION, DONE_ACTION, DROP_ACTION, PAGE_ACTION, f"{PAGE_ACTION}_previous")
 VIEWS = (FOLLOW_UP_CALLBACK, REROUTE_CALLBACK)
 SHORTCUTS = (SHORTCUT_CALLBACK,)
-GONE = Notice("That story no longer exists.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +75,6 @@ def _value(body: Mapping[str, Any]) -> str:
 
 def _input(view: Mapping[str, Any], block: str) -> dict[str, Any]:
     return dict(((view.get("state") or {}).get("values") or {}).get(block, {}).get(block) or {})
-
-
-def commitment_key(*, story_id: int, owner: str, what: str, due: date | None) -> str:
-    """The same person committing to the same thing for the same story is one commitment, however it was
-    submitted (a double-clicked button opens two modals; both may be sent)."""
-    digest = hashlib.sha256(f"{' '.join(what.casefold().split())}\x00{due}".encode()).hexdigest()[:24]
-    return f"slack:commit:{story_id}:{owner}:{digest}"
 
 
 def follow_up_errors(view: Mapping[str, Any]) -> dict[str, str]:
@@ -170,17 +163,12 @@ def register(bolt: AsyncApp, ctx: SlackContext) -> None:
     bolt.action(f"{PAGE_ACTION}_previous")(page)
 
 
-async def _where(ctx: SlackContext, body: Mapping[str, Any], story_id: int) -> StoryRef:
+def _message(body: Mapping[str, Any]) -> MessageRef | None:
+    """The message whose button was clicked (a story card or a digest), if Slack says."""
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
-    department = None
-    if channel and ts:
-        carried = await asyncio.to_thread(
-            ctx.app.outbox.story_for_message, platform="slack", channel=str(channel), message_id=str(ts)
-        )
-        department = next((dept for sid, dept in carried if sid == story_id), None)
-    return StoryRef(story_id, str(channel) if channel else None, str(ts) if ts else None, department)
+    return MessageRef(channel=str(channel), message_id=str(ts)) if channel and ts else None
 
 
 async def open_modal(ctx: SlackContext, client: AsyncWebClient, body: Mapping[str, Any], *, follow_up: bool) -> None:
@@ -190,21 +178,32 @@ async def open_modal(ctx: SlackContext, client: AsyncWebClient, body: Mapping[st
     except ValueError:
         log.info("slack story button without a story id")
         return
-    ref = await _where(ctx, body, story_id)
-    if follow_up:
-        view = follow_up_modal(story_id, owner_user_id=user)
-    else:
-        brief = await asyncio.to_thread(ctx.followups.story, story_id)
-        if brief is None:
-            await _tell(client, ref, user, GONE)
-            return
-        choice = reroute_choice(ctx.app.config, brief, clicked=ref.department)
-        ref = StoryRef(ref.story_id, ref.channel, ref.message_ts, choice.source)
+    message = _message(body)
+    # The follow-up form is anyone's to open (no groups needed, and the trigger lasts 3 s); "Not for us" is
+    # checked against the person's user groups.
+    actor = await ctx.people.actor(client, user) if not follow_up else Actor(platform="slack", user_id=user)
+    action = Action(
+        kind="follow_up" if follow_up else "not_for_us",
+        actor=actor,
+        key=action_key(body),
+        story_id=story_id,
+        message=message,
+    )
+    result = await asyncio.to_thread(ctx.actions.handle, action)
+    channel, ts = (message.channel, message.message_id) if message else (None, None)
+    if isinstance(result, FollowUpForm):
+        ref = StoryRef(story_id, channel, ts, result.department)
+        view = follow_up_modal(story_id, owner_user_id=result.owner)
+    elif isinstance(result, RerouteForm):
+        ref = StoryRef(story_id, channel, ts, result.source)
         try:
-            view = reroute_modal(story_id, choice.targets)
+            view = reroute_modal(story_id, result.targets)
         except ValueError as exc:
             await _tell(client, ref, user, Notice(str(exc)))
             return
+    else:
+        await _tell(client, StoryRef(story_id, channel, ts), user, _shown(result))
+        return
     view["private_metadata"] = ref.dump()
     trigger = body.get("trigger_id")
     if not trigger:  # a click without a trigger cannot open a modal; say so instead of calling Slack with "None"
@@ -212,6 +211,13 @@ async def open_modal(ctx: SlackContext, client: AsyncWebClient, body: Mapping[st
         return
     await client.views_open(trigger_id=str(trigger), view=view)
     await ctx.people.actor(client, user)  # warm the cache for the submission
+
+
+def _shown(result: ActionResult) -> View:
+    """What the person is told: a notice or a commitment (forms are opened, never told)."""
+    if isinstance(result, Notice | CommitmentItem):
+        return result
+    return Notice("Done.")
 
 
 async def _tell(client: AsyncWebClient, ref: StoryRef, user: str, view: View) -> None:
@@ -227,32 +233,23 @@ async def submit_follow_up(
 ) -> None:
     user = str((body.get("user") or {}).get("id") or "")
     ref = StoryRef.load(str(view.get("private_metadata") or ""))
-    what = str(_input(view, "what").get("value") or "")
     owner = str(_input(view, "owner").get("selected_user") or user)
-    due_text = _input(view, "due").get("selected_date")
-    due = date.fromisoformat(due_text) if due_text else None
     actor, owner_profile = await asyncio.gather(ctx.people.actor(client, user), ctx.people.profile(client, owner))
-    try:
-        item: CommitmentItem | Notice = await asyncio.to_thread(
-            commit,
-            store=ctx.followups,
-            outbox=ctx.outbox,
-            key=commitment_key(story_id=ref.story_id, owner=owner, what=what, due=due),
-            story_id=ref.story_id,
-            department=ref.department,
-            owner=owner,
-            owner_name=owner_profile.name,
-            created_by=user,
-            platform="slack",
-            what=what,
-            due=due,
-            now=ctx.clock(),
-            redactor=ctx.commands.redactor,
-            today=ctx.commands.today(actor),
-        )
-    except InvalidInput as exc:
-        item = Notice(f"I could not save that follow-up: {exc.message}")
-    await _tell(client, ref, user, item)
+    action = Action(
+        kind="commit",
+        actor=actor,
+        key=f"slack:view:{view.get('id')}:{view.get('hash')}",
+        story_id=ref.story_id,
+        department=ref.department,
+        values={
+            "what": str(_input(view, "what").get("value") or ""),
+            "owner": owner,
+            "owner_name": owner_profile.name or "",
+            "due": str(_input(view, "due").get("selected_date") or ""),
+        },
+    )
+    result = await asyncio.to_thread(ctx.actions.handle, action)
+    await _tell(client, ref, user, _shown(result))
 
 
 async def submit_reroute(
@@ -261,27 +258,17 @@ async def submit_reroute(
     user = str((body.get("user") or {}).get("id") or "")
     ref = StoryRef.load(str(view.get("private_metadata") or ""))
     actor = await ctx.people.actor(client, user)
-    brief = await asyncio.to_thread(ctx.followups.story, ref.story_id)
-    source = reroute_choice(ctx.app.config, brief, clicked=ref.department).source if brief else None
-    if source is None:
-        notice = GONE
-    else:
-        try:
-            notice = await asyncio.to_thread(
-                reroute,
-                store=ctx.followups,
-                outbox=ctx.outbox,
-                config=ctx.app.config,
-                key=f"slack:reroute:{ref.story_id}:{source}:{target}:{user}",
-                story_id=ref.story_id,
-                from_department=source,
-                to_department=target,
-                by=actor,
-                now=ctx.clock(),
-            )
-        except InvalidInput as exc:
-            notice = Notice(exc.message)
-    await _tell(client, ref, user, notice)
+    action = Action(
+        kind="reroute",
+        actor=actor,
+        # Two "Not for us" modals sent the same way are one correction.
+        key=f"slack:reroute:{ref.story_id}:{ref.department}:{target}:{user}",
+        story_id=ref.story_id,
+        department=ref.department,
+        values={"to": target},
+    )
+    result = await asyncio.to_thread(ctx.actions.handle, action)
+    await _tell(client, ref, user, _shown(result))
 
 
 async def close_commitment(ctx: SlackContext, client: AsyncWebClient, body: Mapping[str, Any], state: str) -> None:
@@ -293,17 +280,10 @@ async def close_commitment(ctx: SlackContext, client: AsyncWebClient, body: Mapp
         return
     user = str((body.get("user") or {}).get("id") or "")
     actor = await ctx.people.actor(client, user)
-    result = await asyncio.to_thread(
-        close,
-        store=ctx.followups,
-        outbox=ctx.outbox,
-        config=ctx.app.config,
-        commitment_id=commitment_id,
-        by=actor,
-        state=state,
-        now=ctx.clock(),
-        today=ctx.commands.today(actor),
+    action = Action(
+        kind="done" if state == "done" else "drop", actor=actor, key=action_key(body), commitment_id=commitment_id
     )
+    result = await asyncio.to_thread(ctx.actions.handle, action)
     if (body.get("container") or {}).get("type") == "view":  # App Home
         await publish_home(ctx, client, user)
         return

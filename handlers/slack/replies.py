@@ -14,9 +14,9 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from handlers.ports import StoryMessages
 from handlers.slack.client import TIMEOUT, retry_handlers
 from handlers.slack.render import render
-from storage.outbox import SqlOutbox
 from stories.views import View
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ async def respond(
 class Permalinks:
     """Links to the Slack messages that carry stories, for lists that name a story."""
 
-    def __init__(self, outbox: SqlOutbox) -> None:
+    def __init__(self, outbox: StoryMessages) -> None:
         self._outbox = outbox
         self._known: dict[tuple[str, str], str] = {}
 

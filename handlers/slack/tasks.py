@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from storage.processed import SqlProcessedEvents
+from handlers.ports import ProcessedEvents
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Background:
     def __init__(
         self,
         *,
-        processed: SqlProcessedEvents,
+        processed: ProcessedEvents,
         workers: int | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         turn: Callable[[float], Awaitable[None]] | None = None,

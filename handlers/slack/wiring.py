@@ -1,9 +1,9 @@
-"""The Slack connector, assembled from Settings and mounted on cxbot's one aiohttp server.
+"""The Slack connector, assembled from what the wiring hands it and mounted on cxbot's one aiohttp server.
 
-``mount(web_app, app)`` (added to ``app.extras["mounts"]`` by ``cxbot serve``) builds bolt's AsyncApp with
-every listener, registers the Slack :class:`Notifier` as ``app.notifiers["slack"]``, and either serves
-``POST /slack/events`` (plus the OAuth install pages when SLACK_CLIENT_ID is set) or, with SLACK_APP_TOKEN,
-connects over Socket Mode when the server starts. The outbox dispatcher runs beside it.
+:func:`build` makes bolt's AsyncApp with every listener on the shared :class:`handlers.ports.Core` and the Slack
+:class:`Notifier`; :func:`mount` either serves ``POST /slack/events`` (plus the OAuth install pages when
+SLACK_CLIENT_ID is set) or, with SLACK_APP_TOKEN, connects over Socket Mode when the server starts.
+``bot/connectors.py`` calls both and registers the notifier; the scheduler runs the dispatcher.
 """
 
 from __future__ import annotations
@@ -12,22 +12,25 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import aiohttp
 from aiohttp import web
+from pydantic import SecretStr
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import Engine
 
+from handlers.ports import Core
 from handlers.slack import command, events, interactive
 from handlers.slack.channels import ChannelDirectory, Workspace
 from handlers.slack.client import web_client
-from handlers.slack.context import SlackContext, Wake, WakingOutbox, waking_intake
+from handlers.slack.context import SlackContext
 from handlers.slack.http import bolt_route, oauth_route
 from handlers.slack.notifier import SlackNotifier, TokenSource, no_token
 from handlers.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SqlInstallationStore, oauth_settings
@@ -35,12 +38,6 @@ from handlers.slack.people import People, configured_groups
 from handlers.slack.replies import Permalinks
 from handlers.slack.scopes import BOT_SCOPES
 from handlers.slack.tasks import Background
-from storage.command_store import SqlCommandStore
-from storage.processed import SqlProcessedEvents
-from stories.commands import Commands
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +54,17 @@ LISTENERS: dict[str, tuple[str, ...]] = {
 TOKEN_TTL = 60.0  # seconds the notifier keeps the OAuth installation's bot token
 
 
+class SlackSettings(Protocol):
+    """The SLACK_* settings the connector reads (bot.settings.Settings has them)."""
+
+    slack_signing_secret: SecretStr | None
+    slack_app_token: SecretStr | None
+    slack_bot_token: SecretStr | None
+    slack_api_url: str | None
+    slack_client_id: str | None
+    slack_client_secret: SecretStr | None
+
+
 class SlackSettingsError(ValueError):
     """Slack settings that cannot work together; the message names the variable."""
 
@@ -67,12 +75,13 @@ class SlackConnector:
     context: SlackContext
     notifier: SlackNotifier
     client: AsyncWebClient
+    signing_secret: str | None = None  # POST /slack/events
     app_token: str | None = None  # Socket Mode instead of POST /slack/events
 
 
-def build(app: App) -> SlackConnector:
-    """Everything Slack needs, from ``app.settings``; raises :class:`SlackSettingsError` naming the variable."""
-    settings = app.settings
+def build(*, core: Core, settings: SlackSettings, engine: Engine) -> SlackConnector:
+    """Everything Slack needs; raises :class:`SlackSettingsError` naming the variable. ``engine`` holds the
+    OAuth installations (slack_sdk's own SQLAlchemy store) when SLACK_CLIENT_ID is set."""
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
     if not signing_secret and not app_token:
@@ -91,7 +100,7 @@ def build(app: App) -> SlackConnector:
     token: TokenSource = no_token
     if settings.slack_client_id and settings.slack_client_secret:
         oauth, store = oauth_settings(
-            engine=app.engine,
+            engine=engine,
             client_id=settings.slack_client_id,
             client_secret=settings.slack_client_secret.get_secret_value(),
             scopes=BOT_SCOPES,
@@ -101,25 +110,12 @@ def build(app: App) -> SlackConnector:
     bolt = AsyncApp(**options)  # type: ignore[arg-type]
     bolt.error(_answer_error)
 
-    channels = ChannelDirectory(config=app.config)
-    wake = Wake(app.dispatcher.kick)
-    outbox = WakingOutbox(app.outbox, wake)
-    followups = SqlCommandStore(app.engine, app.departments)
+    channels = ChannelDirectory(config=core.config)
     context = SlackContext(
-        app=app,
-        people=People(groups=configured_groups(app.config)),
-        background=Background(processed=SqlProcessedEvents(app.engine), turn=app.priority.turn),
-        followups=followups,
-        commands=Commands(
-            config=app.config,
-            store=followups,
-            outbox=outbox,
-            intake=waking_intake(app, wake),
-            redactor=app.pipeline.redactor,
-        ),
-        permalinks=Permalinks(app.outbox),
-        outbox=outbox,
-        wake=wake,
+        core=core,
+        people=People(groups=configured_groups(core.config)),
+        background=Background(processed=core.processed, turn=core.turn),
+        permalinks=Permalinks(core.messages),
         channels=channels,
     )
     events.register(bolt, context)
@@ -130,6 +126,7 @@ def build(app: App) -> SlackConnector:
         context=context,
         notifier=SlackNotifier(client=client, token=token, channels=channels),
         client=client,
+        signing_secret=signing_secret,
         app_token=app_token,
     )
 
@@ -175,35 +172,28 @@ async def _answer_error(error: Exception) -> BoltResponse:
     )
 
 
-def mount(web_app: web.Application, app: App) -> None:
-    """Add Slack to ``web_app`` (an ``app.extras["mounts"]`` entry)."""
-    connector = build(app)
-    app.notifiers["slack"] = connector.notifier
-    app.extras["slack"] = connector
+def mount(web_app: web.Application, connector: SlackConnector) -> None:
+    """Serve ``connector`` on ``web_app``: its routes (HTTP mode) and its life (Socket Mode, the HTTP session)."""
     if connector.app_token is None:
-        secret = app.settings.slack_signing_secret
-        assert secret is not None  # build() refuses HTTP mode without it
+        assert connector.signing_secret is not None  # build() refuses HTTP mode without it
         route = bolt_route(
             connector.bolt,
-            signing_secret=secret.get_secret_value(),
+            signing_secret=connector.signing_secret,
             spawn=connector.context.background.spawn,
-            arrived=app.priority.arrived,
+            arrived=connector.context.core.arrived,
         )
         web_app.router.add_post(EVENTS_PATH, route)
         if connector.bolt.oauth_flow is not None:
             web_app.router.add_get(INSTALL_PATH, oauth_route(connector.bolt, callback=False))
             web_app.router.add_get(REDIRECT_PATH, oauth_route(connector.bolt, callback=True))
-    web_app.cleanup_ctx.append(_running(connector, app))
+    web_app.cleanup_ctx.append(_running(connector))
 
 
-def _running(connector: SlackConnector, app: App) -> Callable[[web.Application], AsyncIterator[None]]:
+def _running(connector: SlackConnector) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifecycle(_web_app: web.Application) -> AsyncIterator[None]:
-        stop = asyncio.Event()
         context = connector.context
-        context.wake.bind(asyncio.get_running_loop())
         context.http = connector.client.session = aiohttp.ClientSession()  # keep-alive to Slack
         await context.channels.resolve(connector.client, token=connector.notifier.token)
-        dispatcher = _start_dispatcher(app, stop)
         # Everything built so far lives as long as the process: keep it out of the collector's full passes,
         # which otherwise stall the event loop (and every pending ack) for ~100 ms (bench/slack_ack.py).
         gc.collect()
@@ -219,24 +209,9 @@ def _running(connector: SlackConnector, app: App) -> Callable[[web.Application],
             if socket is not None:
                 await socket.close_async()
             await context.background.close()
-            stop.set()
-            if dispatcher is not None:
-                await dispatcher
-                app.extras.pop("dispatcher_task", None)
             gc.unfreeze()
-            context.wake.bind(None)
             connector.client.session = None
             await context.http.close()
             context.http = None
 
     return lifecycle
-
-
-def _start_dispatcher(app: App, stop: asyncio.Event) -> Awaitable[None] | None:
-    """Run the outbox dispatcher unless another part of the server already does (it registers the task in
-    ``app.extras["dispatcher_task"]``)."""
-    if app.extras.get("dispatcher_task") is not None:
-        return None
-    task = asyncio.get_running_loop().create_task(app.dispatcher.run_forever(stop), name="dispatcher")
-    app.extras["dispatcher_task"] = task
-    return task

@@ -2,20 +2,21 @@
 
 Teams delivers a submit as a ``message`` activity whose ``value`` is the button's ``data`` plus the form's
 inputs, and whose ``replyToId`` is the card's message id. "I'll follow up" and "Not for us" answer in the
-story's thread with a form; submitting the form calls :func:`stories.followup.commit` or
-:func:`stories.followup.reroute` and replaces the form, in place, with what was recorded. The story card itself
-is re-rendered through the outbox (``update`` deliveries), so everyone sees who follows up.
+story's thread with a form. Each button and form becomes one neutral :class:`stories.actions.Action`; the
+core decides (who may, what is recorded) and this module renders its answer: a form, or the form replaced, in
+place, with what was recorded. The story card itself is re-rendered through the outbox (``update``
+deliveries), so everyone sees who follows up.
 
-The write's idempotency key is the form's message id: a double click, or Teams delivering the submit twice,
-records one commitment.
+A double click, or Teams delivering the submit twice, records one commitment and one correction (the core's
+keys: the same person committing to the same thing; the form's message id).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -24,14 +25,13 @@ from handlers.teams.activities import PLATFORM, actor_of, channel_of
 from handlers.teams.cards import department_picker_card, follow_up_form_card
 from handlers.teams.context import TeamsContext
 from handlers.teams.messages import Said, run_command
-from stories.followup import InvalidInput, close, commit, reroute, reroute_choice
+from stories.actions import GONE, Action, ActionResult, FollowUpForm, MessageRef, RerouteForm
 from stories.models import MAX_ID
-from stories.views import Notice
+from stories.views import CommitmentItem, Notice
 
 log = logging.getLogger(__name__)
 
 Data = dict[str, Any]
-GONE = Notice("That story no longer exists.")
 
 
 def with_data(card: Data, **extra: Any) -> Data:
@@ -64,22 +64,32 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+_PERSON_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|29:[\w-]+", re.IGNORECASE)
+
+
+def _owner(data: Data) -> dict[str, str]:
+    """The people picker's choice (an Entra object id; ``29:`` in the Emulator). A form sent before the picker
+    existed carries a typed name instead: its sender follows up, under that name."""
+    owner = _text(data.get("owner"))
+    if not owner or _PERSON_ID.fullmatch(owner):
+        return {"owner": owner}
+    return {"owner": "", "owner_name": owner[:100]}
+
+
 def _form_key(turn: TurnContext) -> str:
     """The identity of the form submitted: its message, else this activity."""
     return f"{PLATFORM}:form:{turn.activity.reply_to_id or turn.activity.id}"
 
 
-async def _clicked_department(tctx: TeamsContext, turn: TurnContext, story_id: int) -> str | None:
-    """The department of the message whose button was pressed (a story card or a digest)."""
+def _message(turn: TurnContext) -> MessageRef | None:
+    """The message whose button was pressed (a story card, a digest, or our form), if Teams says."""
     if not turn.activity.reply_to_id:
         return None
-    found = await asyncio.to_thread(
-        tctx.app.outbox.story_for_message,
-        platform=PLATFORM,
-        channel=channel_of(turn.activity.conversation.id),
-        message_id=turn.activity.reply_to_id,
-    )
-    return next((department for sid, department in found if sid == story_id), None)
+    return MessageRef(channel=channel_of(turn.activity.conversation.id), message_id=turn.activity.reply_to_id)
+
+
+async def _handle(tctx: TeamsContext, turn: TurnContext, action: Action) -> ActionResult:
+    return await asyncio.to_thread(tctx.actions.handle, action)
 
 
 async def _done(tctx: TeamsContext, turn: TurnContext, view: object) -> None:
@@ -90,29 +100,34 @@ async def _done(tctx: TeamsContext, turn: TurnContext, view: object) -> None:
 
 async def follow_up(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:
     story_id = _int(data.get("story_id"))
-    brief = await asyncio.to_thread(tctx.followups.story, story_id) if story_id is not None else None
-    if brief is None or story_id is None:
+    if story_id is None:
         await tctx.answer(turn, GONE)
         return
-    actor = actor_of(turn.activity)
-    card = follow_up_form_card(story_id, default_owner_name=actor.name)
-    department = await _clicked_department(tctx, turn, story_id)
-    await tctx.answer(turn, with_data(card, department=department), summary="Follow up on this story")
+    action = Action(
+        kind="follow_up", actor=actor_of(turn.activity), key=_form_key(turn), story_id=story_id, message=_message(turn)
+    )
+    result = await _handle(tctx, turn, action)
+    if not isinstance(result, FollowUpForm):
+        await tctx.answer(turn, result)
+        return
+    card = follow_up_form_card(story_id, owner=result.owner, owner_name=result.owner_name)
+    await tctx.answer(turn, with_data(card, department=result.department), summary="Follow up on this story")
 
 
 async def not_for_us(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:
     story_id = _int(data.get("story_id"))
-    brief = await asyncio.to_thread(tctx.followups.story, story_id) if story_id is not None else None
-    if brief is None or story_id is None:
+    if story_id is None:
         await tctx.answer(turn, GONE)
         return
-    choice = reroute_choice(tctx.app.config, brief, clicked=await _clicked_department(tctx, turn, story_id))
-    try:
-        card = department_picker_card(story_id, choice.targets)
-    except ValueError as exc:
-        await tctx.answer(turn, Notice(f"Sorry, {exc}."))
+    action = Action(
+        kind="not_for_us", actor=actor_of(turn.activity), key=_form_key(turn), story_id=story_id, message=_message(turn)
+    )
+    result = await _handle(tctx, turn, action)
+    if not isinstance(result, RerouteForm):
+        await tctx.answer(turn, result)
         return
-    await tctx.answer(turn, with_data(card, **{"from": choice.source}), summary="Where does this story belong?")
+    card = department_picker_card(story_id, result.targets)
+    await tctx.answer(turn, with_data(card, **{"from": result.source}), summary="Where does this story belong?")
 
 
 async def save_commitment(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:
@@ -120,64 +135,35 @@ async def save_commitment(tctx: TeamsContext, turn: TurnContext, data: Data) -> 
     if story_id is None:
         await tctx.answer(turn, GONE)
         return
-    actor = actor_of(turn.activity)
-    due_text = _text(data.get("due"))
-    try:
-        due = date.fromisoformat(due_text) if due_text else None
-    except ValueError:
-        await tctx.answer(turn, Notice("Pick the due date from the calendar."))
-        return
-    try:
-        item = await asyncio.to_thread(
-            commit,
-            store=tctx.followups,
-            outbox=tctx.app.outbox,
-            key=_form_key(turn),
-            story_id=story_id,
-            department=_text(data.get("department")) or None,
-            owner=actor.user_id,
-            owner_name=_text(data.get("owner"))[:100] or actor.name,
-            created_by=actor.user_id,
-            platform=PLATFORM,
-            what=_text(data.get("what")),
-            due=due,
-            now=tctx.clock(),
-            redactor=tctx.commands.redactor,
-            today=tctx.commands.today(actor),
-        )
-    except InvalidInput as exc:
-        await tctx.answer(turn, Notice(f"Not saved: {exc.message}. Fix it in the form and press Save again."))
-        return
-    tctx.app.dispatcher.kick()
-    await _done(tctx, turn, item)
+    action = Action(
+        kind="commit",
+        actor=actor_of(turn.activity),
+        key=_form_key(turn),
+        story_id=story_id,
+        department=_text(data.get("department")) or None,
+        values={"what": _text(data.get("what")), "due": _text(data.get("due")), **_owner(data)},
+    )
+    result = await _handle(tctx, turn, action)
+    if isinstance(result, CommitmentItem):
+        await _done(tctx, turn, result)
+    else:
+        await tctx.answer(turn, result)  # the form stays, to be fixed and sent again
 
 
 async def move_story(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:
     story_id = _int(data.get("story_id"))
-    target = _text(data.get("department"))
-    brief = await asyncio.to_thread(tctx.followups.story, story_id) if story_id is not None else None
-    if brief is None or story_id is None:
+    if story_id is None:
         await tctx.answer(turn, GONE)
         return
-    source = reroute_choice(tctx.app.config, brief, clicked=_text(data.get("from")) or None).source or ""
-    try:
-        notice = await asyncio.to_thread(
-            reroute,
-            store=tctx.followups,
-            outbox=tctx.app.outbox,
-            config=tctx.app.config,
-            key=_form_key(turn),
-            story_id=story_id,
-            from_department=source,
-            to_department=target,
-            by=actor_of(turn.activity),
-            now=tctx.clock(),
-        )
-    except InvalidInput as exc:
-        await tctx.answer(turn, Notice(f"Not moved: {exc.message}."))
-        return
-    tctx.app.dispatcher.kick()
-    await _done(tctx, turn, notice)
+    action = Action(
+        kind="reroute",
+        actor=actor_of(turn.activity),
+        key=_form_key(turn),
+        story_id=story_id,
+        department=_text(data.get("from")) or None,
+        values={"to": _text(data.get("department"))},
+    )
+    await _done(tctx, turn, await _handle(tctx, turn, action))
 
 
 async def close_commitment(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:
@@ -186,20 +172,13 @@ async def close_commitment(tctx: TeamsContext, turn: TurnContext, data: Data) ->
     if commitment_id is None or state not in ("done", "dropped"):
         await tctx.answer(turn, Notice("That button is out of date; list the commitments again."))
         return
-    actor = actor_of(turn.activity)
-    result = await asyncio.to_thread(
-        close,
-        store=tctx.followups,
-        outbox=tctx.app.outbox,
-        config=tctx.app.config,
+    action = Action(
+        kind="done" if state == "done" else "drop",
+        actor=actor_of(turn.activity),
+        key=_form_key(turn),
         commitment_id=commitment_id,
-        by=actor,
-        state=state,
-        now=tctx.clock(),
-        today=tctx.commands.today(actor),
     )
-    tctx.app.dispatcher.kick()
-    await tctx.answer(turn, result)
+    await tctx.answer(turn, await _handle(tctx, turn, action))
 
 
 async def command(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:

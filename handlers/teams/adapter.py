@@ -1,4 +1,4 @@
-"""botbuilder's CloudAdapter, configured from :class:`bot.settings.Settings` (never from the environment again).
+"""botbuilder's CloudAdapter, configured from the MICROSOFT_APP_* settings (never from the environment again).
 
 ``ConfigurationBotFrameworkAuthentication`` reads ``APP_ID``, ``APP_PASSWORD``, ``APP_TENANTID`` and
 ``APP_TYPE`` attributes off a configuration object; :class:`BotConfiguration` is that object, built from the
@@ -8,19 +8,28 @@ MICROSOFT_APP_* settings. With no app id botbuilder turns authentication off (Bo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from botbuilder.core import BotAdapter, Middleware, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
-from bot.config import ConfigError
 from handlers.teams.identity import FetchOptions
 from handlers.teams.identity import install as install_identity
+from stories.config import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from bot.settings import Settings
+    from pydantic import SecretStr
+
+
+class TeamsSettings(Protocol):
+    """The MICROSOFT_APP_* settings (bot.settings.Settings has them)."""
+
+    microsoft_app_id: str | None
+    microsoft_app_password: SecretStr | None
+    microsoft_app_tenant_id: str | None
+    microsoft_app_type: str
 
 
 @dataclass(frozen=True)
@@ -33,7 +42,7 @@ class BotConfiguration:
     APP_TYPE: str
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> BotConfiguration:
+    def from_settings(cls, settings: TeamsSettings) -> BotConfiguration:
         """Refuses combinations botbuilder would only fail on at the first message, naming the variable."""
         password = settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else None
         app_id = settings.microsoft_app_id or None

@@ -149,17 +149,24 @@ def digest_card(digest: DigestView, *, note: str | None = None) -> Json:
     return card
 
 
-def follow_up_form_card(story_id: int, *, default_owner_name: str | None) -> Json:
-    """What will be done, by whom and by when; submits ``{"cx_action": "commit", "story_id", "what", "owner", "due"}``."""
-    owner: Json = {
-        "type": "Input.Text",
+def follow_up_form_card(story_id: int, *, owner: str, owner_name: str | None) -> Json:
+    """What will be done, by whom and by when; submits ``{"cx_action": "commit", "story_id", "what", "owner", "due"}``.
+
+    Who follows up is a people picker (``Input.ChoiceSet`` searching ``graph.users``, Teams' own directory
+    search), preset to ``owner`` (the person who clicked); it submits the chosen person's Entra object id, the
+    id cxbot keeps for Teams users.
+    """
+    owner_input: Json = {
+        "type": "Input.ChoiceSet",
         "id": "owner",
         "label": "Who follows up?",
-        "placeholder": "Leave empty to follow up yourself",
-        "maxLength": 200,
+        "placeholder": "Search for a person",
+        "isRequired": True,
+        "errorMessage": "Pick who will follow up",
+        "choices": [{"title": plain(owner_name or "You", TITLE_LIMIT), "value": owner}],
+        "choices.data": {"type": "Data.Query", "dataset": "graph.users"},
+        "value": owner,
     }
-    if default_owner_name:
-        owner["value"] = default_owner_name
     body = [
         _ours("Follow up on this story", weight="Bolder", size="Medium"),
         {
@@ -171,7 +178,7 @@ def follow_up_form_card(story_id: int, *, default_owner_name: str | None) -> Jso
             "errorMessage": "Say what you will do",
             "maxLength": WHAT_MAX_LENGTH,
         },
-        owner,
+        owner_input,
         {
             "type": "Input.Date",
             "id": "due",

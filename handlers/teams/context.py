@@ -1,27 +1,24 @@
-"""What the Teams handlers share: the cxbot container, the command layer, the stores, and how to answer."""
+"""What the Teams handlers share: the core (handed over by the wiring), conversation references, how to answer."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from botbuilder.core import TurnContext
 
+from handlers.ports import ConversationRefs, Core, ProcessedEvents
 from handlers.teams.activities import card_message
 from handlers.teams.render import render, summary_of
 from handlers.teams.retry import RetryPolicy, Sleep, connector_call
+from stories.actions import Actions
+from stories.commands import Commands, CommandStore
+from stories.config import CxConfig
 from stories.ports import DeliveryError
-
-if TYPE_CHECKING:
-    from bot.app import App
-    from storage.command_store import SqlCommandStore
-    from storage.conversations import SqlConversationRefs
-    from storage.processed import SqlProcessedEvents
-    from stories.commands import Commands
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +29,34 @@ IN_TURN_RETRY = RetryPolicy(attempts=3, base_delay=0.5, max_delay=2.0, max_retry
 
 @dataclass
 class TeamsContext:
-    app: App
-    commands: Commands
-    followups: SqlCommandStore
-    refs: SqlConversationRefs
-    processed: SqlProcessedEvents
+    core: Core
+    refs: ConversationRefs
     retry: RetryPolicy = IN_TURN_RETRY
     sleep: Sleep = asyncio.sleep
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    @property
+    def config(self) -> CxConfig:
+        return self.core.config
+
+    @property
+    def commands(self) -> Commands:
+        return self.core.commands
+
+    @property
+    def actions(self) -> Actions:
+        return self.core.actions
+
+    @property
+    def followups(self) -> CommandStore:
+        return self.core.store
+
+    @property
+    def processed(self) -> ProcessedEvents:
+        return self.core.processed
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.core.clock
 
     async def answer(self, turn: TurnContext, view: object, *, summary: str | None = None) -> str | None:
         """Reply in the conversation (in a channel: in the thread) with ``view`` rendered as a card."""

@@ -114,7 +114,7 @@ async def thread_story(tctx: TeamsContext, activity: Activity) -> int | None:
         return None
     root = conversation.split(THREAD_MARK, 1)[1]
     found = await asyncio.to_thread(
-        tctx.app.outbox.story_for_message, platform=PLATFORM, channel=channel_of(conversation), message_id=root
+        tctx.core.messages.story_for_message, platform=PLATFORM, channel=channel_of(conversation), message_id=root
     )
     story_ids = {story_id for story_id, _ in found}
     return story_ids.pop() if len(story_ids) == 1 else None
@@ -126,7 +126,7 @@ async def on_text(tctx: TeamsContext, turn: TurnContext) -> None:
     channel = channel_of(activity.conversation.id)
     if is_command(said.text):
         await run_command(tctx, turn, said, said.text.split(maxsplit=1)[1] if " " in said.text else "")
-    elif channel in tctx.app.config.intake.teams_channels:
+    elif channel in tctx.config.intake.teams_channels:
         await take_in(tctx, turn, said)
     elif said.addressed:
         await tctx.answer(turn, tctx.commands.help(PLATFORM, notice=f"Start a command with “{PREFIX}”."))
@@ -142,8 +142,7 @@ async def run_command(tctx: TeamsContext, turn: TurnContext, said: Said, text: s
         mentions=await resolve_mentions(turn, said.mentions) if said.mentions else {},
         request_id=activity_ref(activity) if activity.id else None,
     )
-    view = await asyncio.to_thread(tctx.commands.run, context, text)
-    tctx.app.dispatcher.kick()
+    view = await asyncio.to_thread(tctx.commands.run, context, text)  # what it queues wakes the dispatcher
     await tctx.answer(turn, view)
     return view
 
@@ -156,7 +155,7 @@ def _is_thread_reply(activity: Activity) -> bool:
 async def take_in(tctx: TeamsContext, turn: TurnContext, said: Said) -> None:
     """An intake channel's message becomes a customer comment; the poster hears which departments got it."""
     activity = turn.activity
-    if _is_thread_reply(activity) and not tctx.app.config.intake.thread_replies:
+    if _is_thread_reply(activity) and not tctx.config.intake.thread_replies:
         return
     if not said.text:
         await tctx.answer(turn, Notice("That message has no text I can take in as a customer comment."))
@@ -169,8 +168,7 @@ async def take_in(tctx: TeamsContext, turn: TurnContext, said: Said) -> None:
         original_at=activity.timestamp,
         platform_ids=True,
     )
-    view, created = await asyncio.to_thread(tctx.app.take_in_one, comment)
+    view, created = await asyncio.to_thread(tctx.core.take_in_one, comment)
     if created:
-        tctx.app.dispatcher.kick()
         log.info("Teams message %s became a story", activity.id)
     await tctx.answer(turn, view)

@@ -25,6 +25,7 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, 
 from botframework.connector.aio import ConnectorClient
 from msrest.exceptions import HttpOperationError
 
+from handlers.ports import ConversationRefs
 from handlers.teams.activities import (
     PLATFORM,
     card_message,
@@ -38,7 +39,6 @@ from handlers.teams.cards import digest_card, story_card
 from handlers.teams.render import render, summary_of, text_card
 from handlers.teams.report import report_card
 from handlers.teams.retry import RetryPolicy, Sleep, connector_call
-from storage.conversations import SqlConversationRefs
 from stories.models import DigestView, StoryView
 from stories.patterns import PatternReport
 from stories.ports import DeliveryError, PostedMessage
@@ -57,7 +57,7 @@ class TeamsNotifier:
         self,
         *,
         adapter: CloudAdapter,
-        refs: SqlConversationRefs,
+        refs: ConversationRefs,
         app_id: str | None,
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,

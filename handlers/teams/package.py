@@ -17,9 +17,8 @@ import re
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from bot.settings import Settings
 from stories.commands import COMMAND_PREFIX, COMMANDS
 
 SOURCE = Path(__file__).resolve().parents[2] / "teams"
@@ -93,7 +92,11 @@ def build_package(*, app_id: str, source: Path = SOURCE, developer: dict[str, st
     return buffer.getvalue()
 
 
-def cmd_teams_package(args: argparse.Namespace, settings: Settings) -> int:
+class PackageSettings(Protocol):
+    microsoft_app_id: str | None
+
+
+def cmd_teams_package(args: argparse.Namespace, settings: PackageSettings) -> int:
     if not settings.microsoft_app_id:
         print("cxbot: set MICROSOFT_APP_ID (the bot's Entra app id) to build the Teams package", file=sys.stderr)
         return 2

@@ -8,7 +8,6 @@ stats count a thumbs-up the same on both platforms. ``replyToId`` is the message
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 
 from botbuilder.core import TurnContext
@@ -16,9 +15,7 @@ from botbuilder.schema import MessageReaction
 
 from handlers.teams.activities import PLATFORM, actor_of, channel_of
 from handlers.teams.context import TeamsContext
-from stories.followup import InvalidInput, record_reaction
-
-log = logging.getLogger(__name__)
+from stories.actions import Action, MessageRef, Reacted
 
 REACTION_NAMES = {
     "like": "thumbsup",
@@ -48,30 +45,17 @@ async def record_reactions(
     activity = turn.activity
     if not activity.reply_to_id:
         return 0
-    stories = await asyncio.to_thread(
-        tctx.app.outbox.story_for_message,
-        platform=PLATFORM,
-        channel=channel_of(activity.conversation.id),
-        message_id=activity.reply_to_id,
-    )
-    if not stories:
-        return 0  # a reaction on some other message of ours (a reply, help)
+    message = MessageRef(channel=channel_of(activity.conversation.id), message_id=activity.reply_to_id)
     actor = actor_of(activity)
     changed = 0
     for reaction in reactions or ():
-        emoji = reaction_name(str(getattr(reaction, "type", "") or ""))
-        for story_id in sorted({story_id for story_id, _ in stories}):
-            try:
-                changed += await asyncio.to_thread(
-                    record_reaction,
-                    store=tctx.followups,
-                    story_id=story_id,
-                    platform=PLATFORM,
-                    user_id=actor.user_id,
-                    emoji=emoji,
-                    added=added,
-                    now=tctx.clock(),
-                )
-            except InvalidInput:
-                log.info("Teams reaction of an unusable type ignored")
+        action = Action(
+            kind="react" if added else "unreact",
+            actor=actor,
+            key=f"{PLATFORM}:reaction:{activity.id}",
+            message=message,
+            values={"emoji": reaction_name(str(getattr(reaction, "type", "") or ""))},
+        )
+        result = await asyncio.to_thread(tctx.actions.handle, action)
+        changed += result.changed if isinstance(result, Reacted) else 0
     return changed

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.charts import report_chart
-from bot.planning import Planner
 from handlers.slack.client import web_client
 from handlers.slack.notifier import SlackNotifier
 from storage.patterns import SqlPatternStories
@@ -259,8 +258,8 @@ async def test_the_planner_queues_this_weeks_report_and_the_dispatcher_posts_it(
         from bot.dispatch import connect_notifiers
 
         connect_notifiers(app)
-        queued = Planner(app).queue(MONDAY + timedelta(minutes=2), departments=["Ops"])
-        again = Planner(app).queue(MONDAY + timedelta(minutes=7), departments=["Ops"])
+        queued = app.planner.queue(MONDAY + timedelta(minutes=2), departments=["Ops"])
+        again = app.planner.queue(MONDAY + timedelta(minutes=7), departments=["Ops"])
         sent = await app.dispatcher.drain()
     finally:
         app.close()

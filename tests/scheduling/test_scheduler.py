@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import App
-from bot.planning import Planner
 from bot.scheduler import build_scheduler, plan_due
 from bot.serve import server_for
 from storage.models import Commitment, Delivery
@@ -102,7 +101,7 @@ def test_nudges_go_once_a_day_for_due_tomorrow_and_overdue_not_at_weekends(datab
             app, story_id=story, owner="U0LEO00001", what="refund", due=date(2026, 5, 28), key="c2"
         )
         add_commitment(app, story_id=story, owner="U0DANA0001", what="visit", due=date(2026, 6, 20), key="c3")
-        planner = Planner(app)
+        planner = app.planner
         early = planner.queue(MONDAY_NINE_BERLIN - timedelta(minutes=10))  # 08:55 in Berlin: not yet
         first = planner.queue(MONDAY_NINE_BERLIN)
         again = planner.queue(MONDAY_NINE_BERLIN + timedelta(hours=3))
@@ -128,7 +127,7 @@ def test_managers_and_ambassadors_get_a_weekly_summary_on_monday_once(database_u
         story = add_story(app, "The parcel came late", at=MONDAY_NINE_BERLIN - timedelta(days=3), key="s1")
         add_commitment(app, story_id=story, owner="U0DANA0001", what="call back", due=date(2026, 6, 10), key="c1")
         add_commitment(app, story_id=story, owner="U0LEO00001", what="refund", due=date(2026, 5, 28), key="c2")
-        planner = Planner(app)
+        planner = app.planner
         planner.queue(MONDAY_NINE_BERLIN)
         planner.queue(MONDAY_NINE_BERLIN + timedelta(minutes=5))
         tuesday = planner.plan(MONDAY_NINE_BERLIN + timedelta(days=1, hours=2)).summaries
@@ -160,7 +159,7 @@ def test_the_sweep_after_downtime_plans_one_digest_for_the_missed_days(database_
         for day in range(3):  # stories Mon-Wed; the bot was down at 09:00 on Tuesday, Wednesday and Thursday
             at = MONDAY_NINE_BERLIN + timedelta(days=day, hours=1)
             add_story(app, f"Late parcel number {day}", at=at, key=f"d{day}")
-        queued = Planner(app).queue(MONDAY_NINE_BERLIN + timedelta(days=3, hours=1))  # back on Thursday at 10:05
+        queued = app.planner.queue(MONDAY_NINE_BERLIN + timedelta(days=3, hours=1))  # back on Thursday at 10:05
         digests = deliveries(app, Delivery.key != monday_digest.key)
     finally:
         app.close()

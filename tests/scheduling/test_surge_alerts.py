@@ -11,7 +11,6 @@ from sqlalchemy import select, update
 
 from bot.dispatch import connect_notifiers
 from bot.forget import forget_async
-from bot.planning import Planner
 from storage.models import Comment, Delivery, Story
 from storage.surge import SqlSurgeStories
 from stories.surge import Surge, surge_view
@@ -70,15 +69,15 @@ async def test_a_surge_is_posted_once_to_the_department_and_the_cx_team(database
     app = make_app(database_url, slack_url=slack.base_url)
     try:
         _history(app)
-        Planner(app).queue(NOW)
+        app.planner.queue(NOW)
         steady = _surges(app)
         for n, text in enumerate(TODAY):
             add_story(app, text, at=NOW - timedelta(minutes=50 - n), key=f"t{n}")
         connect_notifiers(app)
-        Planner(app).queue(NOW)
+        app.planner.queue(NOW)
         queued = _surges(app)
         add_story(app, "Another invoice charged twice", at=NOW + timedelta(minutes=1), key="late")
-        Planner(app).queue(NOW + timedelta(hours=3))  # later the same day, still surging: no second alert
+        app.planner.queue(NOW + timedelta(hours=3))  # later the same day, still surging: no second alert
         again = _surges(app)
         sent = await app.dispatcher.drain()
     finally:
@@ -142,7 +141,7 @@ async def test_forgetting_a_quoted_story_takes_its_quote_out_of_the_alert(databa
         _history(app)
         for n, text in enumerate(TODAY):
             add_story(app, text, at=NOW - timedelta(minutes=50 - n), key=f"t{n}")
-        Planner(app).queue(NOW, departments=["Finance"])
+        app.planner.queue(NOW, departments=["Finance"])
         before = _payloads(app)
         gone = before[0]["quoted"][0]
         assert await forget_async(app, identifier=None, story=gone, send=False) == 0

@@ -25,10 +25,11 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
 from bot.app import App, build
+from bot.connectors import mount_slack
 from bot.pacing import unpaced
+from bot.scheduler import dispatching
 from bot.server import create_web_app
 from bot.settings import Settings
-from handlers.slack.wiring import mount
 from stories.config import CxConfig
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
 from tests.fakes.slack_signing import FORM, JSON, form_body, interactive_body, json_body, post_signed
@@ -119,7 +120,8 @@ class SlackServer:
 
     async def settle(self, timeout: float = 10.0) -> None:
         """Wait until the work after the acks is done and the outbox has nothing due."""
-        connector = self.app.extras["slack"]
+        connector = self.app.slack
+        assert connector is not None
         deadline = time.monotonic() + timeout
         while True:
             await connector.context.background.drain(timeout)
@@ -169,8 +171,10 @@ async def running(
     on 127.0.0.1, port 0."""
     app = build(settings, config=CxConfig.model_validate(config or CONFIG))
     app.dispatcher.pacer = unpaced()  # Slack's 1 post/s per channel is the pacer's tests' business, not these
-    app.extras["mounts"] = [mount]
-    server = TestServer(create_web_app(app), host="127.0.0.1", port=0)
+    app.mounts = [mount_slack]
+    web_app = create_web_app(app)
+    web_app.cleanup_ctx.append(dispatching(app))  # as cxbot serve runs it, without the scheduler's jobs
+    server = TestServer(web_app, host="127.0.0.1", port=0)
     await server.start_server()
     async with aiohttp.ClientSession() as session:
         try:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage.models import Commitment, Correction, Reaction
+from storage.models import Commitment, Correction, Department, Reaction, Route
 from tests.slack.conftest import SlackServer, fresh_event, payload
 
 
@@ -113,24 +113,51 @@ async def test_a_past_due_date_is_refused_beside_the_field(slack: SlackServer) -
     assert slack.count(Commitment) == 0
 
 
+def _by(body: dict[str, Any], user: str) -> dict[str, Any]:
+    body["user"]["id"] = user
+    return body
+
+
 async def test_not_for_us_reroutes_the_story_and_records_the_correction(slack: SlackServer) -> None:
     story_id, ts = await _story_in_finance(slack)
-    await slack.interact(_click("block_actions_not_for_us.json", story_id=story_id, ts=ts))
+    agent = "U0CXAGENT1"  # the CX team, by its user group
+    await slack.interact(_by(_click("block_actions_not_for_us.json", story_id=story_id, ts=ts), agent))
     await slack.settle()
     opened = slack.api.calls_to("views.open", ok_only=True)[0].response["view"]
     options = [o["value"] for o in opened["blocks"][0]["element"]["options"]]
     assert "Finance" not in options and "Product" in options
-    await slack.interact(_submission("view_submission_reroute.json", opened))
+    await slack.interact(_by(_submission("view_submission_reroute.json", opened), agent))
     await slack.settle()
     with slack.app.engine.connect() as conn:
         corrections = conn.execute(select(Correction.story_id, Correction.by_user)).all()
-    assert [tuple(c) for c in corrections] == [(story_id, "U0DANA0001")]
+    assert [tuple(c) for c in corrections] == [(story_id, agent)]
     to_product = [
         c for c in slack.api.calls_to("chat.postMessage", ok_only=True) if c.params["channel"] == "C0PRODUCT1"
     ]
     assert len(to_product) == 1
     in_thread = [c for c in slack.api.calls_to("chat.postMessage", ok_only=True) if c.params.get("thread_ts") == ts]
     assert len(in_thread) == 1 and "Product" in in_thread[0].params["text"]
+
+
+async def test_not_for_us_by_someone_outside_the_department_and_cx_team_is_refused(slack: SlackServer) -> None:
+    story_id, ts = await _story_in_finance(slack)
+    await slack.interact(_click("block_actions_not_for_us.json", story_id=story_id, ts=ts))  # Dana: no role
+    await slack.settle()
+    assert slack.api.calls_to("views.open") == []
+    told = slack.api.calls_to("chat.postEphemeral", ok_only=True)[-1]
+    assert told.params["user"] == "U0DANA0001" and "Only Finance's managers" in told.payload_text()
+
+    # A submission Dana makes up (the modal's metadata is easy to copy) meets the same rule in the core.
+    forged = {"id": "V0FORGED01", "hash": "1764271100.forged", "private_metadata": json.dumps({"story": story_id})}
+    await slack.interact(_submission("view_submission_reroute.json", forged))
+    await slack.settle()
+    assert slack.count(Correction) == 0
+    assert "Only Finance's managers" in slack.api.calls_to("chat.postEphemeral", ok_only=True)[-1].payload_text()
+    with slack.app.engine.connect() as conn:
+        routed = conn.scalars(
+            select(Department.name).join(Route, Route.department_id == Department.id).where(Route.story_id == story_id)
+        ).all()
+    assert routed == ["Finance"]
 
 
 def _reaction(name: str, ts: str, *, event_id: str) -> dict[str, Any]:

@@ -146,7 +146,8 @@ def _requests() -> list[tuple[str, str, bytes, str]]:
 async def test_every_declared_listener_is_registered_and_nothing_else(
     slack: SlackServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bolt = slack.app.extras["slack"].bolt
+    assert slack.app.slack is not None
+    bolt = slack.app.slack.bolt
     assert len(bolt._async_listeners) == sum(len(names) for names in LISTENERS.values())
     caplog.set_level(logging.DEBUG, logger="handlers.slack.wiring")
     for kind, name, body, content_type in _requests():

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from storage.models import Commitment, Correction, Department, Route
 from tests.fakes.bf_connector import FakeConnector
-from tests.teams.world import FINANCE, FIONA, LOGISTICS, Server, World, posted_story
+from tests.teams.world import DANA, FINANCE, FIONA, LOGISTICS, Server, World, posted_story
 
 
 def _commitments(cx: Server) -> list[Commitment]:
@@ -134,6 +134,62 @@ async def test_not_for_us_reroutes_the_story_to_the_chosen_department(
     assert "moved the story to Logistics & Delivery" in connector.calls_of("update")[-1].payload_text()
     await cx.deliver()
     assert [c for c in connector.posts() if c.kind == "send" and c.conversation_id == LOGISTICS]
+
+
+async def test_not_for_us_by_someone_outside_the_department_and_cx_team_is_refused(
+    cx: Server, world: World, connector: FakeConnector
+) -> None:
+    story_id, card_id = await posted_story(world, cx)
+    dana = {"id": "29:1dAnA", "name": "Dana Scully", "aadObjectId": DANA}
+    click = world.load(
+        "message_submit_not_for_us",
+        replyToId=card_id,
+        value={"cx_action": "not_for_us", "story_id": story_id},
+        **{"from": dana},
+    )
+    assert (await cx.post(click))[0] == 200
+    answer = connector.posts()[-1]
+    assert _submits(answer.cards[0]) == []  # no department picker
+    assert "Only Finance & Billing's managers" in answer.payload_text()
+
+    # The picker's submission, made up by Dana, meets the same rule in the core.
+    forged = {"cx_action": "reroute", "story_id": story_id, "from": "Finance & Billing", "department": "CX Team"}
+    sent = world.load("message_submit_reroute", id="1700000000377", value=forged, **{"from": dana})
+    assert (await cx.post(sent))[0] == 200
+    assert "Only Finance & Billing's managers" in connector.posts()[-1].payload_text()
+    with cx.app.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Correction)) == 0
+        routed = conn.scalars(
+            select(Department.name).join(Route, Route.department_id == Department.id).where(Route.story_id == story_id)
+        ).all()
+    assert routed == ["Finance & Billing"]
+
+
+async def test_the_owner_picked_in_the_form_is_the_owner(cx: Server, world: World, connector: FakeConnector) -> None:
+    story_id, card_id = await posted_story(world, cx)
+    click = world.load(
+        "message_submit_follow_up", replyToId=card_id, value={"cx_action": "follow_up", "story_id": story_id}
+    )
+    assert (await cx.post(click))[0] == 200
+    form = connector.posts()[-1].cards[0]
+    [picker] = [e for e in form["body"] if e.get("id") == "owner"]
+    assert picker["value"] == FIONA and picker["choices.data"]["dataset"] == "graph.users"
+
+    [save] = _submits(form)
+    value = {**save, "what": "Call the customer", "owner": DANA, "due": "2026-03-06"}  # Fiona picks Dana
+    assert (await cx.post(world.load("message_submit_commit", value=value, id="1700000000378")))[0] == 200
+    [commitment] = _commitments(cx)
+    assert (commitment.owner, commitment.created_by) == (DANA, FIONA)
+
+
+async def test_a_form_sent_before_the_people_picker_names_its_sender_as_owner(
+    cx: Server, world: World, connector: FakeConnector
+) -> None:
+    story_id, _card_id = await posted_story(world, cx)
+    value = {"cx_action": "commit", "story_id": story_id, "what": "Call back", "owner": "Fiona W.", "due": "2026-03-06"}
+    assert (await cx.post(world.load("message_submit_commit", value=value)))[0] == 200
+    [commitment] = _commitments(cx)
+    assert (commitment.owner, commitment.owner_name) == (FIONA, "Fiona W.")
 
 
 async def test_a_button_for_a_story_that_is_gone_says_so(cx: Server, world: World, connector: FakeConnector) -> None:

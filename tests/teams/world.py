@@ -16,12 +16,13 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
-from bot.app import App, build
+from bot.app import App, build, wall_clock
+from bot.connectors import mount_teams, teams_mount
 from bot.server import create_web_app
 from bot.settings import Settings
 from handlers.teams.identity import FetchOptions
 from handlers.teams.retry import RetryPolicy
-from handlers.teams.wiring import TEAMS, Teams, make_mount, mount
+from handlers.teams.wiring import TEAMS, Teams
 from storage.models import Delivery
 from stories.config import CxConfig, Department, Intake, People, Rule
 from stories.models import IncomingComment
@@ -143,11 +144,12 @@ class World:
             sleeps.append(seconds)
             await asyncio.sleep(0)
 
-        app = build(Settings(database_url=self.database_url, **settings), config=CONFIG)
-        app.extras["mounts"] = [
-            mount
+        clock = wall_clock if as_served else lambda: NOW
+        app = build(Settings(database_url=self.database_url, **settings), config=CONFIG, clock=clock)
+        app.mounts = [
+            mount_teams
             if as_served
-            else make_mount(delivery_retry=retry, reply_retry=FAST, sleep=sleep, clock=lambda: NOW, identity=identity)
+            else teams_mount(delivery_retry=retry, reply_retry=FAST, sleep=sleep, identity=identity)
         ]
         server = TestServer(create_web_app(app), host="127.0.0.1", port=0)
         await server.start_server()

@@ -1,33 +1,55 @@
-"""Everything the schedules make due, planned from the database's state and the clock, and queued.
+"""Everything the schedules make due, planned from the stores' state and the clock, and queued.
 
 Used by the in-process scheduler (bot/scheduler.py) on each department's cron and on a regular sweep, and by
 ``cxbot digest``. Every plan is idempotent (its key names the department, platform and local slot or day), so
-planning more often than needed, on several replicas, or after downtime queues each delivery once.
+planning more often than needed, on several replicas, or after downtime queues each delivery once. The stores
+are the ports below (storage implements them); ``App.planner`` wires them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import date, datetime
+from typing import Protocol
 
-from storage.departments import channel_map
-from storage.patterns import SqlPatternStories
-from storage.story_facts import comment_facts
-from storage.surge import SqlSurgeStories
-from stories.config import Department
-from stories.intake import urgent_reasons
+from stories.config import CxConfig, Department
 from stories.models import DigestView
-from stories.nudges import NudgePlan, plan_nudges, plan_weekly_summaries
+from stories.nudges import CommitmentReader, NudgePlan, plan_nudges, plan_weekly_summaries
 from stories.outbox import Outgoing
-from stories.patterns import plan_reports, report_key, report_slot
+from stories.patterns import PatternStories, plan_reports, report_key, report_slot
+from stories.ports import StoryReader
 from stories.schedule import Schedule, Slot, digest_since_last, manual_digest, plan_digests
-from stories.surge import find_surges, plan_surges
+from stories.stats import StatsReader
+from stories.surge import ThemedStory, find_surges, plan_surges
 from stories.surge import window as surge_window
 
-if TYPE_CHECKING:
-    from bot.app import App
+
+class PlanningOutbox(Protocol):
+    def enqueue(self, items: Sequence[Outgoing], *, now: datetime | None = None) -> int: ...
+
+    def last_digest_until(self, *, department: str, platform: str) -> datetime | None:
+        """The end of the period the department's latest digest on ``platform`` covered."""
+        ...
+
+    def states(self, keys: Sequence[str]) -> dict[str, str]:
+        """The state of each delivery key already queued."""
+        ...
+
+
+class PlanningFollowUps(CommitmentReader, StatsReader, Protocol):
+    def mark_nudged(self, ids: Sequence[int], today: date) -> int: ...
+
+
+class SurgeStories(Protocol):
+    def themed_stories(self, *, department: str, since: datetime, until: datetime) -> list[ThemedStory]: ...
+
+
+UrgentReasons = Callable[[Sequence[int]], Mapping[int, str]]
+"""``story ids -> {story id: why it is urgent}`` for the urgent ones (stories.intake.urgent_reasons on their facts)."""
+
+ChannelMap = Callable[[tuple[str, ...]], Mapping[tuple[str, str], str]]
+"""``platforms -> {(department, platform): channel}``, read fresh (Teams channels are linked at run time)."""
 
 
 @dataclass
@@ -55,25 +77,45 @@ class Preview:
 
 
 class Planner:
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(
+        self,
+        *,
+        config: CxConfig,
+        outbox: PlanningOutbox,
+        stories: StoryReader,
+        followups: PlanningFollowUps,
+        patterns: PatternStories,
+        surges: SurgeStories,
+        urgent: UrgentReasons,
+        channels: ChannelMap,
+        platforms: Callable[[], tuple[str, ...]],
+    ) -> None:
+        self.config = config
+        self.outbox = outbox
+        self.stories = stories
+        self.followups = followups
+        self.patterns = patterns
+        self.surges = surges
+        self.urgent = urgent
+        self.channel_map = channels
+        self.platforms = platforms
 
     def _departments(self, names: Sequence[str] | None) -> list[Department]:
         if names is None:
-            return list(self.app.config.departments)
-        return [self.app.config.department(name) for name in names]
+            return list(self.config.departments)
+        return [self.config.department(name) for name in names]
 
     def _channels(self, platforms: tuple[str, ...] | None = None) -> dict[str, dict[str, str]]:
         """department -> platform -> channel, read fresh (Teams channels are linked at run time); by default on
         the platforms this deployment posts to."""
-        platforms = self.app.platforms if platforms is None else platforms
+        platforms = self.platforms() if platforms is None else platforms
         result: dict[str, dict[str, str]] = {}
-        for (department, platform), channel in channel_map(self.app.engine, platforms=platforms).items():
+        for (department, platform), channel in self.channel_map(platforms).items():
             result.setdefault(department, {})[platform] = channel
         return result
 
     def _last_until(self, department: str, platforms: Sequence[str]) -> dict[str, datetime | None]:
-        return {p: self.app.outbox.last_digest_until(department=department, platform=p) for p in platforms}
+        return {p: self.outbox.last_digest_until(department=department, platform=p) for p in platforms}
 
     def plan(self, now: datetime, *, departments: Sequence[str] | None = None) -> Plan:
         """What is due at ``now`` (all departments, or those named)."""
@@ -88,16 +130,14 @@ class Planner:
                     department=department,
                     channels=mine,
                     last_until=self._last_until(department.name, list(mine)),
-                    reader=self.app.stories,
+                    reader=self.stories,
                     now=now,
                 )
             )
         plan.reports = [item for department in chosen for item in self._reports(department, channels, now)]
         plan.surges = self._surges(chosen, channels, now)
-        plan.nudges = plan_nudges(config=self.app.config, store=self.app.followups, now=now, departments=names)
-        plan.summaries = plan_weekly_summaries(
-            config=self.app.config, store=self.app.followups, now=now, departments=names
-        )
+        plan.nudges = plan_nudges(config=self.config, store=self.followups, now=now, departments=names)
+        plan.summaries = plan_weekly_summaries(config=self.config, store=self.followups, now=now, departments=names)
         return plan
 
     def _reports(self, department: Department, channels: dict[str, dict[str, str]], now: datetime) -> list[Outgoing]:
@@ -110,10 +150,10 @@ class Planner:
         return plan_reports(
             department=department,
             channels=mine,
-            stories=SqlPatternStories(self.app.engine),
-            stats=self.app.followups,
+            stories=self.patterns,
+            stats=self.followups,
             now=now,
-            planned=self.app.outbox.states(keys),
+            planned=self.outbox.states(keys),
         )
 
     def _surges(
@@ -121,24 +161,22 @@ class Planner:
     ) -> list[Outgoing]:
         """Themes surging today in the chosen departments: one alert each, to the department and the CX team
         (stories/surge.py); its key makes planning again the same day a no-op."""
-        store = SqlSurgeStories(self.app.engine)
         surges = []
         for department in chosen:
             since, until = surge_window(department, now=now)
-            stories = store.themed_stories(department=department.name, since=since, until=until)
+            stories = self.surges.themed_stories(department=department.name, since=since, until=until)
             surges.extend(find_surges(department=department, stories=stories, now=now))
         if not surges:
             return []
         ids = [story_id for surge in surges for story_id in surge.story_ids]
-        urgent = urgent_reasons(comment_facts(self.app.engine, ids), router=self.app.router)
-        return plan_surges(config=self.app.config, surges=surges, channels=channels, now=now, urgent=urgent)
+        return plan_surges(config=self.config, surges=surges, channels=channels, now=now, urgent=self.urgent(ids))
 
     def queue(self, now: datetime, *, departments: Sequence[str] | None = None) -> int:
         """Plan and queue what is due; returns how many deliveries were new."""
         plan = self.plan(now, departments=departments)
-        queued = self.app.outbox.enqueue(plan.items, now=now)
+        queued = self.outbox.enqueue(plan.items, now=now)
         for day, ids in plan.nudges.nudged.items():
-            self.app.followups.mark_nudged(ids, day)
+            self.followups.mark_nudged(ids, day)
         return queued
 
     def digests_now(self, now: datetime, *, departments: Sequence[str] | None = None) -> list[Outgoing]:
@@ -151,13 +189,13 @@ class Planner:
                     department=department,
                     platform=platform,
                     channel=channel,
-                    last_until=self.app.outbox.last_digest_until(department=department.name, platform=platform),
-                    reader=self.app.stories,
+                    last_until=self.outbox.last_digest_until(department=department.name, platform=platform),
+                    reader=self.stories,
                     now=now,
                 )
                 if item is not None:
                     items.append(item)
-        self.app.outbox.enqueue(items, now=now)
+        self.outbox.enqueue(items, now=now)
         return items
 
     def previews(self, now: datetime, *, departments: Sequence[str] | None = None) -> list[Preview]:
@@ -170,8 +208,8 @@ class Planner:
             for platform, channel in sorted(channels.get(department.name, {}).items()):
                 digest = digest_since_last(
                     department=department,
-                    last_until=self.app.outbox.last_digest_until(department=department.name, platform=platform),
-                    reader=self.app.stories,
+                    last_until=self.outbox.last_digest_until(department=department.name, platform=platform),
+                    reader=self.stories,
                     now=now,
                 )
                 result.append(Preview(department, platform, channel, digest, next_run))

@@ -1,0 +1,88 @@
+"""What the wiring (``bot/``) hands a chat connector: the core's entry points and the few reads it renders.
+
+handlers/slack and handlers/teams import neither ``bot`` nor ``storage`` (an import-linter contract); this
+dataclass and these small protocols are all they know of the rest. ``storage`` implements the protocols,
+``bot/connectors.py`` builds a :class:`Core` once and gives the same one to both connectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from stories.actions import Actions
+from stories.commands import Commands, CommandStore
+from stories.config import CxConfig
+from stories.models import IncomingComment, StoryView
+from stories.views import View
+
+
+class ProcessedEvents(Protocol):
+    """Platform event ids already handled (idempotency across retries, restarts and replicas)."""
+
+    def first_time(self, key: str, *, now: datetime) -> bool:
+        """Claim ``key``; False if it was claimed before."""
+        ...
+
+    def forget(self, key: str) -> None:
+        """Release a claim whose work failed, so a redelivery is handled."""
+        ...
+
+
+class StoryMessages(Protocol):
+    """Which chat messages carry which stories (the dispatcher records them)."""
+
+    def story_for_message(self, *, platform: str, channel: str, message_id: str) -> list[tuple[int, str | None]]: ...
+
+    def story_messages(
+        self, *, story_id: int, platform: str, channel: str | None = None
+    ) -> list[tuple[str, str, int]]: ...
+
+
+class DepartmentStories(Protocol):
+    def stories_for_department(self, *, department: str, since: datetime, until: datetime) -> list[StoryView]: ...
+
+
+class ConversationRefs(Protocol):
+    """Teams conversation references, kept to post proactively later."""
+
+    def save(
+        self,
+        *,
+        conversation_id: str,
+        scope: str,
+        reference: dict[str, Any],
+        now: datetime,
+        user_id: str | None = None,
+        team_id: str | None = None,
+    ) -> None: ...
+
+    def get(self, conversation_id: str) -> dict[str, Any] | None: ...
+
+    def personal(self, user_id: str) -> dict[str, Any] | None: ...
+
+    def newest(self) -> dict[str, Any] | None: ...
+
+
+ChatIntake = Callable[[IncomingComment], tuple[View, bool]]
+"""One comment from a chat intake: ``(what to tell the sender, whether a story was created)``."""
+
+
+@dataclass(frozen=True)
+class Core:
+    """The one set of core parts both connectors share (one ``Commands``, one ``Actions``, one wake-up)."""
+
+    config: CxConfig
+    commands: Commands
+    actions: Actions
+    take_in_one: ChatIntake
+    store: CommandStore  # commitments, kudos and stats (the Slack App Home reads them)
+    messages: StoryMessages
+    stories: DepartmentStories
+    processed: ProcessedEvents
+    wake: Callable[[], None]  # the dispatcher, from any thread: something was queued
+    turn: Callable[[float], Awaitable[None]]  # wait for a lull in chat requests (bot/priority.py)
+    arrived: Callable[[], None]  # a chat request is being answered
+    clock: Callable[[], datetime]
