@@ -268,7 +268,10 @@ def scan(database_url: str, probes: list[Probe]) -> dict[tuple[str, str, str], i
                         if probe.number not in seen and spelling in (digits if spelling.isdigit() else compact):
                             seen.add(probe.number)
                             leaks[(probe.way, probe.kind, probe.field)] += 1
+        stored = conn.exec_driver_sql("SELECT count(*) FROM comments").scalar_one()
     engine.dispose()
+    if stored != len(probes):  # a probe refused or lost would look like no leak
+        raise SystemExit(f"{stored} comments stored of {len(probes)} sent: the probe did not go through")
     return leaks
 
 
