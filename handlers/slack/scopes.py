@@ -14,6 +14,7 @@ from __future__ import annotations
 METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat_postMessage": ("chat:write",),  # stories, digests, replies, notes; DMs land in the Messages tab
     "chat_update": ("chat:write",),  # a story's card after a follow-up or a correction
+    "chat_delete": ("chat:write",),  # erasure (cxbot forget): the bot deletes its own posts of a forgotten story
     "chat_postEphemeral": ("chat:write",),  # answers only the person sees
     "chat_getPermalink": (),  # the link to an intake message
     "conversations_history": ("channels:history", "groups:history"),  # find our post after a crash
