@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -97,6 +98,10 @@ async def ingest(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > MAX_BODY:
         INGESTED.labels("too_large").inc()
         return _error(413, f"body is {request.content_length} bytes; the limit is {MAX_BODY} (1 MB)")
+    post_old = request.query.get("post_old", "false").casefold()
+    if post_old not in ("true", "false", "1", "0"):
+        INGESTED.labels("bad_request").inc()
+        return _error(400, "query post_old: must be true or false (true posts comments older than the backfill window)")
     try:
         body = await request.read()
         batch = parse_body(body)
@@ -111,7 +116,8 @@ async def ingest(request: web.Request) -> web.Response:
         first, others = batch.rejected[0].message, len(batch.rejected) - 1
         message = f"no comment taken in: {first} (and {others} more: see rejected)" if others else first
         return web.json_response({"error": message, "rejected": _listed(batch.rejected)}, status=400)
-    report = await asyncio.to_thread(app.take_in, batch.comments)
+    take_in = functools.partial(app.take_in, batch.comments, post_old=post_old in ("true", "1"))
+    report = await asyncio.to_thread(take_in)
     if report.created:
         app.dispatcher.kick()
     refused = list(batch.rejected)

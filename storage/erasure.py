@@ -257,6 +257,8 @@ class SqlErasure:
                 for pattern in patterns:
                     if pattern.get("story_id") in stories:
                         pattern["quote"], pattern["story_id"] = f"({ERASED_NOTE})", 0
+                        if pattern.get("kind") == "similar":  # labelled with the comments' own words
+                            pattern["label"] = "similar comments"
                         touched = True
                 top = payload.get("top_story")
                 if top and top.get("story_id") in stories:

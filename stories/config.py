@@ -166,6 +166,8 @@ class Intake(_Model):
     slack_channels: tuple[str, ...] = ()
     teams_channels: tuple[str, ...] = ()
     thread_replies: bool = False
+    backfill_days: int = Field(default=7, ge=0, le=36_500)  # older comments are stored but not posted as news
+    link_originals: bool = False  # stories link to the unredacted original chat message
 
 
 class Urgent(_Model):
