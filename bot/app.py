@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -34,7 +34,7 @@ from stories.actions import Actions
 from stories.commands import Commands
 from stories.config import CxConfig
 from stories.identifiers import IdentifierHasher
-from stories.intake import Intake, routed_reply
+from stories.intake import Intake, routed_reply, urgent_reasons
 from stories.models import IncomingComment
 from stories.pipeline import IngestReport, Pipeline
 from stories.planning import Planner
