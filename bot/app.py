@@ -28,6 +28,7 @@ from stories.commands import Commands
 from stories.config import CxConfig
 from stories.identifiers import IdentifierHasher
 from stories.intake import immediate_deliveries, routed_reply, urgent_reasons
+from stories.language import LangidDetector
 from stories.models import IncomingComment
 from stories.pipeline import IngestReport, Pipeline
 from stories.ports import Notifier, Summarizer
@@ -83,6 +84,7 @@ class App:
             store=SqlCommentStore(self.engine, self.departments),
             keep_raw=self.settings.cx_keep_raw,
             hasher=IdentifierHasher(key=self.settings.hash_key),
+            languages=LangidDetector(),
         )
 
     @cached_property

@@ -1,6 +1,6 @@
 """The one way in: every source (CSV, webhook, Slack, Teams, Python) hands comments to :meth:`Pipeline.ingest`.
 
-Per comment: validate -> redact -> de-duplicate -> sentiment -> summarise -> route -> store. Idempotent: a
+Per comment: validate -> redact -> de-duplicate -> sentiment, language -> route -> summarise -> store. Idempotent: a
 comment's ``dedupe_key`` is its source + external id, or lacking one its source + text + original time, and
 the store skips keys it already has, so a retry or a re-import never makes a second comment or story.
 """
@@ -18,7 +18,15 @@ from typing import Protocol
 
 from stories.identifiers import ID_KIND, IdentifierHasher
 from stories.models import IncomingComment, InvalidComment, Redacted, RouteMatch, SummaryInput
-from stories.ports import CommentStore, NewComment, NewStory, Redactor, SentimentAnalyzer, Summarizer
+from stories.ports import (
+    CommentStore,
+    LanguageDetector,
+    NewComment,
+    NewStory,
+    Redactor,
+    SentimentAnalyzer,
+    Summarizer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +54,7 @@ class RoutingPolicy(Protocol):
         source: str,
         segment: str | None,
         fields: Mapping[str, str],
+        language: str | None = None,
     ) -> Routing: ...
 
 
@@ -145,6 +154,7 @@ class Pipeline:
     store: CommentStore
     keep_raw: bool = False
     hasher: IdentifierHasher | None = None  # keyed hashes of what redaction removed, for erasure (cxbot forget)
+    languages: LanguageDetector | None = None  # the language of comments that come without one
     batch_size: int = 2000  # per transaction; larger batches amortise the round trips (bench/pipeline.py)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -196,6 +206,21 @@ class Pipeline:
         redactions = {k: self.redactor.redact(fresh[k].text) for k in keys}
         redacted = {k: r.text for k, r in redactions.items()}
         sentiments = {k: self.sentiment.analyze(redacted[k]) for k in keys}
+        languages = {k: fresh[k].language or self._detect_language(redacted[k]) for k in keys}
+        # routing first, so the story can show the words that sent it where it goes
+        routings = {
+            k: self.router.route(
+                text=redacted[k],
+                nps=fresh[k].nps,
+                csat=fresh[k].csat,
+                sentiment=sentiments[k].label,
+                source=fresh[k].source,
+                segment=fresh[k].segment,
+                fields=_routing_fields(fresh[k]),
+                language=languages[k],
+            )
+            for k in keys
+        }
         summaries = self.summarizer.summarize(
             [
                 SummaryInput(
@@ -205,6 +230,8 @@ class Pipeline:
                     csat=fresh[k].csat,
                     segment=fresh[k].segment,
                     sentiment=sentiments[k].label,
+                    language=languages[k],
+                    reasons=tuple(r.reason for r in routings[k].routes),
                 )
                 for k in keys
             ]
@@ -216,15 +243,7 @@ class Pipeline:
         new_stories: list[NewStory] = []
         for key, summary in zip(keys, summaries, strict=True):
             comment = fresh[key]
-            routing = self.router.route(
-                text=redacted[key],
-                nps=comment.nps,
-                csat=comment.csat,
-                sentiment=sentiments[key].label,
-                source=comment.source,
-                segment=comment.segment,
-                fields=_routing_fields(comment),
-            )
+            routing = routings[key]
             new_comments.append(
                 NewComment(
                     dedupe_key=key,
@@ -238,7 +257,7 @@ class Pipeline:
                     raw_text=comment.text if self.keep_raw else None,
                     nps=comment.nps,
                     csat=comment.csat,
-                    language=comment.language,
+                    language=languages[key],
                     origin_link=comment.link,
                     identifiers=self._identifiers(comment, redactions[key]),
                 )
@@ -272,6 +291,9 @@ class Pipeline:
                 )
             )
         return report
+
+    def _detect_language(self, text: str) -> str | None:
+        return self.languages.detect(text) if self.languages is not None else None
 
     def _identifiers(self, comment: IncomingComment, redacted: Redacted) -> tuple[str, ...]:
         if self.hasher is None:
