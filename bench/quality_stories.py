@@ -60,7 +60,9 @@ def _band(row: dict[str, str]) -> str:
 TASKS = (
     Task("loan complaints: issue", "loan_complaints.csv", lambda r: r["narrative"], lambda r: r["issue"], "csv"),
     Task("clothing reviews: rating band", "clothing_reviews.csv", lambda r: r["text"], _band, "review"),
-    Task("clothing reviews: department", "clothing_reviews.csv", lambda r: r["text"], lambda r: r["department"], "review"),
+    Task(
+        "clothing reviews: department", "clothing_reviews.csv", lambda r: r["text"], lambda r: r["department"], "review"
+    ),
     Task("BANKING77: category", "banking77_test.csv", lambda r: r["text"], lambda r: r["category"], "chat"),
 )
 

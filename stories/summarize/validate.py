@@ -36,7 +36,8 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?…:;]\s+|[\"“(]\s*)$")
 def unsupported(text: str, *, comment: str, allowed: str = "") -> list[tuple[str, str]]:
     """``(kind, token)`` for each number, name, link or @-mention in ``text`` that is not in ``comment``.
 
-    A name is a capitalised word that does not open a sentence, or a word in capitals ("XXXX", "TSB").
+    A name is a capitalised word that does not open a sentence, or a word in capitals ("XXXX", "TSB"); a name
+    opening a sentence is not caught (telling it from an ordinary first word needs a dictionary).
     ``allowed`` is text of our own (the frame: "NPS 3", "in French") whose words count as supported.
     """
     supported = comment + "\n" + allowed
