@@ -42,103 +42,59 @@ _CONNECTIVE = re.compile(r"^(?:but|however|and|so|also|then|plus|anyway|well|ok|
 _REASON_TERM = re.compile(r"\b(?:keyword|phrase) (?:'((?:[^'\\]|\\.)+)'|\"((?:[^\"\\]|\\.)+)\")")
 
 
-def _cues(*phrases: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)(?:" + "|".join(phrases) + r")(?!\w)", re.IGNORECASE)
+@dataclass(frozen=True, slots=True)
+class _Cues:
+    """Cue words (looked up in the sentence's set of words) and cue phrases (substrings of its folded text)."""
+
+    words: frozenset[str]
+    phrases: tuple[str, ...]
+
+    def count(self, words: frozenset[str], folded: str) -> int:
+        return len(words & self.words) + sum(1 for p in self.phrases if p in folded)
+
+
+def _cues(*cues: str) -> _Cues:
+    single = frozenset(c for c in cues if " " not in c)
+    return _Cues(words=single, phrases=tuple(f" {c} " for c in cues if " " in c))
 
 
 # Words of something gone wrong, beyond VADER's feelings (which know "rude" but not "overcharged").
 _PROBLEM = _cues(
-    r"charged?",
-    r"overcharged",
-    r"double[- ]charged",
-    r"fees?",
-    r"interest",
-    r"refunds?",
-    r"late",
-    r"never",
-    r"wrong",
-    r"errors?",
-    r"broken?",
-    r"broke",
-    r"cancell?ed",
-    r"denied",
-    r"declined",
-    r"missing",
-    r"lost",
-    r"damaged",
-    r"delayed",
-    r"billed",
-    r"debt",
-    r"collections?",
-    r"crash(?:ed|es)?",
-    r"failed",
-    r"stuck",
-    r"refused",
-    r"ignored",
-    r"scam",
-    r"fraud\w*",
-    r"unauthori[sz]ed",
-    r"shattered",
-    r"cracked",
-    r"leak(?:s|ed|ing)?",
-    r"exploded",
-    r"burn(?:t|ed)?",
-    r"not",
-    r"no",
-    r"\w+n[’']t",
-    r"cannot",
-    r"still",
+    *"charge charged overcharged fee fees interest refund refunds late never wrong error errors broken broke".split(),
+    *"cancelled canceled denied declined missing lost damaged delayed billed debt collection collections".split(),
+    *"crash crashed crashes failed stuck refused ignored scam fraud fraudulent unauthorized unauthorised".split(),
+    *"shattered cracked leak leaked leaking exploded burnt burned not no cannot can't didn't don't won't".split(),
+    *"wasn't isn't doesn't haven't hasn't still".split(),
 )
 _IMPACT = _cues(
-    r"now",
-    r"because of (?:this|that|it)",
-    r"as a result",
-    r"had to",
-    r"have to",
-    r"forced",
-    r"cost me",
-    r"lost",
-    r"stress(?:ed|ful)?",
-    r"anxi\w+",
-    r"hurt",
-    r"injur\w+",
-    r"worse",
-    r"afford",
-    r"unable",
-    r"couldn[’']t",
-    r"can[’']t",
-    r"ruined",
-    r"missed",
-    r"wasted?",
-    r"hours",
-    r"days",
-    r"weeks",
-    r"months",
-    r"credit score",
-    r"late fees?",
-    r"never again",
-    r"left me",
+    *"now forced lost stress stressed stressful anxiety anxious hurt injured injury worse afford unable".split(),
+    *"couldn't can't ruined missed waste wasted hours days weeks months".split(),
+    "because of this",
+    "because of that",
+    "as a result",
+    "had to",
+    "have to",
+    "cost me",
+    "credit score",
+    "late fee",
+    "never again",
+    "left me",
 )
 _ASK = _cues(
-    r"please",
-    r"i want",
-    r"i would like",
-    r"i[’']d like",
-    r"i need",
-    r"i am asking",
-    r"i[’']m asking",
-    r"i request",
-    r"requesting",
-    r"can you",
-    r"could you",
-    r"would you",
-    r"help",
-    r"fix",
-    r"refund me",
-    r"should",
-    r"expect",
-    r"demand",
+    *"please help fix should expect demand requesting".split(),
+    "i want",
+    "i would like",
+    "i'd like",
+    "i need",
+    "i am asking",
+    "i'm asking",
+    "i request",
+    "can you",
+    "could you",
+    "would you",
+    "refund me",
 )
+_APOSTROPHE = str.maketrans({"’": "'", "‘": "'"})
 
 
 @cache
@@ -152,6 +108,16 @@ class _Sentence:
     index: int  # position among the comment's sentences
     text: str  # tightened
     words: tuple[str, ...]
+    folded: str = ""  # " words joined by single spaces, case-folded " (for cue phrases)
+    vocabulary: frozenset[str] = frozenset()  # its words, case-folded
+
+    @classmethod
+    def of(cls, index: int, text: str, words: tuple[str, ...]) -> _Sentence:
+        lowered = WORDS.findall(text.casefold().translate(_APOSTROPHE)) if words else []
+        return cls(index, text, words, f" {' '.join(lowered)} ", frozenset(lowered))
+
+    def cues(self, cues: _Cues) -> int:
+        return cues.count(self.vocabulary, self.folded)
 
 
 class OfflineSummarizer:
@@ -200,32 +166,38 @@ def _has_term(text: str, terms: Sequence[str]) -> int:
 
 
 def _sentences(text: str) -> list[_Sentence]:
+    """The comment's sentences worth quoting, tightened, each once; emoji alone only if nothing else."""
     found: list[_Sentence] = []
-    symbols_only: list[_Sentence] = []
-    pieces = split(text)
-    for index, raw in enumerate(pieces):
+    fallback: list[_Sentence] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(split(text)):
         tightened = tighten(raw)
         words = tuple(WORDS.findall(tightened))
         if not words:
-            symbols_only.append(_Sentence(index, tightened, ()))  # emoji only: still the customer's words
+            fallback.append(_Sentence.of(index, tightened or raw, ()))  # emoji, a greeting: the customer's words
             continue
-        if carries_nothing(tightened) and len(pieces) > 1:
+        key = " ".join(words).casefold()
+        if key in seen:
+            continue  # a repeated sentence says nothing new
+        seen.add(key)
+        if carries_nothing(tightened):
+            fallback.append(_Sentence.of(index, tightened, words))
             continue
-        found.append(_Sentence(index, tightened, words))
-    return found or symbols_only[:1]
+        found.append(_Sentence.of(index, tightened, words))
+    return found or fallback[:1]
 
 
 def _substance(sentence: _Sentence, *, sentiment: str | None) -> float:
     """Feeling in the comment's direction, words of a problem, and distinct content words."""
     valence = _valence()
     feeling = 0.0
-    for word in sentence.words:
-        value = valence.get(word.casefold(), 0.0)
+    for word in sentence.vocabulary:
+        value = valence.get(word, 0.0)
         if (sentiment == "negative" and value > 0) or (sentiment == "positive" and value < 0):
             value *= 0.3  # feelings against the comment's overall direction count for less
         feeling += abs(value)
-    problems = len(_PROBLEM.findall(sentence.text)) if sentiment != "positive" else 0
-    content = min(len({w.casefold() for w in sentence.words if len(w) > 3}), 15) / 15
+    problems = sentence.cues(_PROBLEM) if sentiment != "positive" else 0
+    content = min(sum(1 for w in sentence.vocabulary if len(w) > 3), 15) / 15
     score = 0.5 * feeling + 0.5 * min(problems, 4) + 2.0 * content
     if len(sentence.words) < 4:
         score *= 0.5  # "Thanks." or "Hi team," rarely carries the point
@@ -247,13 +219,13 @@ def _choose(sentences: list[_Sentence], *, terms: Sequence[str], sentiment: str 
         what = max(sentences, key=lambda s: (substance[s.index] + _position(s.index), -s.index))
     chosen = [what]
     rest = [s for s in sentences if s is not what]
-    impact = [s for s in rest if _IMPACT.search(s.text)]
-    asks = [s for s in rest if _ASK.search(s.text) or s.text.rstrip().endswith("?")]
+    impact = [s for s in rest if s.cues(_IMPACT)]
+    asks = [s for s in rest if s.cues(_ASK) or s.text.rstrip().endswith("?")]
     candidates: list[_Sentence] = []
     if impact:
-        candidates.append(max(impact, key=lambda s: (len(_IMPACT.findall(s.text)) + substance[s.index], -s.index)))
+        candidates.append(max(impact, key=lambda s: (s.cues(_IMPACT) + substance[s.index], -s.index)))
     if asks:
-        candidates.append(max(asks, key=lambda s: (len(_ASK.findall(s.text)), s.index)))
+        candidates.append(max(asks, key=lambda s: (s.cues(_ASK), s.index)))
     candidates += sorted(rest, key=lambda s: (-(substance[s.index] + _position(s.index)), s.index))
     used = len(what.text)
     for candidate in candidates:
@@ -314,7 +286,7 @@ def headline(sentence: str, *, terms: Sequence[str] = ()) -> str:
         clause = with_term[0]
     else:
         clause = max(clauses, key=lambda c: (_problem_weight(c), -clauses.index(c)))
-    clause = clause.strip().rstrip(".!?…,;: ")
+    clause = _CONNECTIVE.sub("", clause.strip(), count=1).rstrip(".!?…,;: ")
     return _sentence_case(shorten(clause or whole, TITLE_MAX))
 
 
@@ -331,9 +303,9 @@ def _clauses(sentence: str) -> list[str]:
 
 
 def _problem_weight(clause: str) -> float:
-    valence = _valence()
-    feeling = sum(abs(valence.get(w.casefold(), 0.0)) for w in WORDS.findall(clause))
-    return len(_PROBLEM.findall(clause)) + 0.5 * feeling + 0.1 * min(len(WORDS.findall(clause)), 10)
+    sentence = _Sentence.of(0, clause, tuple(WORDS.findall(clause)))
+    feeling = sum(abs(_valence().get(w, 0.0)) for w in sentence.vocabulary)
+    return sentence.cues(_PROBLEM) + 0.5 * feeling + 0.1 * min(len(sentence.words), 10)
 
 
 def _sentence_case(text: str) -> str:

@@ -11,6 +11,7 @@ number, a name, a link or a negation.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 _BREAK = re.compile(r"(?<=[.!?…])\s+|\s*\n\s*")
@@ -24,7 +25,8 @@ SPACE = re.compile(r"\s+")
 
 _HANDLE = re.compile(r"(?<![\w.])@\w+[:,]?\s*")
 _GREETING = re.compile(
-    r"^(?:(?:hi|hello|hey|hiya|dear|greetings|good\s+(?:morning|afternoon|evening)|to\s+whom\s+it\s+may\s+concern)"
+    r"^(?:(?:hi|hello|hey|hiya|dear|greetings|good\s+(?:morning|afternoon|evening)|to\s+whom\s+it\s+may\s+concern"
+    r"|bonjour|bonsoir|salut|hallo|hola|buenos\s+d[ií]as|buongiorno|ciao|ol[áa]|guten\s+tag)"
     r"\b[^,.!:;\n]{0,30}?[,.!:;—–-]+\s*)+",
     re.IGNORECASE,
 )
@@ -32,6 +34,10 @@ _FILLER_OPENING = re.compile(
     r"^(?:(?:so|well|ok|okay|um+|uh+|basically|honestly|literally|anyway|just)\b[\s,]*)+"
     r"|^(?:i\s+)?just\s+wanted\s+to\s+(?:say|let\s+you\s+know)\s+(?:that\s+)?",
     re.IGNORECASE,
+)
+_OPENINGS = (
+    *"hi hello hey hiya dear greetings good to so well ok okay um uh basically honestly literally anyway just i".split(),
+    *"bonjour bonsoir salut hallo hola buenos buongiorno ciao olá ola guten".split(),
 )
 _REPEATED_WORD = re.compile(r"\b(\w+)(?:\s+\1\b)+", re.IGNORECASE)
 _REPEATED_MARK = re.compile(r"([!?.])\1+")
@@ -72,15 +78,23 @@ def split(text: str) -> list[str]:
 
 
 def tighten(sentence: str) -> str:
-    """The sentence without greeting, handles, filler opening, repeated words or repeated punctuation."""
-    text = _HANDLE.sub("", sentence)
-    text = _GREETING.sub("", text)
-    text = _FILLER_OPENING.sub("", text)
-    text = _REPEATED_WORD.sub(r"\1", text)
-    text = _REPEATED_MARK.sub(r"\1", text)
+    """The sentence without greeting, handles, filler opening, repeated words or repeated punctuation.
+
+    Empty when nothing else is left; a sentence of emoji or symbols alone is kept as it is.
+    """
+    text = _HANDLE.sub("", sentence) if "@" in sentence else sentence
+    first = text.lstrip()[:12].casefold()
+    if first.startswith(_OPENINGS):  # each pattern only where it can match: this runs on every sentence
+        text = _GREETING.sub("", text)
+        text = _FILLER_OPENING.sub("", text)
+    words = [w.casefold() for w in WORDS.findall(text)]
+    if any(a == b for a, b in itertools.pairwise(words)):
+        text = _REPEATED_WORD.sub(r"\1", text)
+    if "!!" in text or "??" in text or ".." in text:
+        text = _REPEATED_MARK.sub(r"\1", text)
     text = SPACE.sub(" ", text).strip(" ,;:-–—")
-    if not WORDS.search(text):
-        return SPACE.sub(" ", sentence).strip()  # nothing but a handle or greeting: keep it as written
+    if not WORDS.search(text) and WORDS.search(sentence):
+        return ""  # nothing but a greeting or a handle
     if text != sentence.strip() and text[:1].islower():
         text = text[:1].upper() + text[1:]  # "@Airline tried to rebook" -> "Tried to rebook"
     return text
