@@ -9,8 +9,11 @@ quotation of one to three of the customer's sentences, in their order:
 - what they asked for: a sentence with request words ("please", "I want", "refund", a question).
 
 Sentences are tightened (greetings, @handles, filler openings, repeated words out: :mod:`.sentences`); a comment
-in another language is quoted in that language and the frame says which. The title is the what-happened
-sentence, or its clause that names the problem. Every word that is not framing comes from the comment, so a
+in another language is quoted in that language and the frame says which. Room left over takes the next sentence,
+cut with an ellipsis. The title names the problem: the what-happened sentence (or its clause that names the
+problem), or, when routing matched no words, the clause of an unquoted sentence with more words of a problem (so
+title and story together say more than either). The weights (a head start for early sentences, words that recur
+across the comment) were chosen on the public loan complaints (bench/quality_stories.py), not on a held-back set. Every word that is not framing comes from the comment, so a
 story can be wrong about emphasis but never about facts. The cue lists are English; other languages are chosen
 by routing words, substance and position alone.
 """
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -94,6 +97,7 @@ _ASK = _cues(
     "would you",
     "refund me",
 )
+_PLEA = (" please ", " help ", " pls ", " plz ", " kindly ")
 _APOSTROPHE = str.maketrans({"’": "'", "‘": "'"})
 
 
@@ -140,7 +144,10 @@ class OfflineSummarizer:
         chosen = _choose(sentences, terms=terms, sentiment=item.sentiment, budget=budget)
         quote = _quote(chosen, terms=terms, budget=budget)
         story = shorten(f'{opening}{quote}"', STORY_MAX)
-        return Summary(title=headline(chosen[0].text, terms=terms), story=story, summarizer=self.name)
+        title = headline(chosen[0].text, terms=terms)
+        if _TITLE_ANYWHERE and not terms:
+            title = _problem_title(sentences, chosen, sentiment=item.sentiment) or title
+        return Summary(title=title, story=story, summarizer=self.name)
 
 
 def topic_terms(reasons: Sequence[str]) -> tuple[str, ...]:
@@ -204,14 +211,42 @@ def _substance(sentence: _Sentence, *, sentiment: str | None) -> float:
     return score
 
 
+# Weights, chosen on the public loan complaints (bench/quality_stories.py):
+_CENTRALITY = 1.0  # words that recur across the comment mark what it is about
+_LEAD = 3.0  # head start of the first sentence (then 1/2, 1/3...)
+_FILL = True  # room left over takes the next sentence, cut
+_FILL_MIN = 60  # characters of room worth filling
+_TITLE_ANYWHERE = True  # without routed words, the title may come from a sentence the quote leaves out
+_DENSITY = 0.0  # 0: fill by substance alone; > 0 prefers shorter sentences (did not help)
+_TITLE_MIN = 0.0  # the least problem weight a title clause from elsewhere needs
+_TITLE_CONTENT = 0.3  # per content word (up to ten) in a title clause
+
+
 def _position(index: int) -> float:
     """Customers tend to say what happened first: the opening sentences get a head start."""
-    return 1.5 / (1 + index)
+    return _LEAD / (1 + index)
+
+
+def _repeated_words(sentences: Sequence[_Sentence]) -> frozenset[str]:
+    """Content words that come back in more than one sentence: what the comment is about."""
+    seen: set[str] = set()
+    again: set[str] = set()
+    for sentence in sentences:
+        for word in sentence.vocabulary:
+            if len(word) > 3:
+                (again if word in seen else seen).add(word)
+    return frozenset(again)
+
+
+def _central(sentence: _Sentence, repeated: frozenset[str]) -> float:
+    """0..1: how many of the comment's recurring words the sentence holds."""
+    return min(len(sentence.vocabulary & repeated), 8) / 8 if repeated else 0.0
 
 
 def _choose(sentences: list[_Sentence], *, terms: Sequence[str], sentiment: str | None, budget: int) -> list[_Sentence]:
     """What happened first, then impact and ask if they fit, then the next most substantial; at most three."""
-    substance = {s.index: _substance(s, sentiment=sentiment) for s in sentences}
+    repeated = _repeated_words(sentences)
+    substance = {s.index: _substance(s, sentiment=sentiment) + _CENTRALITY * _central(s, repeated) for s in sentences}
     with_term = [s for s in sentences if terms and _has_term(s.text, terms) >= 0]
     if with_term:
         what = with_term[0]
@@ -226,7 +261,9 @@ def _choose(sentences: list[_Sentence], *, terms: Sequence[str], sentiment: str 
         candidates.append(max(impact, key=lambda s: (s.cues(_IMPACT) + substance[s.index], -s.index)))
     if asks:
         candidates.append(max(asks, key=lambda s: (s.cues(_ASK), s.index)))
-    candidates += sorted(rest, key=lambda s: (-(substance[s.index] + _position(s.index)), s.index))
+    candidates += sorted(
+        rest, key=lambda s: (-(substance[s.index] + _position(s.index)) / len(s.text) ** _DENSITY, s.index)
+    )
     used = len(what.text)
     for candidate in candidates:
         if len(chosen) == MAX_SENTENCES:
@@ -236,6 +273,11 @@ def _choose(sentences: list[_Sentence], *, terms: Sequence[str], sentiment: str 
         if used + 5 + len(candidate.text) <= budget:
             chosen.append(candidate)
             used += 5 + len(candidate.text)
+    room = budget - used - 5
+    if _FILL and len(chosen) < MAX_SENTENCES and room >= _FILL_MIN:  # the next sentence, cut, rather than blank space
+        left = [c for c in candidates if c not in chosen]
+        if left:
+            chosen.append(replace(left[0], text=shorten(left[0].text, room)))
     return [what, *sorted(chosen[1:], key=lambda s: s.index)]
 
 
@@ -288,6 +330,26 @@ def headline(sentence: str, *, terms: Sequence[str] = ()) -> str:
         clause = max(clauses, key=lambda c: (_problem_weight(c), -clauses.index(c)))
     clause = _CONNECTIVE.sub("", clause.strip(), count=1).rstrip(".!?…,;: ")
     return _sentence_case(shorten(clause or whole, TITLE_MAX))
+
+
+def _problem_title(sentences: list[_Sentence], chosen: list[_Sentence], *, sentiment: str | None) -> str | None:
+    """The clause that names the problem best, from a sentence the story does not quote (more said in the space)."""
+    if sentiment == "positive":
+        return None
+    quoted = {s.index for s in chosen}
+    best: tuple[float, str] | None = None
+    for sentence in sentences:
+        if sentence.index in quoted or sentence.folded.startswith(_PLEA):
+            continue  # a plea ("Please help", "Please remove the fee") asks; the title names the problem
+        for clause in _clauses(sentence.text):
+            weight = _problem_weight(clause) + _TITLE_CONTENT * min(
+                sum(1 for w in WORDS.findall(clause) if len(w) > 3), 10
+            )
+            if best is None or weight > best[0]:
+                best = (weight, clause)
+    if best is None or best[0] < _TITLE_MIN:
+        return None
+    return _sentence_case(shorten(_CONNECTIVE.sub("", best[1].strip(), count=1).rstrip(".!?…,;: "), TITLE_MAX))
 
 
 def _clauses(sentence: str) -> list[str]:
