@@ -133,12 +133,11 @@ class OfflineSummarizer:
         return [self.summarize_one(item) for item in items]
 
     def summarize_one(self, item: SummaryInput) -> Summary:
-        context = dict(source=item.source, nps=item.nps, csat=item.csat, segment=item.segment, language=item.language)
         sentences = _sentences(item.text)
         if not sentences:
-            story = frame(**context, verb="left no written comment")
+            story = _frame(item, verb="left no written comment")
             return Summary(title="No written comment", story=shorten(story + ".", STORY_MAX), summarizer=self.name)
-        opening = frame(**context) + ': "'
+        opening = _frame(item) + ': "'
         budget = max(STORY_MAX - len(opening) - 1, 40)
         terms = topic_terms(item.reasons)
         chosen = _choose(sentences, terms=terms, sentiment=item.sentiment, budget=budget)
@@ -148,6 +147,12 @@ class OfflineSummarizer:
         if _TITLE_ANYWHERE and not terms:
             title = _problem_title(sentences, chosen, sentiment=item.sentiment) or title
         return Summary(title=title, story=story, summarizer=self.name)
+
+
+def _frame(item: SummaryInput, *, verb: str = "wrote") -> str:
+    return frame(
+        source=item.source, nps=item.nps, csat=item.csat, segment=item.segment, language=item.language, verb=verb
+    )
 
 
 def topic_terms(reasons: Sequence[str]) -> tuple[str, ...]:
