@@ -240,7 +240,7 @@ def test_a_long_complaint_gets_its_opening_and_a_title_from_what_the_quote_leave
     text = (
         "I took out a personal loan with your company in the spring of last year to cover a car repair. "
         "For months I paid on time by automatic transfer from my checking account without any trouble. "
-        "In October your website stopped accepting my card and the phone line kept me on hold for hours. "
+        "In October your website stopped accepting my card, and the phone line kept me on hold for hours. "
         "You then charged me a late fee and reported the payment as late to the credit bureaus. "
         "I have screenshots of every attempt to pay and the confirmation emails from your own system. "
         "Please remove the late fee and correct what you told the credit bureaus."

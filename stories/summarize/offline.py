@@ -225,6 +225,7 @@ _TITLE_ANYWHERE = True  # without routed words, the title may come from a senten
 _DENSITY = 0.0  # 0: fill by substance alone; > 0 prefers shorter sentences (did not help)
 _TITLE_MIN = 0.0  # the least problem weight a title clause from elsewhere needs
 _TITLE_CONTENT = 0.3  # per content word (up to ten) in a title clause
+_TITLE_LONG = False  # whether a clause longer than a title may be cut to one (it did not help)
 
 
 def _position(index: int) -> float:
@@ -347,6 +348,8 @@ def _problem_title(sentences: list[_Sentence], chosen: list[_Sentence], *, senti
         if sentence.index in quoted or sentence.folded.startswith(_PLEA):
             continue  # a plea ("Please help", "Please remove the fee") asks; the title names the problem
         for clause in _clauses(sentence.text):
+            if len(clause) > TITLE_MAX and not _TITLE_LONG:
+                continue
             weight = _problem_weight(clause) + _TITLE_CONTENT * min(
                 sum(1 for w in WORDS.findall(clause) if len(w) > 3), 10
             )
