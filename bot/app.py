@@ -35,6 +35,7 @@ from stories.commands import Commands
 from stories.config import CxConfig
 from stories.identifiers import IdentifierHasher
 from stories.intake import Intake, routed_reply, urgent_reasons
+from stories.language import LangidDetector
 from stories.models import IncomingComment
 from stories.pipeline import IngestReport, Pipeline
 from stories.planning import Planner
@@ -108,6 +109,7 @@ class App:
             store=SqlCommentStore(self.engine, self.departments),
             keep_raw=self.settings.cx_keep_raw,
             hasher=IdentifierHasher(key=self.settings.hash_key),
+            languages=LangidDetector(),
             backfill_after=timedelta(days=self.config.intake.backfill_days),
             link_originals=self.config.intake.link_originals,
         )

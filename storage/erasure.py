@@ -89,6 +89,7 @@ class SqlErasure:
                             Comment.nps,
                             Comment.csat,
                             Comment.segment,
+                            Comment.language,
                             Comment.origin_link,
                             Story.id.label("story_id"),
                             Story.sentiment,
@@ -110,6 +111,7 @@ class SqlErasure:
                         csat=r.csat,
                         segment=r.segment,
                         sentiment=r.sentiment,
+                        language=r.language,
                     )
                     for r in rows
                     if r.sentiment is not None

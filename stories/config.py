@@ -78,7 +78,18 @@ class Rule(_Model):
     sources: tuple[str, ...] = ()
     segments: tuple[str, ...] = ()
     fields: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # source field -> accepted values
+    languages: tuple[str, ...] = ()  # ISO 639-1 codes (fr, de), given with the comment or detected
     theme: str | None = None  # a theme name stories matching this rule carry
+
+    @field_validator("languages")
+    @classmethod
+    def _language_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        codes = []
+        for code in value:
+            if not re.fullmatch(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?", code.strip()):
+                raise ValueError(f"{code!r} is not a language code; write ISO 639-1 codes such as fr, de, es")
+            codes.append(code.strip().replace("_", "-").split("-")[0].casefold())  # fr-CA matches every French
+        return tuple(codes)
 
     @model_validator(mode="after")
     def _has_a_condition(self) -> Rule:
@@ -89,12 +100,13 @@ class Rule(_Model):
             self.sources,
             self.segments,
             self.fields,
+            self.languages,
         )
         scalar = (self.nps_max, self.nps_min, self.csat_max, self.csat_min, self.sentiment)
         if not any(conditions) and all(v is None for v in scalar):
             raise ValueError(
                 f"rule {self.id!r} has no condition; add keywords, phrases, regex, a score, "
-                "sentiment, sources, segments or fields"
+                "sentiment, sources, segments, fields or languages"
             )
         return self
 

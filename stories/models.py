@@ -74,6 +74,8 @@ class SummaryInput:
     csat: int | None = None
     segment: str | None = None
     sentiment: SentimentLabel | None = None
+    language: str | None = None  # ISO 639 code, given or detected; None: unknown
+    reasons: tuple[str, ...] = ()  # why routing sent it where it goes, so the story can show the matched words
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """The pipeline: comments in, stories with their routes stored (the core's :mod:`stories.intake` calls it).
 
 Per comment: validate -> redact every field (:func:`stories.redacted_comment.redact_comment`) -> de-duplicate ->
-sentiment -> summarise -> route -> store. Nothing after the redaction step sees a value as sent. Idempotent: a
+sentiment, language -> route -> summarise -> store (routing first, so the story
+can show the words that sent it where it goes). Nothing after the redaction step sees a value as sent. Idempotent: a
 comment's ``dedupe_key`` is its source + stored external id, or lacking one its source + a hash of the text as
 sent + its own time, and the store skips keys it already has, so a retry or a re-import never makes a second
 comment or story.
@@ -25,7 +26,15 @@ from typing import Protocol
 
 from stories.identifiers import IdentifierHasher
 from stories.models import IncomingComment, InvalidComment, RouteMatch, SummaryInput
-from stories.ports import CommentStore, NewComment, NewStory, Redactor, SentimentAnalyzer, Summarizer
+from stories.ports import (
+    CommentStore,
+    LanguageDetector,
+    NewComment,
+    NewStory,
+    Redactor,
+    SentimentAnalyzer,
+    Summarizer,
+)
 from stories.redacted_comment import (
     MAX_CHANNEL,
     MAX_KEPT,
@@ -63,6 +72,7 @@ class RoutingPolicy(Protocol):
         source: str,
         segment: str | None,
         fields: Mapping[str, str],
+        language: str | None = None,
     ) -> Routing: ...
 
 
@@ -150,6 +160,7 @@ class Pipeline:
     store: CommentStore
     keep_raw: bool = False
     hasher: IdentifierHasher | None = None  # keyed hashes of what redaction removed, for erasure (cxbot forget)
+    languages: LanguageDetector | None = None  # the language of comments that come without one
     batch_size: int = 2000  # per transaction; larger batches amortise the round trips (bench/pipeline.py)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     backfill_after: timedelta = BACKFILL_AFTER
@@ -217,6 +228,21 @@ class Pipeline:
 
         safe = {k: fresh[k].comment for k in keys}  # every field redacted; nothing below sees a value as sent
         sentiments = {k: self.sentiment.analyze(safe[k].text) for k in keys}
+        languages = {k: safe[k].language or self._detect_language(safe[k].text) for k in keys}
+        # routing first, so the story can show the words that sent it where it goes
+        routings = {
+            k: self.router.route(
+                text=safe[k].text,
+                nps=safe[k].nps,
+                csat=safe[k].csat,
+                sentiment=sentiments[k].label,
+                source=safe[k].source,
+                segment=safe[k].segment,
+                fields=_routing_fields(safe[k]),
+                language=languages[k],
+            )
+            for k in keys
+        }
         summaries = self.summarizer.summarize(
             [
                 SummaryInput(
@@ -226,6 +252,8 @@ class Pipeline:
                     csat=safe[k].csat,
                     segment=safe[k].segment,
                     sentiment=sentiments[k].label,
+                    language=languages[k],
+                    reasons=tuple(r.reason for r in routings[k].routes),
                 )
                 for k in keys
             ]
@@ -240,15 +268,7 @@ class Pipeline:
             comment = safe[key]
             if not post_old and self.is_backfill(comment, now=now):
                 backfill.add(key)
-            routing = self.router.route(
-                text=comment.text,
-                nps=comment.nps,
-                csat=comment.csat,
-                sentiment=sentiments[key].label,
-                source=comment.source,
-                segment=comment.segment,
-                fields=_routing_fields(comment),
-            )
+            routing = routings[key]
             new_comments.append(
                 NewComment(
                     dedupe_key=key,
@@ -262,7 +282,7 @@ class Pipeline:
                     raw_text=raw[key][:MAX_KEPT] if self.keep_raw else None,
                     nps=comment.nps,
                     csat=comment.csat,
-                    language=comment.language,
+                    language=languages[key],
                     origin_link=comment.link,
                     identifiers=fresh[key].identifiers if self.hasher is not None else (),
                 )
@@ -298,6 +318,9 @@ class Pipeline:
                 )
             )
         return report
+
+    def _detect_language(self, text: str) -> str | None:
+        return self.languages.detect(text) if self.languages is not None else None
 
 
 def _routing_fields(comment: IncomingComment) -> Mapping[str, str]:

@@ -26,6 +26,12 @@ class SentimentAnalyzer(Protocol):
     def analyze(self, text: str) -> Sentiment: ...
 
 
+class LanguageDetector(Protocol):
+    def detect(self, text: str) -> str | None:
+        """An ISO 639-1 code for the text's language, or None when unsure."""
+        ...
+
+
 class Summarizer(Protocol):
     """Turns redacted comments into stories, in order; one Summary per input, never fewer."""
 

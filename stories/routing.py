@@ -16,7 +16,8 @@ Matching, as the example configuration documents it:
   (``(?-i:...)`` switches case sensitivity back on for a part).
 - A rule matches when any of its text conditions does (if it has any) and every other condition holds.
   ``sources``, ``segments`` and ``fields`` compare case-insensitively; a score or sentiment condition
-  never holds for a comment without that score or sentiment.
+  never holds for a comment without that score or sentiment. ``languages`` (ISO 639-1 codes) compare the
+  comment's language without its region (``fr-CA`` matches ``fr``); a comment of unknown language matches none.
 
 Each department gets one route, from its first matching rule (config order); the themes are those of every
 matching rule, in config order, without repeats. A comment no rule matches goes to the default department.
@@ -35,6 +36,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from stories.config import CxConfig, Rule
+from stories.language import base_code
 from stories.models import RouteMatch
 
 DEFAULT_RULE = "default"
@@ -63,6 +65,7 @@ class _Context:
     source: str
     segment: str | None
     fields: Mapping[str, str]
+    language: str | None = None
 
 
 _Check = Callable[[_Context], str | None]  # returns the reason when the condition holds, else None
@@ -260,6 +263,8 @@ def _checks(rule: Rule) -> tuple[_Check, ...]:
         checks.append(_one_of("segment", rule.segments, lambda c: c.segment))
     for name, values in rule.fields.items():
         checks.append(_one_of(name, values, _field_getter(name.casefold().strip())))
+    if rule.languages:
+        checks.append(_one_of("language", rule.languages, lambda c: c.language))
     return tuple(checks)
 
 
@@ -304,6 +309,7 @@ class Router:
         source: str,
         segment: str | None,
         fields: Mapping[str, str],
+        language: str | None = None,
     ) -> Routing:
         """Departments for an already-redacted comment; the default department when no rule matches."""
         context = _Context(
@@ -315,6 +321,7 @@ class Router:
             fields=(
                 {k.casefold().strip(): v.casefold().strip() for k, v in fields.items()} if self._uses_fields else {}
             ),
+            language=base_code(language),
         )
         prepared = _Text(text)
         text_hits = self._text.find(prepared)

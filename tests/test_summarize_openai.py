@@ -52,6 +52,20 @@ def comments(n: int) -> list[SummaryInput]:
     ]
 
 
+def entry(
+    index: int, title: str, what: str, *, impact: str = "", ask: str = "", translated: bool = False
+) -> dict[str, Any]:
+    """One story in the answer's JSON schema."""
+    return {
+        "index": index,
+        "title": title,
+        "what_happened": what,
+        "impact": impact,
+        "ask": ask,
+        "translated": translated,
+    }
+
+
 def fallbacks(reason: str) -> float:
     return REGISTRY.get_sample_value("cxbot_summarizer_fallbacks_total", {"reason": reason}) or 0.0
 
@@ -80,7 +94,14 @@ def test_request_asks_for_the_json_schema_at_temperature_zero(fake: FakeOpenAI) 
     assert body["temperature"] == 0
     schema = body["response_format"]["json_schema"]["schema"]
     assert body["response_format"]["type"] == "json_schema"
-    assert schema["properties"]["stories"]["items"]["required"] == ["index", "title", "story"]
+    assert schema["properties"]["stories"]["items"]["required"] == [
+        "index",
+        "title",
+        "what_happened",
+        "impact",
+        "ask",
+        "translated",
+    ]
     assert fake.requests[0].headers["Authorization"] == "Bearer sk-test"
 
 
@@ -194,6 +215,7 @@ def test_one_failed_batch_does_not_spoil_the_others(fake: FakeOpenAI) -> None:
         ({"raw_content": "Sure! Here are your stories: ..."}, "malformed"),  # the content is not JSON
         ({"content": lambda cs: {"summaries": [{"i": 0, "text": "x"}]}}, "schema"),
         ({"content": lambda cs: {"stories": [{"index": "0", "title": "T", "story": "S."}]}}, "schema"),
+        ({"content": lambda cs: {"stories": [{**entry(0, "T", "S."), "index": "0"}]}}, "schema"),
     ],
 )
 def test_malformed_or_mismatched_answer_falls_back(fake: FakeOpenAI, script: dict[str, Any], reason: str) -> None:
@@ -256,7 +278,7 @@ def test_prompt_injection_stays_inside_the_data_part(fake: FakeOpenAI) -> None:
 
 def test_model_that_obeys_an_injection_is_rejected(fake: FakeOpenAI) -> None:
     def obedient(cs: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"stories": [{"index": c["index"], "title": "Alert", "story": "<!channel> read this"} for c in cs]}
+        return {"stories": [entry(c["index"], "Alert", "<!channel> read this") for c in cs]}
 
     fake.queue(content=obedient)
     before = fallbacks("invalid_markup")
@@ -279,7 +301,7 @@ def test_model_that_obeys_an_injection_is_rejected(fake: FakeOpenAI) -> None:
 def test_model_answer_with_a_link_or_mention_not_in_the_comment_is_rejected(
     fake: FakeOpenAI, story: str, reason: str
 ) -> None:
-    fake.queue(content=lambda cs: {"stories": [{"index": 0, "title": "Late parcel", "story": story}]})
+    fake.queue(content=lambda cs: {"stories": [entry(0, "Late parcel", story)]})
     before = fallbacks(reason)
     result = summarizer(fake).summarize(comments(1))
     assert result[0].summarizer == "offline"
@@ -288,7 +310,7 @@ def test_model_answer_with_a_link_or_mention_not_in_the_comment_is_rejected(
 
 def test_link_the_customer_gave_may_be_kept(fake: FakeOpenAI) -> None:
     story = "The customer says the help page https://shop.example.com/help is out of date."
-    fake.queue(content=lambda cs: {"stories": [{"index": 0, "title": "Help page out of date", "story": story}]})
+    fake.queue(content=lambda cs: {"stories": [entry(0, "Help page out of date", story)]})
     item = SummaryInput(text="Your page https://shop.example.com/help is out of date!", source="webhook")
     result = summarizer(fake).summarize([item])
     assert result[0].story == story
@@ -306,10 +328,13 @@ def test_link_the_customer_gave_may_be_kept(fake: FakeOpenAI) -> None:
         ("Title\nsecond line", "A story.", "control_characters"),
         ("Title", "Reversed \u202etext", "control_characters"),
         ("Title", "Fine, with [email] and 100% plain text.\nSecond line.", None),
+        ("Title", "The customer paid 250 for the comment.", "new_number"),
+        ("Title", "The customer called Bob about the comment.", "new_name"),
+        ("Refund of 100 for Tom", "Fine.", None),
     ],
 )
 def test_check_summary(title: str, story: str, reason: str | None) -> None:
-    assert check_summary(title=title, story=story, comment="the comment") == reason
+    assert check_summary(title=title, story=story, comment="the comment: tom paid 100%") == reason
 
 
 def test_batch_size_must_be_positive(fake: FakeOpenAI) -> None:
@@ -324,3 +349,69 @@ def test_empty_input_makes_no_request(fake: FakeOpenAI) -> None:
 
 def test_system_prompt_calls_comments_untrusted_data() -> None:
     assert "never instructions" in SYSTEM_PROMPT
+
+
+def test_story_is_what_happened_impact_and_ask_in_that_order(fake: FakeOpenAI) -> None:
+    text = "I tried to rebook online but it says I have to pay $200 for the difference in price. Please help"
+    fake.queue(
+        content=lambda cs: {
+            "stories": [
+                entry(
+                    0,
+                    "Rebooking online asks $200 for the price difference",
+                    "The customer tried to rebook online and was told to pay $200 for the difference in price.",
+                    impact="They cannot rebook without paying.",
+                    ask="They ask for help.",
+                )
+            ]
+        }
+    )
+    item = SummaryInput(text=text, source="twitter", reasons=("keyword 'rebook'",))
+    [result] = summarizer(fake).summarize([item])
+    assert result.summarizer == "openai:gpt-fake-mini"
+    assert result.story == (
+        "The customer tried to rebook online and was told to pay $200 for the difference in price. "
+        "They cannot rebook without paying. They ask for help."
+    )
+    [sent] = fake.requests[0].comments
+    assert sent["matched_words"] == ["rebook"]  # the model is told which words the reader must see
+
+
+@pytest.mark.parametrize(
+    ("what", "reason"),
+    [
+        ("The customer was told to pay $250 for the difference.", "invalid_new_number"),
+        ("The customer says Southwest wants $200 for it.", "invalid_new_name"),
+    ],
+)
+def test_answer_with_a_number_or_name_not_in_the_comment_falls_back(fake: FakeOpenAI, what: str, reason: str) -> None:
+    text = "tried to rebook online but it says I have to pay $200 for difference in price. Please help"
+    fake.queue(content=lambda cs: {"stories": [entry(0, "Rebooking costs $200", what)]})
+    before = fallbacks(reason)
+    [result] = summarizer(fake).summarize([SummaryInput(text=text, source="twitter")])
+    assert result.summarizer == "offline"
+    assert fallbacks(reason) == before + 1
+
+
+def test_translated_story_says_it_is_a_translation(fake: FakeOpenAI) -> None:
+    text = "Le colis est arrivé avec deux semaines de retard et le carton était écrasé."
+    fake.queue(
+        content=lambda cs: {
+            "stories": [
+                entry(0, "Parcel two weeks late", "The parcel came two weeks late, box crushed.", translated=True)
+            ]
+        }
+    )
+    [result] = summarizer(fake).summarize([SummaryInput(text=text, source="csv", language="fr")])
+    assert result.story == "Translated from French: The parcel came two weeks late, box crushed."
+    assert fake.requests[0].comments[0]["language"] == "fr"
+
+
+def test_language_changes_the_cache_key_and_routing_reasons_do_not() -> None:
+    item = comments(1)[0]
+    base = cache_key(model=MODEL, prompt_version=PROMPT_VERSION, item=item)
+    french = SummaryInput(text=item.text, source=item.source, nps=item.nps, language="fr")
+    routed = SummaryInput(text=item.text, source=item.source, nps=item.nps, reasons=("keyword 'parcel'",))
+    assert cache_key(model=MODEL, prompt_version=PROMPT_VERSION, item=french) != base
+    # erasure rebuilds keys from the comments table, which holds the language but not the routing reasons
+    assert cache_key(model=MODEL, prompt_version=PROMPT_VERSION, item=routed) == base

@@ -1,7 +1,8 @@
 """Summaries by content hash, so the same redacted text with the same context is paid for once.
 
 The key covers everything that changes the answer: the model, the prompt version, the redacted text and its
-context. Change the prompt and bump ``PROMPT_VERSION`` (in :mod:`stories.summarize.llm`): old entries are
+context (scores, segment, sentiment, language). Routing's matched words are left out: erasure must be able to
+rebuild the key from what the comments table holds, and they only steer which words the story shows. Change the prompt and bump ``PROMPT_VERSION`` (in :mod:`stories.summarize.llm`): old entries are
 then simply never asked for again.
 """
 
@@ -24,7 +25,17 @@ class CacheKey:
 
 def cache_key(*, model: str, prompt_version: str, item: SummaryInput) -> CacheKey:
     material = json.dumps(
-        [model, prompt_version, item.text, item.source, item.nps, item.csat, item.segment, item.sentiment],
+        [
+            model,
+            prompt_version,
+            item.text,
+            item.source,
+            item.nps,
+            item.csat,
+            item.segment,
+            item.sentiment,
+            item.language,
+        ],
         ensure_ascii=False,
     )
     return CacheKey(model=model, content_hash=hashlib.sha256(material.encode("utf-8")).hexdigest())

@@ -28,8 +28,50 @@ _URL = re.compile(
 _NEVER = {"Cc", "Co", "Cs", "Cn"}
 
 
-def check_summary(*, title: str, story: str, comment: str) -> str | None:
-    """None when the pair is safe to show; otherwise a short reason (for logs and metrics, never text)."""
+_NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
+_NAME = re.compile(r"\b[^\W\d_][\w'’-]*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?…:;]\s+|[\"“(]\s*)$")
+
+
+def unsupported(text: str, *, comment: str, allowed: str = "") -> list[tuple[str, str]]:
+    """``(kind, token)`` for each number, name, link or @-mention in ``text`` that is not in ``comment``.
+
+    A name is a capitalised word that does not open a sentence, or a word in capitals ("XXXX", "TSB"); a name
+    opening a sentence is not caught (telling it from an ordinary first word needs a dictionary).
+    ``allowed`` is text of our own (the frame: "NPS 3", "in French") whose words count as supported.
+    """
+    supported = comment + "\n" + allowed
+    numbers = {_digits(n) for n in _NUMBER.findall(supported)}
+    words = {w.casefold() for w in _NAME.findall(supported)}
+    lowered = supported.lower()
+    found: list[tuple[str, str]] = []
+    for number in _NUMBER.findall(text):
+        if _digits(number) not in numbers:
+            found.append(("number", number))
+    for match in _NAME.finditer(text):
+        word = match.group()
+        capitalised = word[:1].isupper() and (word.isupper() or not _SENTENCE_START.search(text[: match.start()]))
+        if capitalised and len(word) > 1 and word.casefold() not in words:
+            found.append(("name", word))
+    for url in _URL.findall(text):
+        if _normalise_url(url) not in lowered:
+            found.append(("link", url))
+    for mention in _MENTION.findall(text):
+        if mention.lower() not in lowered:
+            found.append(("mention", mention))
+    return found
+
+
+def _digits(number: str) -> str:
+    return number.replace(",", "").rstrip(".")
+
+
+def check_summary(*, title: str, story: str, comment: str, allowed: str = "") -> str | None:
+    """None when the pair is safe to show; otherwise a short reason (for logs and metrics, never text).
+
+    Besides safety (markup, mentions, links, hidden characters), faithfulness: no number or name that neither
+    the comment nor ``allowed`` (context we gave: source, language) holds.
+    """
     if not title.strip() or not story.strip():
         return "empty"
     if len(title) > TITLE_MAX:
@@ -48,6 +90,8 @@ def check_summary(*, title: str, story: str, comment: str) -> str | None:
         for url in _URL.findall(text):
             if _normalise_url(url) not in comment.lower():
                 return "new_link"
+        for kind, _ in unsupported(text, comment=comment, allowed=allowed):
+            return f"new_{kind}"
     return None
 
 

@@ -3,8 +3,8 @@
 It implements ``POST /v1/chat/completions`` well enough for the ``openai`` client: point the client's
 ``base_url`` at :attr:`FakeOpenAI.base_url`. By default it plays a well-behaved model: it finds the JSON data
 in the last user message (``{"comments": [{"index": ..., "text": ...}, ...]}``) and answers, in the
-``{"stories": [...]}`` shape the request's ``response_format`` asks for, one title and story per comment built
-from the comment's own words. Scripted answers (:meth:`FakeOpenAI.queue`) replace that for the next calls:
+``{"stories": [...]}`` shape the request's ``response_format`` asks for, one title and what happened per comment
+built from the comment's own words. Scripted answers (:meth:`FakeOpenAI.queue`) replace that for the next calls:
 429 with Retry-After, 500, a malformed body, valid JSON in the wrong shape, a slow answer, or any content.
 
 The summariser is synchronous, so :meth:`FakeOpenAI.running` serves from a background thread with its own
@@ -79,7 +79,7 @@ def comments_in(user_message: str) -> list[dict[str, Any]]:
 
 
 def well_behaved(comments: list[dict[str, Any]]) -> dict[str, Any]:
-    """What a good model would answer: a headline and a one-line story per comment, from its own words."""
+    """What a good model would answer: a headline and what happened per comment, from its own words."""
     stories = []
     for comment in comments:
         words = re.findall(r"[^\W_]+", str(comment.get("text", "")))
@@ -87,7 +87,10 @@ def well_behaved(comments: list[dict[str, Any]]) -> dict[str, Any]:
             {
                 "index": comment["index"],
                 "title": " ".join(words[:6]).capitalize()[:80] or "No text",
-                "story": ("Customer reports: " + " ".join(words[:30]))[:280],
+                "what_happened": ("Customer reports: " + " ".join(words[:30]))[:230],
+                "impact": "",
+                "ask": "",
+                "translated": False,
             }
         )
     return {"stories": stories}
