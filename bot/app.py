@@ -17,10 +17,10 @@ from bot.config import load_config
 from bot.dispatcher import Dispatcher
 from bot.priority import AckPriority
 from bot.settings import Settings
+from storage.command_store import SqlCommandStore
 from storage.comments import SqlCommentStore
 from storage.db import make_engine, require_current
 from storage.departments import DepartmentIds, channel_map, sync_departments
-from storage.followup import SqlFollowUps
 from storage.outbox import SqlOutbox
 from storage.routing_models import SqlRoutingModels
 from storage.stories import SqlStoryReader
@@ -113,9 +113,9 @@ class App:
         )
 
     @cached_property
-    def followups(self) -> SqlFollowUps:
+    def followups(self) -> SqlCommandStore:
         """Commitments, reactions, corrections, kudos and stats (App Home reads it too)."""
-        return SqlFollowUps(self.engine, self.departments)
+        return SqlCommandStore(self.engine, self.departments)
 
     @cached_property
     def commands(self) -> Commands:

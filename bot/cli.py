@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.config import ConfigError
 from bot.logs import configure
@@ -31,6 +33,18 @@ def _settings() -> Settings:
         raise SystemExit("cxbot: invalid environment settings:\n" + "\n".join(lines)) from None
 
 
+def require_hash_key(settings: Settings) -> None:
+    """Commands that hash personal data or look it up stop without CX_HASH_KEY on PostgreSQL, and warn on SQLite
+    (Settings.hash_key_problem says why)."""
+    problem = settings.hash_key_problem()
+    if problem is None:
+        return
+    level, message = problem
+    if level == "error":
+        raise SystemExit(f"cxbot: {message}")
+    logging.getLogger("cxbot").warning("%s", message)
+
+
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from storage.db import current_revision, head_revision, make_engine, upgrade
 
@@ -46,6 +60,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import build
     from bot.importer import import_csv
 
+    require_hash_key(settings)
     app = build(settings)
     try:
         return import_csv(app, Path(args.file), maps=args.map, source=args.source, encoding=args.encoding)
@@ -69,8 +84,14 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "check":
         print(f"{path or example_path()}: OK, {len(config.departments)} departments, {len(config.rules)} rules")
         return 0
+    text = " ".join(args.text).strip()
+    if not text:
+        print(
+            'cxbot config route: give the comment\'s text, e.g. cxbot config route "I was charged twice" --nps 3',
+            file=sys.stderr,
+        )
+        return 2
     router = Router(config)
-    text = " ".join(args.text)
     routing = router.route(
         text=text, nps=args.nps, csat=args.csat, sentiment=None, source=args.source, segment=args.segment, fields={}
     )
@@ -121,6 +142,7 @@ def _learned_view(settings: Settings, *, router: object, routing: object, text: 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.serve import serve
 
+    require_hash_key(settings)
     return serve(settings, port=args.port or settings.port)
 
 
@@ -133,8 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     db = sub.add_parser("db", help="database schema: `cxbot db upgrade` migrates to the newest revision")
-    db.add_argument("action", choices=["upgrade", "current"])
-    db.set_defaults(func=cmd_db)
+    db_actions = db.add_subparsers(dest="action", required=True, metavar="{upgrade,current}")
+    db_actions.add_parser(
+        "upgrade",
+        help="migrate DATABASE_URL to the newest revision (idempotent)",
+        description="Migrate "
+        "the database at DATABASE_URL to the newest schema revision (Alembic); running it again changes nothing.",
+    ).set_defaults(func=cmd_db)
+    db_actions.add_parser(
+        "current",
+        help="print the database's revision and the one the code needs",
+        description="Print the schema revision of the database at DATABASE_URL and the one this cxbot needs.",
+    ).set_defaults(func=cmd_db)
 
     imp = sub.add_parser("import", help="import a survey export (CSV)")
     imp.add_argument("file")
@@ -200,6 +232,15 @@ def _routing(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 EXTRA_COMMANDS.append(_routing)
 
 
+def _forget(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from bot.forget import register
+
+    register(sub)
+
+
+EXTRA_COMMANDS.append(_forget)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = _settings()
@@ -211,6 +252,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args, settings))
     except (ConfigError, SchemaBehind) as exc:
         print(f"cxbot: {exc}", file=sys.stderr)
+        return 2
+    except (OperationalError, InterfaceError) as exc:  # unreachable, refused, wrong password: one line, no trace
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
+        print(f"cxbot: cannot use the database at DATABASE_URL={where}: {reason}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `cxbot ... | head`: the reader left; nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

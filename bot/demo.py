@@ -6,6 +6,7 @@ summariser; prints each department's digest as it will read in chat, then a summ
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.app import build
+from bot.config import load_config
 from bot.settings import Settings
 from bot.terminal import digest_text
 from handlers.csv_import import read_csv
@@ -32,12 +34,18 @@ def sample_csv() -> bytes:
 def run_demo(*, keep: bool = False, console: Console | None = None) -> int:
     console = console or Console()
     started = time.perf_counter()
+    settings = Settings()
+    config = load_config(settings.cx_config)  # a bad configuration stops the demo before it makes anything
     folder = Path(tempfile.mkdtemp(prefix="cxbot-demo-"))
     url = f"sqlite:///{folder / 'cxbot-demo.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    app = build(Settings(database_url=url))
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        app = build(settings.model_copy(update={"database_url": url}), config=config)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     try:
         parsed = read_csv(sample_csv(), name="sample_comments.csv", source="survey")
         report = app.pipeline.ingest(parsed.comments())
@@ -75,7 +83,5 @@ def run_demo(*, keep: bool = False, console: Console | None = None) -> int:
     finally:
         app.close()
         if not keep:
-            for path in folder.iterdir():
-                path.unlink()
-            folder.rmdir()
+            shutil.rmtree(folder, ignore_errors=True)
     return 0

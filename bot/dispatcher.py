@@ -30,17 +30,20 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 from prometheus_client import Counter
 
 from bot.pacing import Lane, Pacer
 from storage.outbox import Claimed, SqlOutbox
 from storage.stories import SqlStoryReader
+from stories.erasure import erased_note
 from stories.models import DigestView
 from stories.ports import DeliveryError, FindsDelivered, Notifier, PostedMessage
+from stories.surge import Surge, surge_view
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +121,11 @@ class Dispatcher:
         await self._run(asyncio.Event(), idle=poll, drain=True)
         return self.sent - before
 
-    async def run_once(self, *, limit: int = 50) -> int:
-        """One pass: claim what is due now, send it all (lanes in parallel, paced); returns how many were claimed."""
+    async def run_once(self, *, limit: int = 50, keys: Collection[str] | None = None) -> int:
+        """One pass: claim what is due now (only ``keys``, if given), send it all (lanes in parallel, paced);
+        returns how many were claimed."""
         claimed = await asyncio.to_thread(
-            self.outbox.claim, instance=self.instance, now=self.clock(), lease=self.lease, limit=limit
+            self.outbox.claim, instance=self.instance, now=self.clock(), lease=self.lease, limit=limit, keys=keys
         )
         lanes: dict[Lane, list[Claimed]] = {}
         for item in claimed:
@@ -320,6 +324,9 @@ class Dispatcher:
         if item.kind == "update":
             await self._update(notifier, item)
             return None, [], "sent"
+        if item.kind == "erase":
+            updated = await self._erase(notifier, item)
+            return updated, [], "updated" if updated else "deleted"
         thread = await self._thread(item) if item.kind == "reply" else None
         found = await self._earlier_post(notifier, item, thread=thread)
         text = str(item.payload.get("text", ""))
@@ -344,6 +351,9 @@ class Dispatcher:
             post = partial(notifier.send_direct_message, user=item.channel, text=text, key=key)
         elif item.kind == "report":
             post = await self._report(notifier, item)
+        elif item.kind == "surge":
+            view = surge_view(Surge.from_payload(item.payload))
+            post = partial(notifier.post_surge, channel=item.channel, surge=view, key=key)
         else:
             raise DeliveryError(f"unknown delivery kind {item.kind!r}", permanent=True)
         if found is not None:
@@ -382,16 +392,39 @@ class Dispatcher:
                     await notifier.update_story(message=PostedMessage(channel, message_id), story=views[0], note=note)
 
     async def _digest(self, item: Claimed) -> DigestView:
-        ids = [int(i) for i in item.payload.get("story_ids", [])]
-        views = await asyncio.to_thread(self.stories.views, ids, department=item.department)
+        return await self._digest_view(item.payload, department=item.department)
+
+    async def _digest_view(self, payload: Mapping[str, Any], *, department: str | None) -> DigestView:
+        ids = [int(i) for i in payload.get("story_ids", [])]
+        views = await asyncio.to_thread(self.stories.views, ids, department=department)
         return DigestView(
-            department=item.department or "",
-            period_start=datetime.fromisoformat(item.payload["since"]),
-            period_end=datetime.fromisoformat(item.payload["until"]),
+            department=department or "",
+            period_start=datetime.fromisoformat(payload["since"]),
+            period_end=datetime.fromisoformat(payload["until"]),
             stories=tuple(views),
-            total_in_period=int(item.payload.get("total", len(views))),
-            open_commitments=int(item.payload.get("open_commitments", 0)),
+            total_in_period=int(payload.get("total", len(views))),
+            open_commitments=int(payload.get("open_commitments", 0)),
         )
+
+    async def _erase(self, notifier: Notifier, item: Claimed) -> PostedMessage | None:
+        """Take a message back (stories.erasure): delete it, or redraw a digest without its erased stories from
+        the digest's current payload (so two erasures in one digest, sent in any order, end the same). A digest
+        with nothing left is deleted. Returns the message if it was updated (recorded as the delivery's message
+        id), None if it was deleted."""
+        message = PostedMessage(item.channel, str(item.payload.get("message_id", "")))
+        digest_key = item.payload.get("digest_key")
+        digest, note = None, ""
+        if item.payload.get("action") == "digest" and digest_key:
+            payload = await asyncio.to_thread(self.outbox.payload_of, str(digest_key))
+            if payload is not None and payload.get("since"):
+                digest = await self._digest_view(payload, department=item.department)
+                note = erased_note(int(payload.get("erased", 0)))
+        async with self.pacer.slot(item.lane):
+            if digest is not None and digest.stories:
+                await notifier.update_digest(message=message, digest=digest, note=note)
+                return message
+            await notifier.delete_message(message=message)
+        return None
 
     async def _report(self, notifier: Notifier, item: Claimed) -> Callable[[], Awaitable[PostedMessage]]:
         from bot.charts import report_chart

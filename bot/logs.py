@@ -33,5 +33,7 @@ class DatabaseDetailFilter(logging.Filter):
 def configure(level: str) -> None:
     """Root logging for the cxbot process, with every handler filtering database details."""
     logging.basicConfig(level=level, format=FORMAT)
+    if level != "DEBUG":  # APScheduler's "Added job ..." per job at start: most of the start-up log otherwise
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
         handler.addFilter(DatabaseDetailFilter())

@@ -14,12 +14,17 @@ from typing import TYPE_CHECKING
 
 from storage.departments import channel_map
 from storage.patterns import SqlPatternStories
+from storage.story_facts import comment_facts
+from storage.surge import SqlSurgeStories
 from stories.config import Department
+from stories.intake import urgent_reasons
 from stories.models import DigestView
 from stories.nudges import NudgePlan, plan_nudges, plan_weekly_summaries
 from stories.outbox import Outgoing
 from stories.patterns import plan_reports, report_key, report_slot
 from stories.schedule import Schedule, Slot, digest_since_last, manual_digest, plan_digests
+from stories.surge import find_surges, plan_surges
+from stories.surge import window as surge_window
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -31,10 +36,11 @@ class Plan:
     nudges: NudgePlan = field(default_factory=NudgePlan)
     summaries: list[Outgoing] = field(default_factory=list)
     reports: list[Outgoing] = field(default_factory=list)
+    surges: list[Outgoing] = field(default_factory=list)
 
     @property
     def items(self) -> list[Outgoing]:
-        return [*self.digests, *self.nudges.messages, *self.summaries, *self.reports]
+        return [*self.digests, *self.nudges.messages, *self.summaries, *self.reports, *self.surges]
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,7 @@ class Planner:
                 )
             )
         plan.reports = [item for department in chosen for item in self._reports(department, channels, now)]
+        plan.surges = self._surges(chosen, channels, now)
         plan.nudges = plan_nudges(config=self.app.config, store=self.app.followups, now=now, departments=names)
         plan.summaries = plan_weekly_summaries(
             config=self.app.config, store=self.app.followups, now=now, departments=names
@@ -108,6 +115,23 @@ class Planner:
             now=now,
             planned=self.app.outbox.states(keys),
         )
+
+    def _surges(
+        self, chosen: Sequence[Department], channels: dict[str, dict[str, str]], now: datetime
+    ) -> list[Outgoing]:
+        """Themes surging today in the chosen departments: one alert each, to the department and the CX team
+        (stories/surge.py); its key makes planning again the same day a no-op."""
+        store = SqlSurgeStories(self.app.engine)
+        surges = []
+        for department in chosen:
+            since, until = surge_window(department, now=now)
+            stories = store.themed_stories(department=department.name, since=since, until=until)
+            surges.extend(find_surges(department=department, stories=stories, now=now))
+        if not surges:
+            return []
+        ids = [story_id for surge in surges for story_id in surge.story_ids]
+        urgent = urgent_reasons(comment_facts(self.app.engine, ids), router=self.app.router)
+        return plan_surges(config=self.app.config, surges=surges, channels=channels, now=now, urgent=urgent)
 
     def queue(self, now: datetime, *, departments: Sequence[str] | None = None) -> int:
         """Plan and queue what is due; returns how many deliveries were new."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -73,6 +74,13 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         now = datetime.now(UTC)
         if args.dry_run:
             return _print_previews(planner, now, departments)
+        if not app.platforms:
+            print(
+                "cxbot digest: no platform is configured, so there is nowhere to post: set SLACK_BOT_TOKEN (or "
+                "SLACK_CLIENT_ID for OAuth) for Slack, or MICROSOFT_APP_ID for Teams; --dry-run shows the digests",
+                file=sys.stderr,
+            )
+            return 2
         queued = planner.digests_now(now, departments=departments)
         if not queued:
             print("nothing new since the last digest: nothing to post")

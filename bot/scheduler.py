@@ -6,7 +6,9 @@ Jobs (module-level functions, explicit ids, ``replace_existing=True``, in a per-
 - ``digest:<department>``: the department's crontab in its own timezone;
 - ``reminders:<department>``: the nudge hour in the department's timezone (nudges, Monday summaries);
 - ``report:<department>``: Monday morning, the weekly pattern report;
-- ``sweep``: every few minutes and once at start-up, for everything (catch-up after downtime, a misfire).
+- ``sweep``: every few minutes and once at start-up, for everything (catch-up after downtime, a misfire);
+- ``prune_processed`` and ``retention``: nightly, forget old inbound event keys; delete comments and stories older
+  than CX_RETENTION_DAYS, keeping their weekly counts (storage/retention.py).
 
 Each job only calls :meth:`bot.planning.Planner.queue`, which plans from the outbox's state and the clock with
 keys on local slots and days. So a job that fires twice (APScheduler fires a 02:30 job twice on the night clocks
@@ -54,6 +56,25 @@ async def prune_processed(app: App) -> int:
         log.exception("scheduler: pruning processed events failed; tomorrow's run tries again")
         return 0
     log.info("scheduler: forgot %d processed event keys", removed)
+    return removed
+
+
+async def apply_retention(app: App) -> dict[str, int]:
+    """The job: delete comments and stories older than CX_RETENTION_DAYS, keeping their weekly counts
+    (stories/retention.py); 0 days keeps everything. Every replica may run it: a comment is counted once."""
+    days = app.settings.cx_retention_days
+    if not days:
+        return {}
+    from storage.retention import SqlRetention
+
+    try:
+        removed = await asyncio.to_thread(
+            SqlRetention(app.engine, app.departments).apply, before=datetime.now(UTC) - timedelta(days=days)
+        )
+    except Exception:
+        log.exception("scheduler: retention failed; tomorrow's run tries again")
+        return {}
+    log.info("scheduler: retention (%d days) removed %s", days, removed)
     return removed
 
 
@@ -126,6 +147,13 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
         prune_processed,
         CronTrigger(hour=3, minute=17, timezone=UTC),
         id="prune_processed",
+        kwargs={"app": app},
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        apply_retention,
+        CronTrigger(hour=3, minute=37, timezone=UTC),
+        id="retention",
         kwargs={"app": app},
         replace_existing=True,
     )

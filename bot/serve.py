@@ -10,6 +10,7 @@ from bot.app import App, build
 from bot.scheduler import lifecycle
 from bot.server import create_web_app
 from bot.settings import Settings
+from bot.startup import startup_lines
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +18,8 @@ log = logging.getLogger(__name__)
 def serve(settings: Settings, *, port: int) -> int:
     app = build(settings)
     web_app = server_for(app)
+    for line in startup_lines(settings):
+        log.info("%s", line)
     log.info("cxbot listening on port %d", port)
     web.run_app(web_app, port=port, print=None)
     app.close()
@@ -30,7 +33,7 @@ def server_for(app: App) -> web.Application:
         from handlers.slack.wiring import mount as mount_slack
 
         app.extras.setdefault("mounts", []).append(mount_slack)  # type: ignore[union-attr]
-    # Teams is always mounted: auth on with MICROSOFT_APP_ID, else local Emulator only (handlers/teams/wiring.py).
+    # Teams: auth on with MICROSOFT_APP_ID; without it off, or CX_TEAMS_EMULATOR=true (handlers/teams/wiring.py).
     from handlers.teams.wiring import mount as mount_teams
 
     app.extras.setdefault("mounts", []).append(mount_teams)  # type: ignore[union-attr]

@@ -13,7 +13,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
 from bot.app import App
-from handlers.webhook import MAX_BODY, WebhookError, parse_body
+from handlers.webhook import MAX_BODY, ItemError, WebhookError, parse_body
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,10 @@ def _error(status: int, message: str) -> web.Response:
 
 
 async def ingest(request: web.Request) -> web.Response:
-    """Take comments in; answers after they are stored, so a 200 means nothing can be lost."""
+    """Take comments in; answers after they are stored, so a 200 means nothing accepted can be lost.
+
+    Item by item (handlers/webhook.py): 200 when at least one item was taken in (created or a duplicate), with
+    every refused item listed under ``rejected``; 400 when every item was refused, listing them all."""
     app = request.app[APP]
     token = app.settings.cx_ingest_token
     if token is None:
@@ -82,35 +85,62 @@ async def ingest(request: web.Request) -> web.Response:
         return _error(503, "ingest is disabled: set CX_INGEST_TOKEN to enable POST /ingest")
     supplied = request.headers.get("Authorization", "")
     expected = f"Bearer {token.get_secret_value()}"
-    if not hmac.compare_digest(supplied.encode(), expected.encode()):
+    if not hmac.compare_digest(supplied.encode(errors="replace"), expected.encode()):
         INGESTED.labels("unauthorised").inc()
         return web.json_response(
             {"error": "missing or wrong bearer token"}, status=401, headers={"WWW-Authenticate": "Bearer"}
         )
+    unsupported = _unsupported_type(request)
+    if unsupported:
+        INGESTED.labels("unsupported_type").inc()
+        return _error(415, unsupported)
     if request.content_length is not None and request.content_length > MAX_BODY:
         INGESTED.labels("too_large").inc()
         return _error(413, f"body is {request.content_length} bytes; the limit is {MAX_BODY} (1 MB)")
     try:
         body = await request.read()
-        comments = parse_body(body)
+        batch = parse_body(body)
     except web.HTTPRequestEntityTooLarge:
         INGESTED.labels("too_large").inc()
         return _error(413, f"body is over the limit of {MAX_BODY} bytes (1 MB)")
     except WebhookError as exc:
         INGESTED.labels("bad_request").inc()
         return _error(exc.status, exc.message)
-    report = await asyncio.to_thread(app.take_in, comments)
+    if not batch.comments:
+        INGESTED.labels("bad_request").inc()
+        first, others = batch.rejected[0].message, len(batch.rejected) - 1
+        message = f"no comment taken in: {first} (and {others} more: see rejected)" if others else first
+        return web.json_response({"error": message, "rejected": _listed(batch.rejected)}, status=400)
+    report = await asyncio.to_thread(app.take_in, batch.comments)
     if report.created:
         app.dispatcher.kick()
-    INGESTED.labels("ok").inc()
+    refused = list(batch.rejected)
+    for late in report.rejected:  # the pipeline's own checks, should a source-neutral rule refuse an item
+        index = batch.indexes[late.index]
+        refused.append(ItemError(index, late.field, f"{batch.where(index)}.{late.field}: {late.message}"))
+    INGESTED.labels("partial" if refused else "ok").inc()
     return web.json_response(
         {
-            "received": report.received,
+            "received": batch.received,
             "created": [
                 {"story_id": c.story_id, "id": c.external_id, "departments": list(c.departments)}
                 for c in report.created
             ],
             "duplicates": report.duplicates,
-            "rejected": [{"index": r.index, "field": r.field, "error": r.message} for r in report.rejected],
+            "rejected": _listed(refused),
         }
     )
+
+
+def _listed(refused: list[ItemError]) -> list[dict[str, object]]:
+    return [{"index": r.index, "field": r.field, "error": r.message} for r in sorted(refused, key=lambda r: r.index)]
+
+
+def _unsupported_type(request: web.Request) -> str | None:
+    """Why the body's declared type is not JSON in UTF-8, or None (``application/json`` or ``application/*+json``)."""
+    kind = request.content_type  # aiohttp: application/octet-stream when the header is missing
+    if kind != "application/json" and not (kind.startswith("application/") and kind.endswith("+json")):
+        return f"Content-Type is {kind!r}; send the comments as JSON with Content-Type: application/json"
+    if request.charset and request.charset.lower().replace("-", "") != "utf8":
+        return f"charset {request.charset!r} is not supported; send JSON in UTF-8"
+    return None

@@ -12,6 +12,14 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_HASH_KEY = 16  # bytes
+MIN_RETENTION_DAYS = 42  # the pattern report reads five weeks back; retention never takes what it reads
+DEVELOPMENT_HASH_KEY = b"cxbot-development-key-set-CX_HASH_KEY"
+MAKE_KEY = (
+    "Make one with `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`, keep it secret, and never "
+    "change it: comments hashed under another key can no longer be found by `cxbot forget`"
+)
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
@@ -23,6 +31,8 @@ class Settings(BaseSettings):
     cx_keep_raw: bool = False
     # key for the keyed hashes of removed personal data (stories.identifiers; erasure finds comments by them)
     cx_hash_key: SecretStr | None = None
+    # days comments and stories are kept (0: for ever); weekly aggregates outlive them (storage/retention.py)
+    cx_retention_days: int = Field(default=365, ge=0, le=36500)
     cx_ingest_token: SecretStr | None = None
     cx_instance: str | None = None  # a name for this replica in outbox claims; default host:pid
     cx_core_threads: int | None = Field(default=None, ge=1, le=32)  # see core_threads
@@ -50,6 +60,8 @@ class Settings(BaseSettings):
     microsoft_app_password: SecretStr | None = None
     microsoft_app_tenant_id: str | None = None
     microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
+    # Without an app id the Teams route is off; true serves a Bot Framework Emulator on this machine, unauthenticated
+    cx_teams_emulator: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -68,9 +80,26 @@ class Settings(BaseSettings):
             raise ValueError("SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not; Socket Mode needs the bot token too")
         if self.slack_app_token and not self.slack_app_token.get_secret_value().startswith("xapp-"):
             raise ValueError("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Socket Mode)")
+        if self.cx_hash_key is not None and len(self.cx_hash_key.get_secret_value().encode()) < MIN_HASH_KEY:
+            raise ValueError(f"CX_HASH_KEY must be at least {MIN_HASH_KEY} bytes; {MAKE_KEY}")
+        if 0 < self.cx_retention_days < MIN_RETENTION_DAYS:
+            raise ValueError(
+                f"CX_RETENTION_DAYS must be 0 (keep for ever) or at least {MIN_RETENTION_DAYS}: the weekly pattern "
+                f"report reads the last five weeks of comments"
+            )
         if self.microsoft_app_type == "SingleTenant" and self.microsoft_app_id and not self.microsoft_app_tenant_id:
             raise ValueError("MICROSOFT_APP_TENANT_ID is required when MICROSOFT_APP_TYPE=SingleTenant")
+        if self.cx_teams_emulator and self.microsoft_app_id:
+            raise ValueError(
+                "CX_TEAMS_EMULATOR=true and MICROSOFT_APP_ID are both set; the Emulator mode is for running without "
+                "an app id (unauthenticated, local only): unset one of them"
+            )
         return self
+
+    @property
+    def teams_enabled(self) -> bool:
+        """Whether ``/api/messages`` serves: with an app id (authenticated), or in Emulator mode (local only)."""
+        return bool(self.microsoft_app_id) or self.cx_teams_emulator
 
     @property
     def core_threads(self) -> int:
@@ -83,10 +112,24 @@ class Settings(BaseSettings):
     @property
     def hash_key(self) -> bytes:
         """CX_HASH_KEY, or a development key that is the same everywhere (hashes then only as good as a plain
-        hash: set CX_HASH_KEY in production)."""
+        hash: production must set CX_HASH_KEY, see :meth:`hash_key_problem`)."""
         if self.cx_hash_key is not None:
             return self.cx_hash_key.get_secret_value().encode()
-        return b"cxbot-development-key-set-CX_HASH_KEY"
+        return DEVELOPMENT_HASH_KEY
+
+    def hash_key_problem(self) -> tuple[str, str] | None:
+        """``("error" | "warning", message)`` when CX_HASH_KEY is unset, else None.
+
+        On PostgreSQL (production) the commands that hash personal data or look it up (serve, import, forget)
+        refuse to start without it: a development key known to everyone would let anyone holding the database
+        test guessed e-mail addresses against the hashes, and hashes made under one key cannot be found under
+        another. SQLite (the demo, a trial) goes on with the development key and a warning.
+        """
+        if self.cx_hash_key is not None:
+            return None
+        if self.database_url.startswith("postgresql"):
+            return "error", f"CX_HASH_KEY is not set; it is required with a PostgreSQL database. {MAKE_KEY}"
+        return "warning", f"CX_HASH_KEY is not set: using the development key (fine for a trial on SQLite). {MAKE_KEY}"
 
     @property
     def slack_enabled(self) -> bool:

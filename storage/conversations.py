@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.models import ConversationRef
+from storage.models import ConversationRef, TeamsMember
 
 
 class SqlConversationRefs:
@@ -72,3 +72,23 @@ class SqlConversationRefs:
                 .order_by(ConversationRef.updated_at.desc(), ConversationRef.id.desc())
                 .limit(1)
             ).scalar_one_or_none()
+
+    def save_member(self, *, user_id: str, tenant_id: str | None, service_url: str, now: datetime) -> None:
+        """Where ``user_id`` was last seen: their tenant and the service to reach it (one statement, idempotent)."""
+        module = postgresql if self._dialect == "postgresql" else sqlite
+        values = {"user_id": user_id, "tenant_id": tenant_id, "service_url": service_url, "updated_at": now}
+        statement = module.insert(TeamsMember).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[TeamsMember.user_id],
+            set_={k: statement.excluded[k] for k in ("tenant_id", "service_url", "updated_at")},
+        )
+        with self._engine.begin() as conn:
+            conn.execute(statement)
+
+    def member(self, user_id: str) -> tuple[str | None, str] | None:
+        """``(tenant id, service URL)`` where ``user_id`` was last seen, or None if never."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(TeamsMember.tenant_id, TeamsMember.service_url).where(TeamsMember.user_id == user_id)
+            ).first()
+        return (row.tenant_id, row.service_url) if row else None

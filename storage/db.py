@@ -73,10 +73,20 @@ def current_revision(engine: Engine) -> str | None:
 
 def require_current(engine: Engine) -> None:
     """Raise :class:`SchemaBehind` unless the database is at the newest migration."""
-    current, head = current_revision(engine), head_revision(engine)
+    if _missing_sqlite_file(engine):  # connecting would create an empty file, left behind by the refusal
+        current, head = None, head_revision(engine)
+    else:
+        current, head = current_revision(engine), head_revision(engine)
     if current != head:
         where = engine.url.render_as_string(hide_password=True)
         state = "has no cxbot tables" if current is None else f"is at revision {current}"
         raise SchemaBehind(
             f"the database {where} {state}, the code needs {head}; run `cxbot db upgrade` and start again"
         )
+
+
+def _missing_sqlite_file(engine: Engine) -> bool:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return False
+    return not Path(database).exists()

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -206,7 +207,26 @@ class Commitment(Base):
     """Who will do what, by when, for which story."""
 
     __tablename__ = "commitments"
-    __table_args__ = (Index("ix_commitments_state_due", "state", "due_date"),)
+    __table_args__ = (
+        Index("ix_commitments_state_due", "state", "due_date"),
+        # `/cx actions`: a department's or a person's open commitments in commitment_order, paged in SQL.
+        Index(
+            "ix_commitments_open_department",
+            "department_id",
+            "due_date",
+            "id",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
+        Index(
+            "ix_commitments_open_owner",
+            "owner",
+            "due_date",
+            "id",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)  # idempotency: platform action identity
@@ -260,6 +280,38 @@ class ConversationRef(Base):
     team_id: Mapped[str | None] = mapped_column(String(300))
     reference: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TeamsMember(Base):
+    """The tenant and Bot Framework service each Teams user was last seen in: a direct message opens the chat
+    in the user's own tenant, not the tenant of whichever conversation was active last."""
+
+    __tablename__ = "teams_members"
+
+    user_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(100))
+    service_url: Mapped[str] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WeeklyFigures(Base):
+    """What stats and the pattern report need from comments the retention window removed: per UTC week (Monday)
+    and department (``*``: the whole programme), counts only, never a comment (storage/retention.py).
+
+    ``nps``/``csat`` map each score to how many comments gave it, so scores are computed exactly as from rows.
+    """
+
+    __tablename__ = "weekly_figures"
+    __table_args__ = (UniqueConstraint("week_start", "department"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week_start: Mapped[date] = mapped_column(Date)
+    department: Mapped[str] = mapped_column(String(100))
+    stories: Mapped[int] = mapped_column(Integer, default=0)
+    nps: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    csat: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    stories_delivered: Mapped[int] = mapped_column(Integer, default=0)
+    reactions: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class SummaryCache(Base):

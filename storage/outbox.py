@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, true, tuple_, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select, true, tuple_, update
 
 from storage.departments import DepartmentIds
 from storage.models import Delivery, StoryMessage
@@ -76,6 +76,13 @@ class SqlOutbox:
     def enqueue(self, items: Sequence[Outgoing], *, now: datetime | None = None) -> int:
         if not items:
             return 0
+        with self.engine.begin() as conn:
+            return self.enqueue_in(conn, items, now=now)
+
+    def enqueue_in(self, conn: Connection, items: Sequence[Outgoing], *, now: datetime | None = None) -> int:
+        """:meth:`enqueue` inside the caller's transaction (erasure queues its chat removals with its deletes)."""
+        if not items:
+            return 0
         now = now or datetime.now(UTC)
         rows = [
             {
@@ -93,8 +100,7 @@ class SqlOutbox:
             }
             for item in items
         ]
-        with self.engine.begin() as conn:
-            inserted = conn.execute(insert_ignore(Delivery, self._dialect).returning(Delivery.id), rows).all()
+        inserted = conn.execute(insert_ignore(Delivery, self._dialect).returning(Delivery.id), rows).all()
         return len(inserted)
 
     # --- the dispatcher's side --------------------------------------------------------------------------------
@@ -108,13 +114,15 @@ class SqlOutbox:
         limit: int = 50,
         per_lane: int | None = None,
         exclude: Collection[tuple[str, str]] = (),
+        keys: Collection[str] | None = None,
     ) -> list[Claimed]:
         """Claim up to ``limit`` due deliveries for ``instance`` until ``now + lease``.
 
         ``per_lane`` caps how many are taken per (platform, channel), oldest first, so a backlog in one channel
         does not starve the others; ``exclude`` skips lanes the caller still has work queued for. A lane another
         instance is working on (it holds a live claim there) is left to it, so replicas together keep to the
-        platform's per-channel pace.
+        platform's per-channel pace. ``keys`` limits the claim to those deliveries (``cxbot forget`` sends its own
+        removals at once and leaves the rest to the serving dispatchers).
 
         Candidates are chosen by plain reads; the claim itself is one UPDATE of those ids that re-checks they are
         still due (on PostgreSQL through ``FOR UPDATE SKIP LOCKED``), so a row another instance claimed meanwhile
@@ -129,7 +137,11 @@ class SqlOutbox:
                 .distinct()
             ).all()
             skip = {*exclude, *((p, c) for p, c in busy)}
-            lanes_ok = tuple_(Delivery.platform, Delivery.channel).not_in(sorted(skip)) if skip else true()
+            lanes_ok: ColumnElement[bool] = (
+                tuple_(Delivery.platform, Delivery.channel).not_in(sorted(skip)) if skip else true()
+            )
+            if keys is not None:
+                lanes_ok = and_(lanes_ok, Delivery.key.in_(sorted(keys)))
             if per_lane is None:
                 candidates = select(Delivery.id).where(due, lanes_ok).order_by(Delivery.not_before, Delivery.id)
             else:
@@ -303,6 +315,22 @@ class SqlOutbox:
                 )
             ).all()
         return [(sid, self._departments.name_of(did) if did else None) for sid, did in rows]
+
+    def payload_of(self, key: str) -> dict[str, Any] | None:
+        """The current payload of delivery ``key`` (erasure redraws a digest from it), or None."""
+        with self.engine.connect() as conn:
+            payload = conn.scalar(select(Delivery.payload).where(Delivery.key == key))
+        return None if payload is None else dict(payload)
+
+    def outcomes(self, keys: Sequence[str]) -> dict[str, tuple[str, str | None, str | None]]:
+        """``key -> (state, message id, last error)`` of these deliveries (those that exist)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(Delivery.key, Delivery.state, Delivery.message_id, Delivery.last_error).where(
+                    Delivery.key.in_(list(keys))
+                )
+            ).all()
+        return {key: (state, message_id, error) for key, state, message_id, error in rows}
 
     def states(self, keys: Sequence[str]) -> dict[str, str]:
         """``key -> state`` of these deliveries (those that exist)."""

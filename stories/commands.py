@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from stories.actors import Actor, is_admin, is_cx_team, managed_departments
 from stories.config import CxConfig
 from stories.dates import InvalidDate, split_due
-from stories.followup import FollowUpStore, InvalidInput, commit, commitment_order
+from stories.followup import FollowUpStore, InvalidInput, commit
 from stories.kudos import KudosStore, give_kudos, praise_suggestions
 from stories.models import MAX_ID, IncomingComment, InvalidComment
 from stories.outbox import OutboxWriter
@@ -77,7 +76,7 @@ class ChannelLinker(Protocol):
 
 
 class CommandStore(FollowUpStore, KudosStore, StatsReader, ChannelLinker, Protocol):
-    """Everything the commands read and write; storage.followup.SqlFollowUps implements it."""
+    """Everything the commands read and write; storage.command_store.SqlCommandStore implements it."""
 
 
 Handler = Callable[["Commands", CommandContext, str], View]
@@ -298,12 +297,14 @@ def _help(commands: Commands, ctx: CommandContext, args: str) -> View:
 def _actions(commands: Commands, ctx: CommandContext, args: str) -> View:
     query = parse_actions(commands, ctx, args)
     today = commands.today(ctx.actor)
-    items = commands.store.open_commitments(today=today, departments=query.departments, owner=query.owner)
-    if query.overdue:
-        items = [i for i in items if i.overdue]
-    items.sort(key=commitment_order)
-    pages = max(1, math.ceil(len(items) / PAGE_SIZE))
-    page = min(query.page, pages)
+    found = commands.store.commitments_page(
+        today=today,
+        departments=query.departments,
+        owner=query.owner,
+        overdue=query.overdue,
+        page=query.page,
+        size=PAGE_SIZE,
+    )
     if query.owner is not None:
         whose = (
             "Your"
@@ -317,11 +318,11 @@ def _actions(commands: Commands, ctx: CommandContext, args: str) -> View:
         heading += " (overdue)"
     return ActionsView(
         heading=heading,
-        items=tuple(items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]),
-        page=page,
-        pages=pages,
+        items=found.items,
+        page=found.page,
+        pages=found.pages,
         filter=query.filter,
-        total=len(items),
+        total=found.total,
         owner=query.owner,
     )
 

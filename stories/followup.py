@@ -68,6 +68,16 @@ class NewCommitment:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class CommitmentPage:
+    """One page of a list of open commitments in ``commitment_order``; ``page`` is clamped to 1..pages."""
+
+    items: tuple[CommitmentItem, ...]
+    total: int
+    page: int
+    pages: int
+
+
 class FollowUpStore(Protocol):
     """Commitments, reactions and corrections; implemented by storage.followup.SqlFollowUps."""
 
@@ -100,6 +110,20 @@ class FollowUpStore(Protocol):
     def open_commitments(
         self, *, today: date, departments: Sequence[str] | None = None, owner: str | None = None
     ) -> list[CommitmentItem]: ...
+
+    def commitments_page(
+        self,
+        *,
+        today: date,
+        departments: Sequence[str] | None = None,
+        owner: str | None = None,
+        overdue: bool = False,
+        page: int,
+        size: int,
+    ) -> CommitmentPage:
+        """Page ``page`` (clamped to the last) of ``size`` open commitments in ``commitment_order``, with the
+        total: filtered, sorted and cut by the store, so a department with 30,000 open items costs one page."""
+        ...
 
     def add_correction(
         self,

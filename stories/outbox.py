@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-DeliveryKind = Literal["story", "digest", "reply", "dm", "text", "update", "report"]
+DeliveryKind = Literal["story", "digest", "reply", "dm", "text", "update", "report", "erase", "surge"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,9 @@ class Outgoing:
 
     ``channel`` is the channel or conversation id (for ``dm`` the user id). Payload by kind: reply/dm/text
     ``{"text": ...}``; update ``{"note": ...}``; digest ``{"story_ids": [...], "since": iso, "until": iso,
-    "total": n}``; report: a :class:`stories.patterns.PatternReport` as ``to_payload()`` gives it.
+    "total": n}``; report: a :class:`stories.patterns.PatternReport` as ``to_payload()`` gives it; erase ``{"action": "delete" |
+    "digest", "message_id": ..., "digest_key": ...}`` (:mod:`stories.erasure`); surge: a
+    :class:`stories.surge.Surge` as ``to_payload()`` gives it.
     """
 
     key: str

@@ -15,6 +15,7 @@ from stories.models import DigestView, Redacted, RouteMatch, Sentiment, StoryVie
 
 if TYPE_CHECKING:
     from stories.patterns import PatternReport
+    from stories.views import SurgeView
 
 
 class Redactor(Protocol):
@@ -109,6 +110,14 @@ class Notifier(Protocol):
 
     async def update_story(self, *, message: PostedMessage, story: StoryView, note: str) -> None: ...
 
+    async def update_digest(self, *, message: PostedMessage, digest: DigestView, note: str) -> None:
+        """Redraw a posted digest (erasure: without the stories removed, ``note`` saying so)."""
+        ...
+
+    async def delete_message(self, *, message: PostedMessage) -> None:
+        """Delete a message the bot posted (erasure); a message already gone counts as deleted."""
+        ...
+
     async def reply_in_thread(self, *, message: PostedMessage, text: str, key: str | None = None) -> PostedMessage: ...
 
     async def send_direct_message(self, *, user: str, text: str, key: str | None = None) -> PostedMessage: ...
@@ -119,6 +128,10 @@ class Notifier(Protocol):
         self, *, channel: str, report: PatternReport, chart_png: bytes, key: str | None = None
     ) -> PostedMessage:
         """The weekly pattern report with its chart (PNG bytes)."""
+        ...
+
+    async def post_surge(self, *, channel: str, surge: SurgeView, key: str | None = None) -> PostedMessage:
+        """A surge alert (stories.surge)."""
         ...
 
 

@@ -6,7 +6,8 @@ Definitions, so every surface means the same thing:
 - stories delivered: distinct stories posted in the period (own card or in a digest), to the department;
 - reactions: reactions added in the period to the department's stories (removed ones are gone);
 - commitments opened: made in the period; closed: marked done in the period (dropped ones do not close a loop);
-- median days to close: over the commitments closed (done) in the period, from made to done.
+- median days to close: over the commitments closed (done) in the period, from made to done;
+- weeks whose comments the retention window removed count from the figures kept for them (stories.retention).
 """
 
 from __future__ import annotations

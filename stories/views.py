@@ -128,3 +128,13 @@ class StoryRouted:
 
 
 View = Notice | HelpView | ActionsView | StatsView | KudosView | PraiseView | StoryRouted | CommitmentItem
+
+
+@dataclass(frozen=True, slots=True)
+class SurgeView:
+    """A surge alert (stories.surge): what is surging where, today's count against the usual, and a few quotes
+    (redacted story text)."""
+
+    heading: str
+    figures: str
+    quotes: tuple[str, ...]

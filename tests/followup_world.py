@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Engine, select, update
 
+from storage.command_store import SqlCommandStore
 from storage.comments import SqlCommentStore
 from storage.db import make_engine
 from storage.departments import DepartmentIds, sync_departments
-from storage.followup import SqlFollowUps
 from storage.models import Delivery, Story, StoryMessage
 from storage.outbox import SqlOutbox
 from stories.actors import Actor
@@ -74,7 +74,7 @@ class Clock:
 class World:
     engine: Engine
     departments: DepartmentIds
-    store: SqlFollowUps
+    store: SqlCommandStore
     outbox: SqlOutbox
     pipeline: Pipeline
     clock: Clock
@@ -148,7 +148,7 @@ def make_world(database_url: str) -> World:
     return World(
         engine=engine,
         departments=departments,
-        store=SqlFollowUps(engine, departments),
+        store=SqlCommandStore(engine, departments),
         outbox=SqlOutbox(engine, departments),
         pipeline=pipeline,
         clock=clock,

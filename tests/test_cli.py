@@ -81,3 +81,63 @@ def test_bad_config_file_names_file_and_line(tmp_path: Path, monkeypatch, capsys
     assert main(["import", str(config)]) == 2
     err = capsys.readouterr().err
     assert "cx.yaml:4" in err and "Mars/Base" in err
+
+
+def test_a_refused_start_leaves_no_database_file_behind(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "cxbot.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
+    assert main(["serve", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "has no cxbot tables" in err and "cxbot db upgrade" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_demo_with_a_bad_config_leaves_nothing_behind(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("departments: [\n")
+    monkeypatch.setenv("CX_CONFIG", str(bad))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.chdir(tmp_path)
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR afresh
+    assert main(["demo"]) == 2
+    assert "bad.yaml:2" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml", "tmp"]
+    assert not list((tmp_path / "tmp").iterdir())
+
+
+def test_an_unreachable_database_is_one_line_naming_database_url(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DATABASE_URL", "postgresql://cxbot:secret@127.0.0.1:1/cxbot")
+    assert main(["db", "current"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cxbot: cannot use the database at DATABASE_URL=postgresql://cxbot:***@127.0.0.1:1/cxbot")
+    assert len(err.strip().splitlines()) == 1 and "secret" not in err and "Traceback" not in err
+
+
+def test_config_route_without_text_is_a_usage_error(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["config", "route"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "give the comment's text" in captured.err
+    assert main(["config", "route", "   "]) == 2
+
+
+def test_db_sub_commands_print_their_own_help(capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["db", "upgrade", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: cxbot db upgrade") and "newest schema revision" in out
+    with pytest.raises(SystemExit):
+        main(["db"])
+    assert "{upgrade,current}" in capsys.readouterr().err
+
+
+def test_digest_now_without_any_platform_names_the_settings(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cx.db'}")
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main(["digest", "--now"]) == 2
+    err = capsys.readouterr().err
+    assert "no platform is configured" in err and "SLACK_BOT_TOKEN" in err and "MICROSOFT_APP_ID" in err

@@ -17,3 +17,11 @@ def test_settings_errors_name_the_variable() -> None:
         Settings(cx_core_threads=0)
     with pytest.raises(ValidationError, match="OPENAI_API_KEY nor OPENAI_BASE_URL"):
         Settings(openai_model="gpt-4o-mini")
+
+
+def test_teams_emulator_mode_is_asked_for_explicitly_and_never_beside_an_app_id() -> None:
+    assert not Settings().teams_enabled
+    assert Settings(cx_teams_emulator=True).teams_enabled
+    assert Settings(microsoft_app_id="a", microsoft_app_password="p").teams_enabled
+    with pytest.raises(ValidationError, match="CX_TEAMS_EMULATOR=true and MICROSOFT_APP_ID are both set"):
+        Settings(cx_teams_emulator=True, microsoft_app_id="a")

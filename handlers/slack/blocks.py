@@ -48,7 +48,6 @@ DIGEST_TEXT_LIMIT = 300  # a story's text inside a digest: the core's stories ar
 FALLBACK_LIMIT = 300  # the notification text; Slack shows the first line or so
 FOLLOW_UP_ACTION = "story_follow_up"
 NOT_FOR_US_ACTION = "story_not_for_us"
-_DIGEST_FIXED_BLOCKS = 2  # header and summary
 _BLOCKS_PER_DIGEST_STORY = 3  # divider, section, actions
 _CLOSING_BLOCKS = 2  # divider and "and N more stories"
 
@@ -107,8 +106,9 @@ def _digest_story(story: StoryView) -> list[Block]:
     return [DividerBlock(), SectionBlock(text=text_object(f"{body}\n{detail_text}")), _actions(story.story_id)]
 
 
-def digest_blocks(digest: DigestView) -> list[dict]:
-    """A department's digest: header, summary, then each story compactly with its buttons.
+def digest_blocks(digest: DigestView, *, note: str | None = None) -> list[dict]:
+    """A department's digest: header, summary (and ``note``: stories removed at the customer's request), then
+    each story compactly with its buttons.
 
     Stories that would take the message past :data:`MAX_BLOCKS` are left out; a closing "and N more stories"
     line counts them with the period's stories the digest did not pick.
@@ -117,8 +117,10 @@ def digest_blocks(digest: DigestView) -> list[dict]:
         HeaderBlock(text=PlainTextObject(text=truncate(clean_text(digest_heading(digest)), HEADER_LIMIT))),
         ContextBlock(elements=[text_object(safe(digest_summary(digest)))]),
     ]
+    if note:
+        blocks.append(ContextBlock(elements=[text_object(safe(truncate(note, SECTION_LIMIT)))]))
     stories = digest.stories
-    room = MAX_BLOCKS - _DIGEST_FIXED_BLOCKS
+    room = MAX_BLOCKS - len(blocks)  # header, summary and the note, if any
     if len(stories) * _BLOCKS_PER_DIGEST_STORY > room:
         stories = stories[: (room - _CLOSING_BLOCKS) // _BLOCKS_PER_DIGEST_STORY]
     for story in stories:

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
+from handlers.slack.channels import ChannelDirectory
 from handlers.slack.people import People
 from handlers.slack.replies import Permalinks
 from handlers.slack.tasks import Background
-from storage.followup import SqlFollowUps
+from storage.command_store import SqlCommandStore
 from storage.outbox import SqlOutbox
 from stories.commands import Commands
 from stories.models import IncomingComment
@@ -70,10 +71,11 @@ class SlackContext:
     app: App
     people: People
     background: Background
-    followups: SqlFollowUps
+    followups: SqlCommandStore
     commands: Commands
     permalinks: Permalinks
     outbox: WakingOutbox
     wake: Wake
+    channels: ChannelDirectory  # configured channel names -> ids; the intake channels' ids
     http: aiohttp.ClientSession | None = None  # shared while serving (keep-alive to Slack)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

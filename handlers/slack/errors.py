@@ -9,6 +9,8 @@ slack_sdk's retry handlers already tried a few times, so the outbox waits longer
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -51,12 +53,30 @@ PERMANENT = frozenset(
 def delivery_error(exc: BaseException) -> DeliveryError:
     """The :class:`DeliveryError` for a failed Web API call."""
     if isinstance(exc, SlackApiError):
-        response = exc.response
-        code = str(response.get("error") or f"http_{response.status_code}")
-        retry_after = retry_after_header(response.headers)
-        if response.status_code == 429 or code == "ratelimited":
+        status, data, headers = _answer(exc.response)
+        retry_after = retry_after_header(headers)
+        if not isinstance(data, Mapping) or "ok" not in data:
+            # Not Slack's JSON: a proxy or load balancer answered (an HTML 502, a plain-text 503). Whatever it
+            # was, Slack did not refuse the call, so it is worth another attempt later.
+            label = f"http_{status}" if status else "no status"
+            if status == 429:
+                return DeliveryError(
+                    f"slack: ratelimited, {label} (retry after {retry_after or '?'} s)", retry_after=retry_after
+                )
+            return DeliveryError(f"slack: {label}, the answer was not Slack's JSON", retry_after=retry_after)
+        code = str(data.get("error") or f"http_{status}")
+        if status == 429 or code == "ratelimited":
             return DeliveryError(f"slack: ratelimited (retry after {retry_after or '?'} s)", retry_after=retry_after)
         return DeliveryError(f"slack: {code}", permanent=code in PERMANENT, retry_after=retry_after)
     if isinstance(exc, SlackClientError | aiohttp.ClientError | asyncio.TimeoutError | OSError):
         return DeliveryError(f"slack: {type(exc).__name__}: {exc}")
     return DeliveryError(f"slack: unexpected {type(exc).__name__}: {exc}")
+
+
+def _answer(response: Any) -> tuple[int | None, Any, Mapping[str, Any]]:
+    """Status, decoded body and headers of what a SlackApiError carries: usually a SlackResponse, but
+    slack_sdk hands over aiohttp's raw ClientResponse when the body claimed JSON and was not."""
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    data = getattr(response, "data", None)
+    headers = getattr(response, "headers", None) or {}
+    return (status if isinstance(status, int) else None), data, headers

@@ -38,7 +38,7 @@ def register(bolt: AsyncApp, ctx: SlackContext) -> None:
     @bolt.event("message")
     async def message(ack: AsyncAck, body: dict, event: dict, client: AsyncWebClient) -> None:
         await ack()
-        if event.get("channel") in ctx.app.config.intake.slack_channels:
+        if event.get("channel") in ctx.channels.intake:
             ctx.background.once(event_key(body), lambda: on_message(ctx, client, event), name="slack message")
 
     def on_reaction(body: dict, event: dict, *, added: bool) -> None:

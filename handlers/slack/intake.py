@@ -84,10 +84,11 @@ def comment_from_message(message: Mapping[str, Any], *, channel: str) -> Incomin
     )
 
 
-def comment_from_event(event: Mapping[str, Any], *, config: CxConfig) -> IncomingComment | None:
-    """The comment a ``message`` event in an intake channel carries, or None for anything intake ignores."""
+def comment_from_event(event: Mapping[str, Any], *, config: CxConfig, intake: frozenset[str]) -> IncomingComment | None:
+    """The comment a ``message`` event in an intake channel (``intake``: their ids) carries, or None for
+    anything intake ignores."""
     channel = str(event.get("channel") or "")
-    if channel not in config.intake.slack_channels:
+    if channel not in intake:
         return None
     if event.get("subtype") not in PERSON_SUBTYPES or event.get("bot_id") or not event.get("user"):
         return None
@@ -115,7 +116,7 @@ async def with_link(ctx: SlackContext, client: AsyncWebClient, comment: Incoming
 
 
 async def on_message(ctx: SlackContext, client: AsyncWebClient, event: Mapping[str, Any]) -> None:
-    comment = comment_from_event(event, config=ctx.app.config)
+    comment = comment_from_event(event, config=ctx.app.config, intake=ctx.channels.intake)
     if comment is None:
         return
     view = await take_in(ctx, await with_link(ctx, client, comment))

@@ -17,13 +17,16 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.blocks import digest_blocks, fallback_text, story_blocks
+from handlers.slack.channels import ChannelDirectory, Workspace
 from handlers.slack.errors import delivery_error
 from handlers.slack.mrkdwn import safe
+from handlers.slack.render import render
 from handlers.slack.report import report_blocks, report_fallback
 from stories.actors import is_slack_user
 from stories.models import DigestView, StoryView
 from stories.patterns import PatternReport
 from stories.ports import DeliveryError, PostedMessage
+from stories.views import SurgeView
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +34,12 @@ TEXT_LIMIT = 3000  # characters of a plain message the bot writes (Slack truncat
 METADATA_TYPE = "cxbot_delivery"  # message metadata event type carrying the outbox delivery key
 LOOKUP_PAGES = 5  # pages of history read when looking for an earlier post
 
-TokenSource = Callable[[], Awaitable[str | None]]
+# The bot token for a workspace (None: the workspace is not known, e.g. a DM to a user id); None answers "the
+# client's own token" (one workspace).
+TokenSource = Callable[[Workspace | None], Awaitable[str | None]]
 
 
-async def no_token() -> str | None:
+async def no_token(workspace: Workspace | None = None) -> str | None:
     """The client's own token (single workspace)."""
     return None
 
@@ -42,9 +47,12 @@ async def no_token() -> str | None:
 class SlackNotifier:
     platform = "slack"
 
-    def __init__(self, *, client: AsyncWebClient, token: TokenSource = no_token) -> None:
+    def __init__(
+        self, *, client: AsyncWebClient, token: TokenSource = no_token, channels: ChannelDirectory | None = None
+    ) -> None:
         self._client = client
         self._token = token
+        self._channels = channels
 
     async def post_story(self, *, channel: str, story: StoryView, key: str | None = None) -> PostedMessage:
         blocks = self._render(story_blocks, story)
@@ -59,6 +67,20 @@ class SlackNotifier:
         await self._call(
             "chat_update", channel=message.channel, ts=message.message_id, text=fallback_text(story), blocks=blocks
         )
+
+    async def update_digest(self, *, message: PostedMessage, digest: DigestView, note: str) -> None:
+        blocks = self._render(lambda d: digest_blocks(d, note=note or None), digest)
+        await self._call(
+            "chat_update", channel=message.channel, ts=message.message_id, text=fallback_text(digest), blocks=blocks
+        )
+
+    async def delete_message(self, *, message: PostedMessage) -> None:
+        """chat.delete; ``message_not_found`` means an earlier attempt (or a person) already deleted it."""
+        try:
+            await self._call("chat_delete", channel=message.channel, ts=message.message_id)
+        except DeliveryError as exc:
+            if str(exc) != "slack: message_not_found":
+                raise
 
     async def reply_in_thread(self, *, message: PostedMessage, text: str, key: str | None = None) -> PostedMessage:
         return await self._post(
@@ -88,6 +110,10 @@ class SlackNotifier:
         file_id = str(upload["file"]["id"])
         blocks = self._render(lambda r: report_blocks(r, chart_file_id=file_id), report)
         return await self._post(channel=channel, text=safe(report_fallback(report), TEXT_LIMIT), blocks=blocks, key=key)
+
+    async def post_surge(self, *, channel: str, surge: SurgeView, key: str | None = None) -> PostedMessage:
+        message = render(surge)
+        return await self._post(channel=channel, text=message["text"], blocks=message["blocks"], key=key)
 
     async def find_delivered(
         self, *, key: str, channel: str, thread: PostedMessage | None, since: datetime
@@ -149,8 +175,16 @@ class SlackNotifier:
         response = await self._call("chat_postMessage", unfurl_links=False, unfurl_media=False, **kwargs)
         return PostedMessage(channel=str(response["channel"]), message_id=str(response["ts"]))
 
+    async def token(self, workspace: Workspace | None = None) -> str | None:
+        """The token calls to ``workspace`` are made with (None: the client's own)."""
+        return await self._token(workspace)
+
     async def _call(self, method: str, **kwargs: Any) -> Any:
-        token = await self._token()
+        workspace = None
+        if self._channels is not None and kwargs.get("channel"):
+            # "#cx-finance" -> C0…; "T0ACME/C0FIN" -> the ACME workspace's token, channel C0FIN
+            workspace, kwargs["channel"] = self._channels.locate(str(kwargs["channel"]))
+        token = await self._token(workspace)
         if token:
             kwargs["token"] = token
         try:

@@ -38,6 +38,7 @@ from stories.views import (
     PraiseView,
     StatsView,
     StoryRouted,
+    SurgeView,
 )
 
 COMMAND = "/cx"
@@ -198,6 +199,15 @@ def _routed(view: StoryRouted, *, links: Mapping[int, str] | None = None) -> Mes
     if view.reasons:
         blocks.append(_context("Why: " + safe("; ".join(view.reasons), 1000)))
     return _message(blocks, f"Story #{view.story_id} sent to {', '.join(view.departments) or 'no department yet'}")
+
+
+@render.register
+def _surge(view: SurgeView, *, links: Mapping[int, str] | None = None) -> Message:
+    """A header, today's figures, and each quote as a block quote of escaped text."""
+    blocks: list[Block] = [_header(view.heading), _section(safe(view.figures, LINE_LIMIT))]
+    blocks.extend(_section("> " + safe(quote, LINE_LIMIT)) for quote in view.quotes)
+    blocks.append(_context("Quotes are from today's stories, personal data removed."))
+    return _message(blocks, f"{view.heading}: {view.figures}")
 
 
 @render.register

@@ -25,6 +25,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack import command, events, interactive
+from handlers.slack.channels import ChannelDirectory, Workspace
 from handlers.slack.client import web_client
 from handlers.slack.context import SlackContext, Wake, WakingOutbox, waking_intake
 from handlers.slack.http import bolt_route, oauth_route
@@ -32,8 +33,9 @@ from handlers.slack.notifier import SlackNotifier, TokenSource, no_token
 from handlers.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SqlInstallationStore, oauth_settings
 from handlers.slack.people import People, configured_groups
 from handlers.slack.replies import Permalinks
+from handlers.slack.scopes import BOT_SCOPES
 from handlers.slack.tasks import Background
-from storage.followup import SqlFollowUps
+from storage.command_store import SqlCommandStore
 from storage.processed import SqlProcessedEvents
 from stories.commands import Commands
 
@@ -43,16 +45,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-# The bot scopes the code needs, and no more (manifest.yaml declares the same; a test keeps them equal).
-BOT_SCOPES = (
-    "channels:history",  # message.channels: intake channels, and finding our own posts after a crash
-    "groups:history",  # message.groups: private intake channels
-    "chat:write",  # stories, digests, thread replies, notes, DMs in the app's Messages tab, ephemeral replies
-    "commands",  # /cx and the "Send to CX stories" shortcut
-    "reactions:read",  # reaction_added / reaction_removed
-    "users:read",  # names and timezones (due dates are the person's local days)
-    "usergroups:read",  # CX team and manager user groups
-)
 # Everything bolt listens to, by kind; tests/slack/test_manifest.py checks it against the registered listeners
 # and manifest.yaml, both ways.
 LISTENERS: dict[str, tuple[str, ...]] = {
@@ -109,9 +101,10 @@ def build(app: App) -> SlackConnector:
     bolt = AsyncApp(**options)  # type: ignore[arg-type]
     bolt.error(_answer_error)
 
+    channels = ChannelDirectory(config=app.config)
     wake = Wake(app.dispatcher.kick)
     outbox = WakingOutbox(app.outbox, wake)
-    followups = SqlFollowUps(app.engine, app.departments)
+    followups = SqlCommandStore(app.engine, app.departments)
     context = SlackContext(
         app=app,
         people=People(groups=configured_groups(app.config)),
@@ -121,6 +114,7 @@ def build(app: App) -> SlackConnector:
         permalinks=Permalinks(app.outbox),
         outbox=outbox,
         wake=wake,
+        channels=channels,
     )
     events.register(bolt, context)
     command.register(bolt, context)
@@ -128,20 +122,36 @@ def build(app: App) -> SlackConnector:
     return SlackConnector(
         bolt=bolt,
         context=context,
-        notifier=SlackNotifier(client=client, token=token),
+        notifier=SlackNotifier(client=client, token=token, channels=channels),
         client=client,
         app_token=app_token,
     )
 
 
 def _installation_token(store: SqlInstallationStore) -> TokenSource:
-    cached: list[tuple[float, str | None]] = []
+    """Each workspace's own bot token, found by enterprise and team id in the installation store (cached a
+    while); with no workspace known (a DM to a user id), the newest installation's."""
+    cached: dict[Workspace | None, tuple[float, str | None]] = {}
 
-    async def token() -> str | None:
-        if cached and cached[0][0] > time.monotonic():
-            return cached[0][1]
-        value = await asyncio.to_thread(store.latest_bot_token)
-        cached[:] = [(time.monotonic() + TOKEN_TTL, value)]
+    def find(workspace: Workspace | None) -> str | None:
+        if workspace is None:
+            return store.latest_bot_token()
+        bot = store.find_bot(
+            enterprise_id=workspace.enterprise_id,
+            team_id=workspace.team_id,
+            is_enterprise_install=workspace.team_id is None,
+        )
+        if bot is None:
+            log.warning("slack: no installation for workspace %s; install cxbot there", workspace)
+            return None
+        return bot.bot_token
+
+    async def token(workspace: Workspace | None = None) -> str | None:
+        hit = cached.get(workspace)
+        if hit and hit[0] > time.monotonic() and hit[1]:
+            return hit[1]
+        value = await asyncio.to_thread(find, workspace)
+        cached[workspace] = (time.monotonic() + TOKEN_TTL, value)
         return value
 
     return token
@@ -186,6 +196,7 @@ def _running(connector: SlackConnector, app: App) -> Callable[[web.Application],
         context = connector.context
         context.wake.bind(asyncio.get_running_loop())
         context.http = connector.client.session = aiohttp.ClientSession()  # keep-alive to Slack
+        await context.channels.resolve(connector.client, token=connector.notifier.token)
         dispatcher = _start_dispatcher(app, stop)
         # Everything built so far lives as long as the process: keep it out of the collector's full passes,
         # which otherwise stall the event loop (and every pending ack) for ~100 ms (bench/slack_ack.py).

@@ -14,6 +14,8 @@ from botbuilder.core import BotAdapter, Middleware, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
 from bot.config import ConfigError
+from handlers.teams.identity import FetchOptions
+from handlers.teams.identity import install as install_identity
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -70,7 +72,12 @@ class ConnectorLimits(Middleware):
         await logic()
 
 
-def make_adapter(configuration: BotConfiguration, *, timeout: float) -> CloudAdapter:
+def make_adapter(
+    configuration: BotConfiguration, *, timeout: float, identity: FetchOptions | None = None
+) -> CloudAdapter:
+    """The adapter; with authentication on, botbuilder's signing-key fetch is replaced first (identity.py)."""
+    if configuration.auth_enabled:
+        install_identity(identity)
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
     adapter.use(ConnectorLimits(timeout=timeout))
     return adapter

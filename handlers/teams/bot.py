@@ -24,6 +24,7 @@ from handlers.teams.activities import (
     reference_of,
     scope_of,
     team_id_of,
+    tenant_id_of,
     user_id_of,
 )
 from handlers.teams.context import TeamsContext
@@ -51,6 +52,7 @@ def event_key(conversation_id: str, activity_id: str) -> str:
 class CxTeamsBot(TeamsActivityHandler):
     def __init__(self, tctx: TeamsContext) -> None:
         self.tctx = tctx
+        self._members: dict[str, tuple[str | None, str]] = {}  # user -> (tenant, service URL) stored last
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -85,6 +87,17 @@ class CxTeamsBot(TeamsActivityHandler):
             user_id=user,
             team_id=team_id_of(activity),
         )
+        sender = user_id_of(activity.from_property) if activity.from_property is not None else None
+        seen = (tenant_id_of(activity), str(activity.service_url or ""))
+        if sender and seen[1] and self._members.get(sender) != seen:  # a write only when it changed
+            await asyncio.to_thread(
+                self.tctx.refs.save_member,
+                user_id=sender,
+                tenant_id=seen[0],
+                service_url=seen[1],
+                now=self.tctx.clock(),
+            )
+            self._members[sender] = seen
 
     # --- installs ----------------------------------------------------------------------------------------------
 

@@ -120,13 +120,15 @@ def _digest_story(story: StoryView) -> Json:
     }
 
 
-def digest_card(digest: DigestView) -> Json:
-    """A department's digest; stories that would take the card past :data:`CARD_BYTES_LIMIT` are counted
-    in a closing "and N more stories" line instead."""
+def digest_card(digest: DigestView, *, note: str | None = None) -> Json:
+    """A department's digest (``note``: stories removed at the customer's request); stories that would take
+    the card past :data:`CARD_BYTES_LIMIT` are counted in a closing "and N more stories" line instead."""
     body = [
         _rich(digest_heading(digest), limit=TITLE_LIMIT, weight="Bolder", size="Large"),
         _ours(digest_summary(digest), isSubtle=True, spacing="None"),
     ]
+    if note:
+        body.append(_ours(note, isSubtle=True, spacing="None"))
     closing_reserve = _size(_ours(more_stories_line(10**6), separator=True)) + 1
     used = _size(_card(body)) + closing_reserve
     containers = []

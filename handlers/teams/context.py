@@ -18,8 +18,8 @@ from stories.ports import DeliveryError
 
 if TYPE_CHECKING:
     from bot.app import App
+    from storage.command_store import SqlCommandStore
     from storage.conversations import SqlConversationRefs
-    from storage.followup import SqlFollowUps
     from storage.processed import SqlProcessedEvents
     from stories.commands import Commands
 
@@ -34,7 +34,7 @@ IN_TURN_RETRY = RetryPolicy(attempts=3, base_delay=0.5, max_delay=2.0, max_retry
 class TeamsContext:
     app: App
     commands: Commands
-    followups: SqlFollowUps
+    followups: SqlCommandStore
     refs: SqlConversationRefs
     processed: SqlProcessedEvents
     retry: RetryPolicy = IN_TURN_RETRY

@@ -6,8 +6,14 @@ authentication (401, before anything is stored or sent), required fields (400), 
 is botbuilder's own ``authenticate_request``; its result is handed to ``process_activity`` unchanged.
 
 With no MICROSOFT_APP_ID botbuilder does no authentication at all (that is how the Bot Framework Emulator
-works), so then only a local caller whose ``serviceUrl`` is local too is served: an unauthenticated endpoint
-must neither act on a stranger's request nor make the bot send requests to a stranger's URL.
+works). The route is then off unless CX_TEAMS_EMULATOR=true asks for it (handlers/teams/wiring.py), and even
+then only a caller on this machine is served: its connection comes from a loopback address, it carries no header
+a proxy adds (a proxy on the same host makes every caller on the internet look local), and its ``serviceUrl`` is
+local too. An unauthenticated endpoint must neither act on a stranger's request nor make the bot send requests
+to a stranger's URL.
+
+When Bot Framework's signing keys cannot be fetched (handlers/teams/identity.py), the answer is 503 with
+Retry-After, so the channel tries again, rather than 401.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from botbuilder.schema import Activity
 from prometheus_client import Counter
 
 from handlers.teams.activities import channel_of, team_id_of, user_id_of
+from handlers.teams.identity import IdentityUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +41,20 @@ MAX_ACTIVITY = 256 * 1024  # Teams messages stay under ~28 KB; cards and invokes
 # in 300 characters; commitments, reactions and kudos a person in 100). Real Teams ids are far shorter.
 MAX_CONVERSATION_ID = 300
 MAX_USER_ID = 100
+# Headers a proxy or load balancer adds to say who the real caller is; any one of them means "not local".
+PROXY_HEADERS = frozenset(
+    {
+        "forwarded",
+        "via",
+        "x-real-ip",
+        "x-client-ip",
+        "x-cluster-client-ip",
+        "true-client-ip",
+        "cf-connecting-ip",
+        "fastly-client-ip",
+        "x-original-forwarded-for",
+    }
+)
 ACTIVITIES = Counter("cxbot_teams_activities_total", "Teams activities received by outcome", ["outcome"])
 
 
@@ -105,12 +126,21 @@ class MessagesEndpoint:
             return self._refuse(
                 401,
                 "unauthorised",
-                "authentication is off (MICROSOFT_APP_ID is not set): only a local Bot Framework Emulator is served",
+                "authentication is off (MICROSOFT_APP_ID is not set): only a local Bot Framework Emulator is served, "
+                "directly (no proxy headers) and with a local serviceUrl",
                 WWW_Authenticate="Bearer",
             )
         try:
             authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
                 activity, request.headers.get("Authorization", "")
+            )
+        except IdentityUnavailable as exc:
+            log.warning("Teams request not checked: %s", exc)
+            return self._refuse(
+                503,
+                "identity_unavailable",
+                "the Bot Framework's signing keys cannot be fetched just now; retry later",
+                Retry_After=str(max(1, round(exc.retry_after))),
             )
         except Exception as exc:  # botbuilder raises PermissionError, jwt errors, even requests errors on junk
             log.info("Teams request refused: %s", type(exc).__name__)
@@ -153,6 +183,9 @@ class MessagesEndpoint:
 
     @staticmethod
     def _local(request: web.Request, activity: Activity) -> bool:
-        forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+        """A loopback peer, no proxy header at all, and a loopback serviceUrl (the Emulator on this machine)."""
+        proxied = any(
+            name.lower() in PROXY_HEADERS or name.lower().startswith("x-forwarded-") for name in request.headers
+        )
         service = urlsplit(activity.service_url or "").hostname
-        return not forwarded and _is_loopback(request.remote) and _is_loopback(service)
+        return not proxied and _is_loopback(request.remote) and _is_loopback(service)

@@ -23,6 +23,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference
 from botframework.connector.aio import ConnectorClient
+from msrest.exceptions import HttpOperationError
 
 from handlers.teams.activities import (
     PLATFORM,
@@ -34,7 +35,7 @@ from handlers.teams.activities import (
     with_conversation,
 )
 from handlers.teams.cards import digest_card, story_card
-from handlers.teams.render import summary_of, text_card
+from handlers.teams.render import render, summary_of, text_card
 from handlers.teams.report import report_card
 from handlers.teams.retry import RetryPolicy, Sleep, connector_call
 from storage.conversations import SqlConversationRefs
@@ -42,6 +43,7 @@ from stories.models import DigestView, StoryView
 from stories.patterns import PatternReport
 from stories.ports import DeliveryError, PostedMessage
 from stories.presentation import digest_heading
+from stories.views import SurgeView
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,32 @@ class TeamsNotifier:
 
         await self._in_turn(reference, update, what=f"update story card {message.message_id}")
 
+    async def update_digest(self, *, message: PostedMessage, digest: DigestView, note: str) -> None:
+        reference = await self._reference(message.channel)
+        card = _rendered(lambda view: digest_card(view, note=note or None), digest)
+        activity = card_message(card, summary=summary_of(digest_heading(digest)))
+        activity.id = message.message_id
+        conversation = channel_of(message.channel)
+
+        async def update(client: ConnectorClient) -> None:
+            await client.conversations.update_activity(conversation, message.message_id, activity)
+
+        await self._in_turn(reference, update, what=f"update digest card {message.message_id}")
+
+    async def delete_message(self, *, message: PostedMessage) -> None:
+        """The connector's delete activity; a 404 (already gone) counts as deleted."""
+        reference = await self._reference(message.channel)
+        conversation = channel_of(message.channel)
+
+        async def remove(client: ConnectorClient) -> None:
+            try:
+                await client.conversations.delete_activity(conversation, message.message_id)
+            except HttpOperationError as exc:
+                if getattr(exc.response, "status_code", None) != 404:
+                    raise
+
+        await self._in_turn(reference, remove, what=f"delete message {message.message_id}")
+
     async def reply_in_thread(self, *, message: PostedMessage, text: str, key: str | None = None) -> PostedMessage:
         reference = await self._reference(message.channel)
         conversation = reference.conversation.id
@@ -119,6 +147,9 @@ class TeamsNotifier:
         return await self._post(
             channel, card_message(card, summary=summary_of(f"Weekly patterns: {report.department}")), "report"
         )
+
+    async def post_surge(self, *, channel: str, surge: SurgeView, key: str | None = None) -> PostedMessage:
+        return await self._post(channel, card_message(render(surge), summary=summary_of(surge.heading)), "surge")
 
     # --- plumbing ------------------------------------------------------------------------------------------------
 
@@ -167,8 +198,13 @@ class TeamsNotifier:
         stored = await asyncio.to_thread(self.refs.newest)
         if stored is None:
             raise DeliveryError("no Teams conversation known yet, so no service URL or tenant to open a chat with")
-        known = reference_from(stored)
+        known = reference_from(stored)  # the bot's account and channel; the tenant is the user's own
         tenant = getattr(known.conversation, "tenant_id", None)
+        member = await asyncio.to_thread(self.refs.member, user)
+        if member is not None:
+            tenant, known.service_url = member[0] or tenant, member[1]
+        else:
+            log.info("Teams user never seen by cxbot: opening their chat in the newest conversation's tenant")
         parameters = ConversationParameters(
             is_group=False,
             bot=known.bot,

@@ -53,23 +53,41 @@ def command_lists() -> list[dict[str, Any]]:
     ]
 
 
-def manifest(source: Path, app_id: str) -> dict[str, Any]:
-    """teams/manifest.json with ``app_id`` for the app and its bot."""
+# The developer fields Teams shows on the app's page: option -> manifest key. Teams requires https URLs.
+DEVELOPER_OPTIONS = {
+    "website_url": "websiteUrl",
+    "privacy_url": "privacyUrl",
+    "terms_url": "termsOfUseUrl",
+    "developer_name": "name",
+}
+EXAMPLE_HOST = "cxbot.example.com"
+
+
+def manifest(source: Path, app_id: str, developer: dict[str, str] | None = None) -> dict[str, Any]:
+    """teams/manifest.json with ``app_id`` for the app and its bot, and ``developer`` fields (manifest keys:
+    websiteUrl, privacyUrl, termsOfUseUrl, name) replacing the committed example's."""
     if not _GUID.match(app_id):
         raise PackageError(f"MICROSOFT_APP_ID must be the bot's Entra app id (a GUID), not {app_id!r}")
+    for key, value in (developer or {}).items():
+        if key.endswith("Url") and not re.match(r"^https://[^\s/]+\.[^\s]+$", value):
+            raise PackageError(f"developer.{key} must be an https:// address, not {value!r}")
+        if key == "name" and not 1 <= len(value) <= 32:
+            raise PackageError(f"developer.name must be 1-32 characters, not {len(value)}")
     data = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
+    data["developer"] = {**data["developer"], **(developer or {})}
     text = json.dumps(data).replace(PLACEHOLDER, app_id)  # id, bots[].botId, webApplicationInfo (RSC)
     return json.loads(text)
 
 
-def build_package(*, app_id: str, source: Path = SOURCE) -> bytes:
+def build_package(*, app_id: str, source: Path = SOURCE, developer: dict[str, str] | None = None) -> bytes:
     """The zip Teams takes (files at the top level, no folder)."""
     missing = [name for name in FILES if not (source / name).is_file()]
     if missing:
         raise PackageError(f"{source} lacks {', '.join(missing)}; run from a cxbot checkout or pass --source")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("manifest.json", json.dumps(manifest(source, app_id), indent=2, ensure_ascii=False) + "\n")
+        data = manifest(source, app_id, developer)
+        archive.writestr("manifest.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         for name in FILES[1:]:
             archive.writestr(name, (source / name).read_bytes())
     return buffer.getvalue()
@@ -79,13 +97,17 @@ def cmd_teams_package(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.microsoft_app_id:
         print("cxbot: set MICROSOFT_APP_ID (the bot's Entra app id) to build the Teams package", file=sys.stderr)
         return 2
+    developer = {key: getattr(args, option) for option, key in DEVELOPER_OPTIONS.items() if getattr(args, option)}
     try:
-        data = build_package(app_id=settings.microsoft_app_id, source=Path(args.source))
+        data = build_package(app_id=settings.microsoft_app_id, source=Path(args.source), developer=developer)
     except PackageError as exc:
         print(f"cxbot: {exc}", file=sys.stderr)
         return 2
     output = Path(args.output)
     output.write_bytes(data)
+    example = [f"--{o.replace('_', '-')}" for o in ("website_url", "privacy_url", "terms_url") if not getattr(args, o)]
+    if example:
+        print(f"note: {', '.join(example)} not given: the package keeps {EXAMPLE_HOST}'s pages", file=sys.stderr)
     print(f"wrote {output} ({len(data)} bytes): upload it in Teams (Apps > Manage your apps > Upload an app)")
     return 0
 
@@ -96,4 +118,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--source", default=str(SOURCE), help="folder with manifest.json and the icons (default teams/)"
     )
+    parser.add_argument("--website-url", help="developer.websiteUrl Teams shows (https://...)")
+    parser.add_argument("--privacy-url", help="developer.privacyUrl (https://...)")
+    parser.add_argument("--terms-url", help="developer.termsOfUseUrl (https://...)")
+    parser.add_argument("--developer-name", help="developer.name (default cxbot)")
     parser.set_defaults(func=cmd_teams_package)

@@ -24,6 +24,7 @@ from stories.views import (
     PraiseView,
     StatsView,
     StoryRouted,
+    SurgeView,
 )
 
 Json = dict[str, Any]
@@ -176,6 +177,14 @@ def _routed(view: StoryRouted) -> Json:
     body = [_rich(f"Thanks, this is now story #{view.story_id}: {view.title}"), _rich(f"Sent to {where}.")]
     if view.reasons:
         body.append(_rich("Why: " + "; ".join(view.reasons), isSubtle=True, size="Small"))
+    return _card(body)
+
+
+@render.register
+def _surge(view: SurgeView) -> Json:
+    """Quotes are customer text: plain text runs, like everything else a person wrote."""
+    body = [_rich(view.heading, weight="Bolder", size="Medium", wrap=True), _rich(view.figures, wrap=True)]
+    body.extend(_rich(f"“{quote}”", isSubtle=True, italic=True, wrap=True) for quote in view.quotes)
     return _card(body)
 
 

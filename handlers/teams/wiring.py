@@ -1,10 +1,11 @@
 """Mounting Teams on the cxbot server: ``POST /api/messages`` and the Teams notifier.
 
 ``bot/serve.py`` appends :func:`mount` to ``app.extras["mounts"]``; :func:`bot.server.create_web_app` calls
-it. Teams is always mounted: with MICROSOFT_APP_ID set every request must carry a valid Bot Framework token;
-without it authentication is off and only a local Bot Framework Emulator is served (see
-:mod:`handlers.teams.endpoint`). Stories only go to Teams once a channel is linked (``cx link``), so an
-unused Teams mount posts nothing.
+it. With MICROSOFT_APP_ID set every request must carry a valid Bot Framework token. Without it the route is off
+(it answers 503 naming the settings, and nothing of Teams is built) unless CX_TEAMS_EMULATOR=true asks for the
+Bot Framework Emulator: then authentication is off and only a caller on this machine is served (see
+:mod:`handlers.teams.endpoint`). Stories only go to Teams once a channel is linked (``cx link``), so an unused
+Teams mount posts nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from handlers.teams.adapter import BotConfiguration, make_adapter
 from handlers.teams.bot import CxTeamsBot
 from handlers.teams.context import IN_TURN_RETRY, TeamsContext
 from handlers.teams.endpoint import MessagesEndpoint
+from handlers.teams.identity import FetchOptions
 from handlers.teams.notifier import TeamsNotifier
 from handlers.teams.retry import RetryPolicy, Sleep
 from storage.conversations import SqlConversationRefs
@@ -57,6 +59,7 @@ def build(
     reply_retry: RetryPolicy = IN_TURN_RETRY,
     sleep: Sleep = asyncio.sleep,
     clock: Callable[[], datetime] | None = None,
+    identity: FetchOptions | None = None,
 ) -> Teams:
     """Build the Teams connector for ``app`` and register its notifier as ``app.notifiers["teams"]``.
 
@@ -65,7 +68,7 @@ def build(
     """
     configuration = BotConfiguration.from_settings(app.settings)
     delivery_retry = delivery_retry or RetryPolicy()
-    adapter = make_adapter(configuration, timeout=delivery_retry.timeout)
+    adapter = make_adapter(configuration, timeout=delivery_retry.timeout, identity=identity)
     refs = SqlConversationRefs(app.engine)
     commands = app.commands
     if clock is None:
@@ -101,6 +104,10 @@ def make_mount(**options: object) -> Callable[[web.Application, App], None]:
     """A ``mount(web_app, app)`` for ``app.extras["mounts"]``; ``options`` go to :func:`build` (tests)."""
 
     def mount(web_app: web.Application, app: App) -> None:
+        if not app.settings.teams_enabled:
+            web_app.router.add_post(ROUTE, _off)
+            log.info("Teams: %s off (no MICROSOFT_APP_ID; CX_TEAMS_EMULATOR=true serves a local Emulator)", ROUTE)
+            return
         teams = build(app, **options)  # type: ignore[arg-type]
         web_app[TEAMS] = teams
         web_app.router.add_post(ROUTE, teams.endpoint.handle)
@@ -110,6 +117,16 @@ def make_mount(**options: object) -> Callable[[web.Application, App], None]:
             log.warning("Teams: %s with authentication OFF (no MICROSOFT_APP_ID): local Emulator only", ROUTE)
 
     return mount
+
+
+async def _off(_request: web.Request) -> web.Response:
+    return web.json_response(
+        {
+            "error": "Teams is off: set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (a registered bot), "
+            "or CX_TEAMS_EMULATOR=true for a Bot Framework Emulator on this machine"
+        },
+        status=503,
+    )
 
 
 mount = make_mount()

@@ -223,7 +223,7 @@ class FakeConnector:
                 return web.Response(status=scripted.status, body=scripted.body, headers=headers)
             error = {"error": {"code": _CODES.get(scripted.status, "ServiceError"), "message": "scripted by the test"}}
             return web.json_response(error, status=scripted.status, headers=headers)
-        if kind != "member" and not isinstance(payload, dict):
+        if kind not in ("member", "delete") and not isinstance(payload, dict):  # GET and DELETE carry no body
             record(400)
             return web.json_response({"error": {"code": "BadArgument", "message": "no activity"}}, status=400)
         status, answer = make(conversation, activity, payload)
@@ -260,7 +260,8 @@ class FakeConnector:
 
     async def _delete(self, request: web.Request) -> web.StreamResponse:
         def make(conversation: str, activity: str, _payload: Any) -> tuple[int, dict[str, Any]]:
-            self.messages.pop((conversation.split(";messageid=")[0], activity), None)
+            if self.messages.pop((conversation.split(";messageid=")[0], activity), None) is None:
+                return 404, {"error": {"code": "NotFound", "message": "unknown activity"}}
             return 200, {}
 
         return await self._answer(request, "delete", make)

@@ -26,15 +26,45 @@ import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+import yaml
 from aiohttp import web
 
 DEFAULT_TOKEN = "xoxb-test-token"
 TEAM_ID = "T0FAKE0001"
 BOT_USER_ID = "U0FAKEBOT1"
 BOT_ID = "B0FAKEBOT1"
+
+
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"
+
+# What Slack's method reference lists as each method's required bot scopes. A tuple of alternatives means the
+# scope depends on the conversation: the one for its kind (C public, G private, D direct) is needed. Written
+# from Slack's documentation, not from cxbot's own table (handlers/slack/scopes.py), which this checks.
+SLACK_METHOD_SCOPES: dict[str, str | dict[str, str]] = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.delete": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "conversations.history": {"C": "channels:history", "G": "groups:history", "D": "im:history"},
+    "conversations.replies": {"C": "channels:history", "G": "groups:history", "D": "im:history"},
+    "conversations.list": "channels:read",  # types=private_channel needs groups:read as well, checked below
+    "conversations.open": "im:write",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+    "users.info": "users:read",
+    "usergroups.users.list": "usergroups:read",
+    "reactions.add": "reactions:write",
+}
+
+
+def manifest_bot_scopes() -> frozenset[str]:
+    """The scopes an install of manifest.yaml grants the bot token (what a real workspace would give it)."""
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    return frozenset(manifest["oauth_config"]["scopes"]["bot"])
 
 
 _TRIGGER_ID = re.compile(r"\d+(?:\.\d+)+\.[0-9a-f]+")  # e.g. 13345224609.738474920.8088930838d88f008e0
@@ -89,12 +119,17 @@ class Scripted:
 class FakeSlackApi:
     """The fake. Use as ``async with FakeSlackApi() as slack:`` or ``await start()`` / ``await close()``."""
 
-    def __init__(self, *, tokens: Iterable[str] = (DEFAULT_TOKEN,)) -> None:
+    def __init__(self, *, tokens: Iterable[str] = (DEFAULT_TOKEN,), scopes: Iterable[str] | None = None) -> None:
         self.tokens = set(tokens)
+        # Bot scopes granted to every bot token (manifest.yaml's, as installing the app grants); per token in
+        # ``token_scopes``. A call without its scope answers missing_scope with needed/provided, as Slack does.
+        self.scopes = frozenset(scopes) if scopes is not None else manifest_bot_scopes()
+        self.token_scopes: dict[str, frozenset[str]] = {}
         self.calls: list[Call] = []
         self.uploads: dict[str, bytes] = {}
         self.users: dict[str, dict[str, Any]] = {}  # user id -> users.info "user" object (defaults made up)
         self.usergroups: dict[str, list[str]] = {}  # user group id -> member user ids
+        self.channels: dict[str, str] = {}  # channel id -> name (conversations.list; G… ids are private)
         self.oauth_clients: dict[str, str] = {}  # client id -> client secret (oauth.v2.access)
         self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections
         self.socket_acks: list[dict[str, Any]] = []  # what the app sent back over Socket Mode
@@ -111,7 +146,7 @@ class FakeSlackApi:
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
-            "chat.delete": lambda p: {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")},
+            "chat.delete": self._delete,
             "chat.postEphemeral": self._post_ephemeral,
             "chat.getPermalink": self._permalink,
             "conversations.open": self._conversations_open,
@@ -127,6 +162,7 @@ class FakeSlackApi:
             "oauth.v2.access": self._oauth_access,
             "apps.connections.open": self._connections_open,
             "conversations.history": self._history,
+            "conversations.list": self._conversations_list,
             "conversations.replies": self._replies,
         }
         self._runner: web.AppRunner | None = None
@@ -176,11 +212,14 @@ class FakeSlackApi:
         body: bytes | None = None,
         delay: float = 0.0,
         times: int = 1,
+        content_type: str | None = None,
     ) -> None:
         """Answer the next ``times`` calls of ``method`` this way instead of normally.
 
         ``queue("chat.postMessage", status=429, retry_after=1)`` is a rate limit;
-        ``queue(m, status=500)`` a server error; ``queue(m, error="channel_not_found")`` an ``ok: false``.
+        ``queue(m, status=500)`` a server error; ``queue(m, error="channel_not_found")`` an ``ok: false``;
+        ``queue(m, status=502, body=b"<html>...", content_type="text/plain")`` a proxy's page in front of Slack
+        (``content_type`` defaults to text/html for a raw body with a 5xx status, else application/json).
         """
         if status == 429 and error is None:
             error = "ratelimited"
@@ -194,7 +233,8 @@ class FakeSlackApi:
                     retry_after=retry_after,
                     body=body,
                     delay=delay,
-                    content_type="text/html" if body is not None and status >= 500 else "application/json",
+                    content_type=content_type
+                    or ("text/html" if body is not None and status >= 500 else "application/json"),
                 )
             )
 
@@ -269,6 +309,9 @@ class FakeSlackApi:
                     method, request, params, payload, body, arrived, 200, {"ok": False, "error": "invalid_auth"}
                 )
 
+            if (missing := self._missing_scope(method, token, params)) is not None:
+                return self._record(method, request, params, payload, body, arrived, 200, missing)
+
         if method == "chat.postMessage" and self._rate_limit is not None:
             wait = self._over_rate(str(params.get("channel", "")), arrived)
             if wait:
@@ -331,6 +374,30 @@ class FakeSlackApi:
             Call(method, request.method, dict(request.headers), params, payload, body, arrived, status, answer)
         )
         return web.json_response(answer, status=status, headers=headers)
+
+    def _missing_scope(self, method: str, token: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        if token.startswith("xapp-"):  # app-level tokens: connections:write, all Socket Mode needs
+            return None
+        required = SLACK_METHOD_SCOPES.get(method)
+        if required is None:
+            return None
+        if isinstance(required, dict):
+            channel = str(params.get("channel") or "")
+            needed = [required.get(channel[:1], required["C"])]
+        else:
+            needed = [required]
+        if method == "conversations.list" and "private_channel" in str(params.get("types") or ""):
+            needed.append("groups:read")
+        granted = self.token_scopes.get(token, self.scopes)
+        lacking = [scope for scope in needed if scope not in granted]
+        if not lacking:
+            return None
+        return {
+            "ok": False,
+            "error": "missing_scope",
+            "needed": ",".join(lacking),
+            "provided": ",".join(sorted(granted)),
+        }
 
     @staticmethod
     def _token(request: web.Request, params: Mapping[str, Any]) -> str | None:
@@ -467,7 +534,7 @@ class FakeSlackApi:
             "ok": True,
             "app_id": "A0FAKEAPP1",
             "authed_user": {"id": "U0INSTALLER"},
-            "scope": "chat:write,commands",
+            "scope": ",".join(sorted(self.scopes)),
             "token_type": "bot",
             "access_token": token,
             "bot_user_id": BOT_USER_ID,
@@ -475,6 +542,21 @@ class FakeSlackApi:
             "enterprise": None,
             "is_enterprise_install": False,
         }
+
+    def _conversations_list(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Channels of the asked ``types``, a page of ``limit`` at a time with a ``next_cursor``, as Slack pages."""
+        types = set(str(params.get("types") or "public_channel").split(","))
+        kinds = {"C": "public_channel", "G": "private_channel"}
+        listed = [
+            {"id": cid, "name": name, "is_private": cid.startswith("G")}
+            for cid, name in sorted(self.channels.items())
+            if kinds.get(cid[:1]) in types
+        ]
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 100)
+        page = listed[start : start + limit]
+        more = start + limit < len(listed)
+        return {"ok": True, "channels": page, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _history(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Top-level messages of a channel, newest first, as Slack answers."""
@@ -512,6 +594,12 @@ class FakeSlackApi:
         message = self._message(params, ts)
         self.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "text": message["text"], "message": message}
+
+    def _delete(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        if self.messages.pop((channel, ts), None) is None:  # as Slack: a message already deleted is not found
+            return {"ok": False, "error": "message_not_found"}
+        return {"ok": True, "channel": channel, "ts": ts}
 
     def _post_ephemeral(self, params: Mapping[str, Any]) -> dict[str, Any]:
         if not params.get("channel"):

@@ -162,9 +162,11 @@ def slack_settings(database_url: str, slack_api: FakeSlackApi) -> Callable[..., 
 
 
 @asynccontextmanager
-async def running(settings: Settings, api: FakeSlackApi) -> AsyncIterator[SlackServer]:
+async def running(
+    settings: Settings, api: FakeSlackApi, config: dict[str, Any] | None = None
+) -> AsyncIterator[SlackServer]:
     """cxbot built from ``settings`` as ``cxbot serve`` builds it, serving on 127.0.0.1, port 0."""
-    app = build(settings, config=CxConfig.model_validate(CONFIG))
+    app = build(settings, config=CxConfig.model_validate(config or CONFIG))
     app.dispatcher.pacer = unpaced()  # Slack's 1 post/s per channel is the pacer's tests' business, not these
     app.extras["mounts"] = [mount]
     server = TestServer(create_web_app(app), host="127.0.0.1", port=0)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from storage.followup import SqlFollowUps
+from storage.command_store import SqlCommandStore
 from storage.models import Comment, Commitment, Kudos, ProcessedEvent
 from stories.commands import COMMANDS
 from stories.followup import commit
@@ -42,7 +42,7 @@ async def _story(slack: SlackServer) -> tuple[int, str]:
 def _commit(slack: SlackServer, story_id: int, *, what: str, owner: str = "U0DANA0001", due: date | None = None) -> int:
     now = datetime.now(UTC)
     item = commit(
-        store=SqlFollowUps(slack.app.engine, slack.app.departments),
+        store=SqlCommandStore(slack.app.engine, slack.app.departments),
         outbox=slack.app.outbox,
         key=f"test:{what}",
         story_id=story_id,

@@ -3,10 +3,12 @@ and customer text that never turns into a mention."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from handlers.slack.client import web_client
 from handlers.slack.notifier import SlackNotifier
@@ -48,6 +50,24 @@ async def test_server_error_is_retried(slack: SlackServer) -> None:
     await slack.settle()
     failed, posted = slack.api.calls_to("chat.postMessage")
     assert failed.status == 500 and posted.status == 200
+    assert [d[:2] for d in _deliveries(slack)] == [("story", "sent")]
+
+
+async def test_a_proxys_html_502_is_a_transient_error_and_the_next_attempt_posts(slack: SlackServer) -> None:
+    slack.api.queue(
+        "chat.postMessage", status=502, body=b"<html><h1>502 Bad Gateway</h1></html>", content_type="text/plain"
+    )
+    await _intake(slack)
+    deadline = time.monotonic() + 10
+    while [d[1] for d in _deliveries(slack)] != ["pending"] or _deliveries(slack)[0][2] == 0:  # first attempt over
+        assert time.monotonic() < deadline, _deliveries(slack)
+        await asyncio.sleep(0.02)
+    assert _deliveries(slack) == [("story", "pending", 1, "slack: http_502, the answer was not Slack's JSON")]
+    with slack.app.engine.begin() as conn:  # the back-off has passed
+        conn.execute(update(Delivery).values(not_before=datetime.now(UTC) - timedelta(seconds=1)))
+    await slack.settle()
+    failed, posted = slack.api.calls_to("chat.postMessage")
+    assert (failed.status, posted.status) == (502, 200) and posted.params["channel"] == "C0FINANCE1"
     assert [d[:2] for d in _deliveries(slack)] == [("story", "sent")]
 
 
@@ -141,6 +161,27 @@ async def test_slack_errors_map_to_permanent_or_retryable(
         await notifier.post_text(channel="C1", text="hello")
     assert caught.value.permanent is permanent
     assert error in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/html", b"<html><body>502 Bad Gateway</body></html>"),
+        ("text/plain", b"Bad Gateway"),
+        ("application/json", b"<html><body>502 Bad Gateway</body></html>"),  # a proxy that claims JSON
+        ("application/json", b"[1, 2]"),
+        ("application/json", b'"upstream down"'),
+    ],
+)
+async def test_an_answer_that_is_not_slacks_json_is_transient_and_carries_its_status(
+    notifier: SlackNotifier, slack_api: FakeSlackApi, content_type: str, body: bytes
+) -> None:
+    slack_api.queue("chat.postMessage", status=502, body=body, content_type=content_type)
+    with pytest.raises(DeliveryError) as caught:
+        await notifier.post_text(channel="C1", text="hello")
+    assert str(caught.value) == "slack: http_502, the answer was not Slack's JSON"
+    assert not caught.value.permanent
+    assert [c.status for c in slack_api.calls] == [502]
 
 
 async def test_rate_limit_beyond_the_client_retries_reports_retry_after(

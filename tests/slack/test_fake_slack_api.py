@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
+from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi, manifest_bot_scopes
 
 
 def client(fake: FakeSlackApi, *, token: str = DEFAULT_TOKEN, **kw) -> AsyncWebClient:
@@ -47,6 +47,7 @@ async def test_wrong_token_is_invalid_auth(slack_api: FakeSlackApi) -> None:
 
 async def test_form_encoded_and_get_parameters_are_parsed(slack_api: FakeSlackApi) -> None:
     web = client(slack_api)
+    slack_api.token_scopes[DEFAULT_TOKEN] = slack_api.scopes | {"im:write"}  # conversations.open: cxbot never calls it
     slack_api.usergroups["S1"] = ["U1", "U2"]
     assert (await web.usergroups_users_list(usergroup="S1"))["users"] == ["U1", "U2"]
     dm = await web.conversations_open(users="U9")
@@ -120,3 +121,22 @@ async def test_views_open_refuses_a_missing_or_malformed_trigger_id(slack_api: F
         with pytest.raises(SlackApiError) as error:
             await web.views_open(trigger_id=trigger, view=view)
         assert error.value.response["error"] == "invalid_trigger_id"
+
+
+async def test_a_call_without_its_scope_is_refused_as_slack_refuses_it(slack_api: FakeSlackApi) -> None:
+    slack_api.tokens.add("xoxb-no-files")
+    slack_api.token_scopes["xoxb-no-files"] = frozenset({"chat:write", "channels:history"})
+    web = AsyncWebClient(token="xoxb-no-files", base_url=slack_api.base_url)
+    with pytest.raises(SlackApiError) as error:
+        await web.files_upload_v2(channel="C1", content="a,b\n", filename="stats.csv")
+    answer = error.value.response
+    assert (answer["error"], answer["needed"]) == ("missing_scope", "files:write")
+    assert answer["provided"] == "channels:history,chat:write"
+    with pytest.raises(SlackApiError) as error:  # a private channel's history needs groups:history
+        await web.conversations_history(channel="G0PRIVATE")
+    assert (error.value.response["error"], error.value.response["needed"]) == ("missing_scope", "groups:history")
+    assert (await web.chat_postMessage(channel="C1", text="hi"))["ok"]
+
+
+async def test_bot_tokens_are_granted_the_manifests_scopes(slack_api: FakeSlackApi) -> None:
+    assert slack_api.scopes == manifest_bot_scopes() and "files:write" in slack_api.scopes

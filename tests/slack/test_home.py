@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from storage.followup import SqlFollowUps
+from storage.command_store import SqlCommandStore
 from stories.actors import Actor
 from stories.followup import commit
 from stories.kudos import give_kudos
@@ -17,7 +17,7 @@ async def test_home_shows_commitments_kudos_and_department_stories(slack: SlackS
     await slack.settle()
     post = slack.api.calls_to("chat.postMessage", ok_only=True)[0]
     story_id = int(post.blocks[-1]["elements"][0]["value"])
-    store = SqlFollowUps(slack.app.engine, slack.app.departments)
+    store = SqlCommandStore(slack.app.engine, slack.app.departments)
     now = datetime.now(UTC)
     commit(
         store=store,
@@ -71,7 +71,7 @@ async def test_mark_done_from_the_home_tab_closes_it_and_refreshes_home(slack: S
     await slack.event(payload("event_message_channels.json"))
     await slack.settle()
     story_id = int(slack.api.calls_to("chat.postMessage", ok_only=True)[0].blocks[-1]["elements"][0]["value"])
-    store = SqlFollowUps(slack.app.engine, slack.app.departments)
+    store = SqlCommandStore(slack.app.engine, slack.app.departments)
     commit(
         store=store,
         outbox=RecordingOutbox(),

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import logging
+from collections.abc import Callable
+
 import pytest
 
+from bot.settings import Settings
 from storage.models import Comment, Story
-from tests.slack.conftest import SlackServer, fresh_event, payload
+from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
+from tests.slack.conftest import CONFIG, SlackServer, fresh_event, payload, running
 
 
 async def test_intake_message_becomes_a_story_posted_to_its_department(slack: SlackServer) -> None:
@@ -105,3 +111,43 @@ def test_slack_markup_in_a_message_becomes_plain_text(slack_text: str, plain: st
     from handlers.slack.intake import plain_text
 
     assert plain_text(slack_text) == plain
+
+
+async def test_channels_given_by_name_are_resolved_to_ids_at_start(
+    slack_api: FakeSlackApi, slack_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The bundled example names channels ("#customer-voice"); events carry ids. Names are looked up once at
+    start (conversations.list, every page), so intake matches and posts go to the channel's id."""
+    config = copy.deepcopy(CONFIG)
+    config["intake"]["slack_channels"] = ["#Customer-Voice", "#no-such-channel"]
+    config["departments"][0]["slack_channel"] = "#cx-finance"
+    slack_api.channels.update({f"C0OTHER{n:04d}": f"other-{n}" for n in range(1500)})  # two pages
+    slack_api.channels.update({"C0INTAKE01": "customer-voice", "C0FINANCE1": "cx-finance"})
+
+    with caplog.at_level(logging.INFO):
+        async with running(slack_settings(), slack_api, config) as slack:
+            await slack.event(payload("event_message_channels.json"))  # a message in C0INTAKE01
+            await slack.settle()
+            assert slack.count(Comment, Comment.external_id == "C0INTAKE01:1764270000.000100") == 1
+            posted = await slack.api.wait_for("chat.postMessage")
+            assert posted[0].params["channel"] == "C0FINANCE1"
+
+    listed = slack_api.calls_to("conversations.list", ok_only=True)
+    assert len(listed) == 2 and listed[0].params["types"] == "public_channel,private_channel"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("'#no-such-channel' (intake.slack_channels)" in w and "C0123ABCD" in w for w in warnings), warnings
+    assert not any("#Customer-Voice" in w for w in warnings)
+
+
+async def test_a_name_that_cannot_be_looked_up_is_logged_with_the_fix(
+    slack_api: FakeSlackApi, slack_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    config = copy.deepcopy(CONFIG)
+    config["intake"]["slack_channels"] = ["#customer-voice"]
+    slack_api.token_scopes[DEFAULT_TOKEN] = slack_api.scopes - {"channels:read"}
+    with caplog.at_level(logging.WARNING):
+        async with running(slack_settings(), slack_api, config) as slack:
+            await slack.event(payload("event_message_channels.json"))
+            await slack.settle()
+            assert slack.count(Comment) == 0
+    assert any("missing_scope" in r.getMessage() and "channels:read" in r.getMessage() for r in caplog.records)

@@ -9,14 +9,17 @@ from typing import Any
 
 import pytest
 import yaml
+from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.oauth import REDIRECT_PATH
-from handlers.slack.wiring import BOT_SCOPES, EVENTS_PATH, LISTENERS
+from handlers.slack.scopes import BOT_SCOPES, EVENT_SCOPES, METHOD_SCOPES
+from handlers.slack.wiring import EVENTS_PATH, LISTENERS
 from stories.commands import COMMANDS
 from tests.fakes.slack_signing import FORM, JSON, form_body, interactive_body, json_body
 from tests.slack.conftest import SlackServer
 
-MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = ROOT / "manifest.yaml"
 # Event subscriptions name where a message event comes from; bolt listens to the event type.
 MESSAGE_SUBSCRIPTIONS = {"message.channels", "message.groups", "message.im", "message.mpim"}
 
@@ -74,8 +77,27 @@ def test_cx_usage_hint_matches_the_command_table(manifest: dict[str, Any]) -> No
     assert cx["should_escape"] is True  # mentions arrive as <@U…> for /cx kudos
 
 
-def test_bot_scopes_are_the_ones_the_code_asks_for(manifest: dict[str, Any]) -> None:
+def web_api_methods_called() -> set[str]:
+    """Every slack_sdk Web API method named in cxbot's code (``client.users_info(``, ``_call("chat_update"``,
+    ...): any word of handlers/ and bot/ that is one of AsyncWebClient's Web API methods."""
+    web_api = {name for name in vars(AsyncWebClient) if not name.startswith("_")} - {"api_call"}
+    found: set[str] = set()
+    for folder in ("handlers", "bot"):
+        for path in (ROOT / folder).rglob("*.py"):
+            found |= web_api & set(re.findall(r"\b[a-z]+_[A-Za-z0-9_]+\b", path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_web_api_method_the_code_calls_is_in_the_scope_table_and_no_other() -> None:
+    called = web_api_methods_called()
+    assert {"chat_postMessage", "files_upload_v2", "users_info"} <= called  # the scan finds calls
+    assert called == set(METHOD_SCOPES), "add the method and its scopes to handlers/slack/scopes.py"
+
+
+def test_bot_scopes_are_derived_from_the_methods_events_and_commands(manifest: dict[str, Any]) -> None:
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == set(EVENT_SCOPES)
+    assert "files:write" in BOT_SCOPES  # the weekly chart's files_upload_v2
     assert "user" not in manifest["oauth_config"]["scopes"]
 
 

@@ -61,19 +61,67 @@ async def test_with_an_app_id_a_request_without_a_valid_token_gets_401_and_chang
     assert connector.calls == []
 
 
-async def test_without_an_app_id_only_a_local_emulator_is_served(
+@pytest.mark.parametrize("as_served", [False, True])
+async def test_without_an_app_id_the_route_is_off_unless_emulator_mode_is_asked_for(
+    world: World, connector: FakeConnector, as_served: bool
+) -> None:
+    off = await world.start(cx_teams_emulator=False, as_served=as_served)
+    status, body = await off.post(world.load("message_hello_personal"))
+    assert status == 503 and "CX_TEAMS_EMULATOR=true" in body["error"] and "MICROSOFT_APP_ID" in body["error"]
+    assert _nothing_stored(off) and connector.calls == []
+    assert "teams" not in off.app.notifiers  # nothing of Teams was built
+
+
+async def test_in_emulator_mode_only_a_local_emulator_is_served(
     cx: Server, world: World, connector: FakeConnector
 ) -> None:
     remote = world.load("message_hello_personal", serviceUrl="https://smba.trafficmanager.net/emea/")
     status, body = await cx.post(remote)
     assert status == 401 and "authentication is off" in body["error"]
-    proxied = world.load("message_hello_personal")
-    status, _ = await cx.post(proxied, headers={"X-Forwarded-For": "203.0.113.9"})
-    assert status == 401
     assert _nothing_stored(cx) and connector.calls == []
 
     status, _ = await cx.post(world.load("message_hello_personal"))  # the Emulator: local caller, local service
     assert status == 200
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "X-Forwarded-For",
+        "X-Forwarded-Host",
+        "X-Forwarded-Proto",
+        "x-forwarded-port",
+        "Forwarded",
+        "X-Real-IP",
+        "Via",
+        "True-Client-IP",
+    ],
+)
+async def test_in_emulator_mode_a_request_that_came_through_a_proxy_is_refused(
+    cx: Server, world: World, connector: FakeConnector, header: str
+) -> None:
+    status, body = await cx.post(world.load("message_hello_personal"), headers={header: "127.0.0.1"})
+    assert status == 401 and "no proxy headers" in body["error"]
+    assert _nothing_stored(cx) and connector.calls == []
+
+
+@pytest.mark.parametrize(
+    "service_url",
+    [
+        "https://smba.trafficmanager.net/emea/",
+        "http://localhost.attacker.example/",
+        "http://127.0.0.1.nip.io/",
+        "http://10.0.0.1/",
+        "http://[::ffff:10.0.0.1]/",
+        "http://0.0.0.0/",
+    ],
+)
+async def test_in_emulator_mode_a_service_url_off_this_machine_is_refused(
+    cx: Server, world: World, connector: FakeConnector, service_url: str
+) -> None:
+    status, _ = await cx.post(world.load("message_hello_personal", serviceUrl=service_url))
+    assert status == 401
+    assert _nothing_stored(cx) and connector.calls == []
 
 
 @pytest.mark.parametrize(

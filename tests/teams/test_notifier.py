@@ -7,7 +7,7 @@ import pytest
 from stories.ports import DeliveryError, PostedMessage
 from tests.fakes.bf_connector import FakeConnector
 from tests.render_examples import finance_digest, refund_story
-from tests.teams.world import FINANCE, FIONA, Server, World
+from tests.teams.world import DANA, FINANCE, FIONA, Server, World
 
 FIONA_CHAT = "a:1Qw3rTy_personal-chat-with-fiona"
 
@@ -73,3 +73,21 @@ async def test_nothing_known_about_a_conversation_is_a_retryable_delivery_error(
         await cx.teams.notifier.send_direct_message(user=FIONA, text="hello")
     assert not no_tenant.value.permanent
     assert connector.calls == []
+
+
+async def test_a_direct_message_opens_the_chat_in_the_users_own_tenant(
+    cx: Server, world: World, connector: FakeConnector
+) -> None:
+    """Dana was seen in the Contoso tenant; Fiona's chat (another tenant) is the newest conversation. A DM to
+    Dana opens her chat in Contoso, not in the tenant of whichever conversation was active last."""
+    contoso = "0c0c0c0c-1111-4222-8333-444455556666"
+    tenant = {"conversation__tenantId": contoso, "channelData__tenant__id": contoso}
+    assert (await cx.post(world.load("message_intake", **tenant)))[0] == 200  # Dana, in Contoso
+    assert (await cx.post(world.load("conversation_update_personal_install")))[0] == 200  # Fiona, later
+
+    await cx.teams.notifier.send_direct_message(user=DANA, text="Your commitment is due tomorrow.")
+
+    [created] = connector.calls_of("create")
+    assert created.json["members"] == [{"id": DANA}]
+    assert created.json["channelData"] == {"tenant": {"id": contoso}}
+    assert created.json.get("tenantId") in (None, contoso)

@@ -121,3 +121,27 @@ def test_the_icons_are_the_right_size_and_the_outline_is_white_on_transparent() 
 def test_the_committed_icons_are_what_the_code_draws() -> None:
     assert (SOURCE / "color.png").read_bytes() == icons.color_icon()
     assert (SOURCE / "outline.png").read_bytes() == icons.outline_icon()
+
+
+def test_teams_package_takes_the_developer_pages_and_refuses_plain_http(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MICROSOFT_APP_ID", APP_ID)
+    output = tmp_path / "cxbot-teams.zip"
+    pages = ["--website-url", "https://cx.acme.test/", "--privacy-url", "https://cx.acme.test/privacy"]
+    pages += ["--terms-url", "https://cx.acme.test/terms", "--developer-name", "Acme CX"]
+    assert main(["teams-package", "--output", str(output), *pages]) == 0
+    with zipfile.ZipFile(output) as archive:
+        developer = json.loads(archive.read("manifest.json"))["developer"]
+    assert developer == {
+        "name": "Acme CX",
+        "websiteUrl": "https://cx.acme.test/",
+        "privacyUrl": "https://cx.acme.test/privacy",
+        "termsOfUseUrl": "https://cx.acme.test/terms",
+    }
+    assert "note:" not in capsys.readouterr().err
+    assert main(["teams-package", "--output", str(tmp_path / "x.zip"), "--privacy-url", "http://cx.acme.test"]) == 2
+    assert "developer.privacyUrl must be an https:// address" in capsys.readouterr().err
+    assert not (tmp_path / "x.zip").exists()
+    assert main(["teams-package", "--output", str(output)]) == 0
+    assert "--website-url, --privacy-url, --terms-url not given" in capsys.readouterr().err

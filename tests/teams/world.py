@@ -19,6 +19,7 @@ from sqlalchemy import select
 from bot.app import App, build
 from bot.server import create_web_app
 from bot.settings import Settings
+from handlers.teams.identity import FetchOptions
 from handlers.teams.retry import RetryPolicy
 from handlers.teams.wiring import TEAMS, Teams, make_mount, mount
 from storage.models import Delivery
@@ -121,12 +122,21 @@ class World:
     connector: FakeConnector
     servers: list[Server] = field(default_factory=list)
 
-    async def start(self, *, retry: RetryPolicy = FAST, as_served: bool = False, **settings: Any) -> Server:
+    async def start(
+        self,
+        *,
+        retry: RetryPolicy = FAST,
+        as_served: bool = False,
+        identity: FetchOptions | None = None,
+        **settings: Any,
+    ) -> Server:
         """A cxbot process on the test database (call again for a "restart": a new App, same database).
 
         Tests get a fixed clock and recorded (not slept) retry waits; ``as_served`` mounts Teams exactly as
-        ``cxbot serve`` does instead.
+        ``cxbot serve`` does instead. Without an app id the Emulator mode is on unless ``cx_teams_emulator``
+        says otherwise; ``identity`` is how Bot Framework's signing keys are fetched (a fake identity endpoint).
         """
+        settings.setdefault("cx_teams_emulator", not settings.get("microsoft_app_id"))
         sleeps: list[float] = []
 
         async def sleep(seconds: float) -> None:
@@ -135,7 +145,9 @@ class World:
 
         app = build(Settings(database_url=self.database_url, **settings), config=CONFIG)
         app.extras["mounts"] = [
-            mount if as_served else make_mount(delivery_retry=retry, reply_retry=FAST, sleep=sleep, clock=lambda: NOW)
+            mount
+            if as_served
+            else make_mount(delivery_retry=retry, reply_retry=FAST, sleep=sleep, clock=lambda: NOW, identity=identity)
         ]
         server = TestServer(create_web_app(app), host="127.0.0.1", port=0)
         await server.start_server()

@@ -1,0 +1,141 @@
+"""Slack channels given by name in the configuration (``"#customer-voice"``), turned into the ids that events
+carry and that reading history needs.
+
+The names are looked up once at start-up with conversations.list (public and private channels the app can
+see, every page, through slack_sdk's pagination). A name that is not found is logged at WARNING with the fix,
+and intake in that channel stays off: an event's channel is an id and never equals a name.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from stories.config import CxConfig
+
+log = logging.getLogger(__name__)
+
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
+SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{6,}")  # a channel's, or a user's for a DM
+PAGE_LIMIT = 1000  # channels per conversations.list page (Slack's maximum)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Which installation a channel belongs to (slack_sdk keys installations by enterprise and team id)."""
+
+    enterprise_id: str | None = None
+    team_id: str | None = None
+
+
+def split_workspace(value: str) -> tuple[Workspace | None, str]:
+    """``"T0ACME/C0FIN"`` -> (Workspace(team_id="T0ACME"), "C0FIN"); also ``E0ORG/T0ACME/C0FIN`` (a Grid
+    workspace) and ``E0ORG/C0FIN`` (an org-wide install). A bare channel has no workspace (None)."""
+    *prefix, channel = value.strip().split("/")
+    if not prefix:
+        return None, value
+    enterprise = next((p for p in prefix if p.startswith("E")), None)
+    team = next((p for p in prefix if p.startswith("T")), None)
+    return Workspace(enterprise_id=enterprise, team_id=team), channel
+
+
+def is_channel_id(value: str) -> bool:
+    return CHANNEL_ID.fullmatch(value) is not None
+
+
+def channel_name(value: str) -> str:
+    """``"#Customer-Voice"`` -> ``"customer-voice"``: how Slack names channels (lower case, no #)."""
+    return value.strip().removeprefix("#").casefold()
+
+
+def configured_channels(config: CxConfig) -> Iterator[tuple[str, str]]:
+    """``(where, channel)`` for every Slack channel the configuration names, ``where`` as a config path."""
+    for index, department in enumerate(config.departments):
+        if department.slack_channel:
+            yield f"departments[{index}].slack_channel ({department.name})", department.slack_channel
+    for channel in config.intake.slack_channels:
+        yield "intake.slack_channels", channel
+    if config.kudos_slack_channel:
+        yield "kudos_slack_channel", config.kudos_slack_channel
+
+
+@dataclass
+class ChannelDirectory:
+    """Channel names resolved to ids; ``intake`` is the intake channels as ids (those that resolved)."""
+
+    config: CxConfig
+    ids: dict[tuple[Workspace | None, str], str] = field(default_factory=dict)  # (workspace, name) -> id
+    intake: frozenset[str] = frozenset()
+    workspaces: dict[str, Workspace] = field(default_factory=dict)  # channel id -> its workspace, if configured
+
+    def __post_init__(self) -> None:
+        self.intake = frozenset(
+            split_workspace(c)[1] for c in self.config.intake.slack_channels if is_channel_id(split_workspace(c)[1])
+        )
+        for _, value in configured_channels(self.config):
+            workspace, channel = split_workspace(value)
+            if workspace is not None and is_channel_id(channel):
+                self.workspaces[channel] = workspace
+
+    def locate(self, channel: str) -> tuple[Workspace | None, str]:
+        """The workspace a channel (or a DM's user id) is in, when known, and its id."""
+        workspace, bare = split_workspace(channel)
+        if not SLACK_ID.fullmatch(bare):
+            bare = self.ids.get((workspace, channel_name(bare)), bare)
+        return workspace or self.workspaces.get(bare), bare
+
+    def id_of(self, channel: str) -> str:
+        """The id for a configured channel name; ids (and user ids, for DMs) pass through unchanged."""
+        return self.locate(channel)[1]
+
+    def unresolved(self) -> list[tuple[str, str]]:
+        return [
+            (where, channel)
+            for where, channel in configured_channels(self.config)
+            if not SLACK_ID.fullmatch(self.id_of(channel))
+        ]
+
+    async def resolve(
+        self, client: AsyncWebClient, *, token: Callable[[Workspace | None], Awaitable[str | None]]
+    ) -> None:
+        """Look up every configured name, in its workspace; log each one that cannot be found, with the fix.
+        ``token`` gives a workspace's token (None: the client's own), asked only when it has names to look up."""
+        names = [split_workspace(c) for _, c in configured_channels(self.config)]
+        names = [(w, c) for w, c in names if not is_channel_id(c)]
+        for workspace in dict.fromkeys(w for w, _ in names):
+            value = await token(workspace)
+            kwargs = {"token": value} if value else {}
+            try:
+                response = await client.conversations_list(
+                    types="public_channel,private_channel", exclude_archived=True, limit=PAGE_LIMIT, **kwargs
+                )
+                async for page in response:
+                    for channel in page.get("channels") or ():
+                        self.ids[(workspace, str(channel["name"]).casefold())] = str(channel["id"])
+                        if workspace is not None:
+                            self.workspaces[str(channel["id"])] = workspace
+            except (SlackApiError, SlackClientError) as exc:
+                error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+                log.warning(
+                    "slack: could not look up channel names in the configuration (%s); use channel ids "
+                    "(C0123ABCD) or give the app channels:read and groups:read",
+                    error,
+                )
+        if not names:
+            return
+        self.intake = frozenset(
+            self.id_of(c) for c in self.config.intake.slack_channels if SLACK_ID.fullmatch(self.id_of(c))
+        )
+        for where, channel in self.unresolved():
+            log.warning(
+                "slack: channel %r (%s) is not in the workspace or not visible to cxbot; nothing will arrive "
+                "from or go to it: create it and invite cxbot (private channels), or use its id (C0123ABCD)",
+                channel,
+                where,
+            )
+        log.info("slack: %d channel name(s) in the configuration resolved to ids", len(names) - len(self.unresolved()))

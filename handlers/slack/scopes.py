@@ -1,0 +1,47 @@
+"""Which bot scopes cxbot needs, derived from what it does: the Web API methods it calls, the events it
+subscribes to, and its slash command and shortcut. manifest.yaml declares exactly :data:`BOT_SCOPES`;
+tests/slack/test_manifest.py finds every Web API method the code calls and checks it against
+:data:`METHOD_SCOPES`, both ways, so a new call cannot ship without its scope (as ``files_upload_v2`` once did
+without ``files:write``, failing with ``missing_scope`` in a real workspace).
+
+Scopes are as Slack's method reference lists them for bot tokens; where a method's scope depends on the kind of
+conversation, the kinds cxbot uses (public and private channels; DMs are posted, never read) are listed.
+"""
+
+from __future__ import annotations
+
+# slack_sdk method name (as the code calls it) -> the bot scopes it needs; () when Slack needs none.
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "chat_postMessage": ("chat:write",),  # stories, digests, replies, notes; DMs land in the Messages tab
+    "chat_update": ("chat:write",),  # a story's card after a follow-up or a correction
+    "chat_postEphemeral": ("chat:write",),  # answers only the person sees
+    "chat_getPermalink": (),  # the link to an intake message
+    "conversations_history": ("channels:history", "groups:history"),  # find our post after a crash
+    "conversations_replies": ("channels:history", "groups:history"),  # the same in a thread
+    "conversations_list": ("channels:read", "groups:read"),  # channel names in the configuration -> ids
+    "files_upload_v2": ("files:write",),  # the weekly pattern chart
+    "users_info": ("users:read",),  # names and timezones (due dates are the person's local days)
+    "usergroups_users_list": ("usergroups:read",),  # CX team and manager user groups
+    "views_open": (),  # the follow-up modal
+    "views_publish": (),  # the App Home tab
+}
+
+# Event subscriptions (manifest settings.event_subscriptions.bot_events) -> the scopes Slack requires for them.
+EVENT_SCOPES: dict[str, tuple[str, ...]] = {
+    "app_home_opened": (),
+    "message.channels": ("channels:history",),  # intake in public channels
+    "message.groups": ("groups:history",),  # intake in private channels
+    "reaction_added": ("reactions:read",),
+    "reaction_removed": ("reactions:read",),
+}
+
+# The /cx slash command and the "Send to CX stories" message shortcut.
+COMMAND_SCOPES: tuple[str, ...] = ("commands",)
+
+BOT_SCOPES: tuple[str, ...] = tuple(
+    sorted(
+        {scope for scopes in METHOD_SCOPES.values() for scope in scopes}
+        | {scope for scopes in EVENT_SCOPES.values() for scope in scopes}
+        | set(COMMAND_SCOPES)
+    )
+)
