@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 
 from bot.app import App, build
 from bot.demo import sample_csv
@@ -74,8 +74,10 @@ def main() -> None:
             return len(erase_comments(store, store.comments_with_identifiers(digests)).comments)
 
         forget_s, erased = timed(forget)
-        with peer.engine.connect() as conn:
-            ids = list(conn.scalars(select(Comment.id).where(Comment.redacted_text.like("%[email]%"))))
+        peer_store = SqlErasure(peer.engine, outbox=peer.outbox, departments=peer.departments)
+        ids = peer_store.comments_with_identifiers(  # the same comments (both databases were filled alike)
+            identifier_digests(EMAIL, redactor=pipeline.redactor, hasher=pipeline.hasher)  # type: ignore[arg-type]
+        )
 
         def bare_delete() -> int:
             with peer.engine.begin() as conn:

@@ -35,7 +35,7 @@ from handlers.csv_import import read_csv
 from storage.db import make_engine, upgrade
 from storage.models import Comment, Route, Story
 from stories.models import IncomingComment, SummaryInput
-from stories.pipeline import dedupe_key
+from stories.redacted_comment import redact_comment
 
 
 def load_texts(data: Path | None) -> list[str]:
@@ -77,7 +77,8 @@ def bound(app, comments: list[IncomingComment]) -> float:  # type: ignore[no-unt
     p = app.pipeline
     now = datetime.now(UTC)
     start = time.perf_counter()
-    redacted = [p.redactor.redact(c.text).text for c in comments]
+    steps = [redact_comment(c, redactor=p.redactor, hasher=p.hasher) for c in comments]  # every field, the key
+    redacted = [r.comment.text for r in steps]
     sentiments = [p.sentiment.analyze(t) for t in redacted]
     summaries = p.summarizer.summarize(
         [
@@ -94,14 +95,14 @@ def bound(app, comments: list[IncomingComment]) -> float:  # type: ignore[no-unt
     comment_rows = [
         {
             "id": i + 1,
-            "dedupe_key": dedupe_key(c),
+            "dedupe_key": r.dedupe_key,
             "source": c.source,
             "external_id": c.external_id,
             "received_at": now,
             "redacted_text": t,
             "nps": c.nps,
         }
-        for i, (c, t) in enumerate(zip(comments, redacted, strict=True))
+        for i, (c, t, r) in enumerate(zip(comments, redacted, steps, strict=True))
     ]
     story_rows = [
         {

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import timedelta
 from functools import cached_property
 
 from sqlalchemy import Engine
@@ -29,7 +29,7 @@ from stories.blended_routing import BlendedRouter
 from stories.commands import Commands
 from stories.config import CxConfig
 from stories.identifiers import IdentifierHasher
-from stories.intake import immediate_deliveries, routed_reply, urgent_reasons
+from stories.intake import Intake, routed_reply
 from stories.models import IncomingComment
 from stories.pipeline import IngestReport, Pipeline
 from stories.ports import Notifier, Summarizer
@@ -77,6 +77,7 @@ class App:
     def pipeline(self) -> Pipeline:
         return Pipeline(
             redactor=PiiRedactor(
+                regions=self.config.redaction.regions,
                 default_region=self.config.redaction.default_region,
                 digit_runs=self.config.redaction.digit_runs,
             ),
@@ -86,7 +87,29 @@ class App:
             store=SqlCommentStore(self.engine, self.departments),
             keep_raw=self.settings.cx_keep_raw,
             hasher=IdentifierHasher(key=self.settings.hash_key),
+            backfill_after=timedelta(days=self.config.intake.backfill_days),
+            link_originals=self.config.intake.link_originals,
         )
+
+    @cached_property
+    def intake(self) -> Intake:
+        """The one way in (stories/intake.py): every source's comments go through it."""
+        return Intake(
+            pipeline=self.pipeline,
+            config=self.config,
+            router=self.router,
+            outbox=self.outbox,
+            channels=lambda: channel_map(self.engine, platforms=self.platforms) if self.platforms else {},
+            facts=lambda ids: comment_facts(self.engine, ids),
+            wake=self.wake,
+        )
+
+    def wake(self) -> None:
+        """Wake this process's dispatcher from any thread; nothing when none runs here (``cxbot import``: the
+        serving replicas' dispatchers find the queued posts on their next look at the outbox, within seconds)."""
+        dispatcher = self.__dict__.get("dispatcher")
+        if isinstance(dispatcher, Dispatcher):
+            dispatcher.wake_threadsafe()
 
     @cached_property
     def stories(self) -> SqlStoryReader:
@@ -120,7 +143,13 @@ class App:
     @cached_property
     def commands(self) -> Commands:
         """The `/cx` commands both connectors run (sync: from a thread, then ``dispatcher.kick()``)."""
-        return Commands(config=self.config, store=self.followups, outbox=self.outbox, intake=self.take_in)
+        return Commands(
+            config=self.config,
+            store=self.followups,
+            outbox=self.outbox,
+            intake=self.take_in,
+            redactor=self.pipeline.redactor,
+        )
 
     @cached_property
     def routing_models(self) -> SqlRoutingModels:
@@ -146,29 +175,15 @@ class App:
             self.routing.use(model, version=version)
         return outcome
 
-    def take_in(self, comments: Iterable[IncomingComment]) -> IngestReport:
-        """The pipeline, then what goes out at once (departments that take stories as they arrive).
-
-        Sync: call it from a thread in async code, then ``dispatcher.kick()``.
-        """
-        report = self.pipeline.ingest(comments)
-        if report.created and self.platforms:
-            channels = channel_map(self.engine, platforms=self.platforms)
-            facts = comment_facts(self.engine, [c.story_id for c in report.created])
-            self.outbox.enqueue(
-                immediate_deliveries(
-                    report.created,
-                    config=self.config,
-                    channels=channels,
-                    now=datetime.now(UTC),
-                    urgent=urgent_reasons(facts, router=self.router),
-                )
-            )
-        return report
+    def take_in(self, comments: Iterable[IncomingComment], *, post_old: bool = False) -> IngestReport:
+        """:meth:`Intake.take_in`. Sync: call it from a thread in async code."""
+        return self.intake.take_in(comments, post_old=post_old)
 
     def take_in_one(self, comment: IncomingComment) -> tuple[View, bool]:
-        """One comment from a chat intake: ``(what to tell the sender, whether a story was created)``."""
-        report = self.take_in([comment])
+        """One comment from a chat intake: ``(what to tell the sender, whether a story was created)``.
+
+        Never a backfill: a person chose to send it now (an old message sent by the shortcut is news today)."""
+        report = self.take_in([comment], post_old=True)
 
         def title_of(story_id: int) -> str:
             views = self.stories.views([story_id])

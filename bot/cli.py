@@ -63,7 +63,9 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     require_hash_key(settings)
     app = build(settings)
     try:
-        return import_csv(app, Path(args.file), maps=args.map, source=args.source, encoding=args.encoding)
+        return import_csv(
+            app, Path(args.file), maps=args.map, source=args.source, encoding=args.encoding, post_old=args.post_old
+        )
     finally:
         app.close()
 
@@ -179,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("--source", default="csv", help="source name stored with each comment (default csv)")
     imp.add_argument("--encoding", default="utf-8-sig", help="file encoding (default UTF-8)")
+    imp.add_argument(
+        "--post-old",
+        action="store_true",
+        help="post comments older than intake.backfill_days as news too (default: stored for patterns and "
+        "stats, not posted, not in digests)",
+    )
     imp.set_defaults(func=cmd_import)
 
     cfg = sub.add_parser(

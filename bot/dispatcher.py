@@ -104,9 +104,16 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._lanes: dict[Lane, deque[Claimed]] = {}
         self._workers: dict[Lane, asyncio.Task[None]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop it runs on, for wake_threadsafe
 
     def kick(self) -> None:
         self._wake.set()
+
+    def wake_threadsafe(self) -> None:
+        """:meth:`kick` from any thread (the core runs in worker threads); nothing while it is not running."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.kick)
 
     # --- running ----------------------------------------------------------------------------------------------
 
@@ -145,6 +152,7 @@ class Dispatcher:
             log.exception("delivery %s (%s): left for a later claim", item.id, item.kind)
 
     async def _run(self, stop: asyncio.Event, *, idle: float, drain: bool) -> None:
+        self._loop = asyncio.get_running_loop()
         try:
             while not stop.is_set():
                 self._wake.clear()  # before claiming: a kick or a lane running dry meanwhile is not missed

@@ -1,4 +1,6 @@
-"""``cxbot import FILE.csv``: read, map columns, ingest with a progress bar on a terminal."""
+"""``cxbot import FILE.csv``: read, map columns, take in through the one intake (stories/intake.py) with a
+progress bar on a terminal. Stories for immediate departments and urgent ones are queued as each batch is stored
+(a serving replica's dispatcher posts them); comments older than the backfill window are stored, not posted."""
 
 from __future__ import annotations
 
@@ -14,7 +16,13 @@ from stories.pipeline import IngestReport
 
 
 def import_csv(
-    app: App, path: Path, *, maps: list[str] | None = None, source: str = "csv", encoding: str = "utf-8-sig"
+    app: App,
+    path: Path,
+    *,
+    maps: list[str] | None = None,
+    source: str = "csv",
+    encoding: str = "utf-8-sig",
+    post_old: bool = False,
 ) -> int:
     """Exit status: 0 all rows taken in (new or already known), 1 some rows refused, 2 the file was refused."""
     err = Console(stderr=True)
@@ -35,9 +43,9 @@ def import_csv(
             def advance(part: IngestReport) -> None:
                 progress.advance(task, part.received)
 
-            report = app.pipeline.ingest(parsed.comments(), on_batch=advance)
+            report = app.intake.take_in(parsed.comments(), on_batch=advance, post_old=post_old)
     else:
-        report = app.pipeline.ingest(parsed.comments())
+        report = app.intake.take_in(parsed.comments(), post_old=post_old)
     refused = [*parsed.errors]
     lines = [line for line, _ in parsed.rows]
     print(
@@ -46,6 +54,12 @@ def import_csv(
     )
     for dept, count in sorted(report.per_department.items()):
         print(f"  {dept}: {count}")
+    old = sum(1 for created in report.created if created.backfill)
+    if old:
+        print(
+            f"  {old} older than {app.config.intake.backfill_days} days: kept for patterns and stats, not posted "
+            "(--post-old posts them)"
+        )
     for error in refused:
         err.print(f"  line {error.line}: {error.message}", markup=False, highlight=False)
     for rejected in report.rejected:

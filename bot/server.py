@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -50,10 +51,15 @@ def _core_threads(size: int) -> Callable[[web.Application], AsyncIterator[None]]
     return threads
 
 
+# /healthz pings the database in a thread of its own: in the core threads it would queue behind whatever the
+# core is doing (a 100,000-character comment takes seconds to redact) and report a live server as dead.
+_HEALTH_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxbot-health")
+
+
 async def healthz(request: web.Request) -> web.Response:
     app = request.app[APP]
     try:
-        await asyncio.to_thread(_ping, app)
+        await asyncio.get_running_loop().run_in_executor(_HEALTH_THREAD, _ping, app)
     except Exception:
         log.exception("health check: database unreachable")
         return web.json_response({"status": "error", "database": "unreachable"}, status=503)
@@ -97,6 +103,10 @@ async def ingest(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > MAX_BODY:
         INGESTED.labels("too_large").inc()
         return _error(413, f"body is {request.content_length} bytes; the limit is {MAX_BODY} (1 MB)")
+    post_old = request.query.get("post_old", "false").casefold()
+    if post_old not in ("true", "false", "1", "0"):
+        INGESTED.labels("bad_request").inc()
+        return _error(400, "query post_old: must be true or false (true posts comments older than the backfill window)")
     try:
         body = await request.read()
         batch = parse_body(body)
@@ -111,7 +121,8 @@ async def ingest(request: web.Request) -> web.Response:
         first, others = batch.rejected[0].message, len(batch.rejected) - 1
         message = f"no comment taken in: {first} (and {others} more: see rejected)" if others else first
         return web.json_response({"error": message, "rejected": _listed(batch.rejected)}, status=400)
-    report = await asyncio.to_thread(app.take_in, batch.comments)
+    take_in = functools.partial(app.take_in, batch.comments, post_old=post_old in ("true", "1"))
+    report = await asyncio.to_thread(take_in)
     if report.created:
         app.dispatcher.kick()
     refused = list(batch.rejected)

@@ -22,8 +22,13 @@ def startup_lines(settings: Settings) -> list[str]:
         )
     if settings.microsoft_app_id:
         teams = f"on (POST /api/messages, Bot Framework authentication, {settings.microsoft_app_type})"
+    elif settings.cx_teams_emulator:
+        teams = "on without authentication (CX_TEAMS_EMULATOR: POST /api/messages, a Bot Framework Emulator on this machine only)"
     else:
-        teams = "on without authentication (POST /api/messages, Bot Framework Emulator only: set MICROSOFT_APP_ID)"
+        teams = (
+            "off (set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD, or CX_TEAMS_EMULATOR=true for a local Emulator; "
+            "/api/messages answers 503)"
+        )
     ingest = "on (POST /ingest, bearer token)" if settings.cx_ingest_token else "off (set CX_INGEST_TOKEN)"
     summariser = (
         f"language model {settings.openai_model}" if settings.openai_model else "offline (set OPENAI_MODEL for a model)"

@@ -117,6 +117,11 @@ def map_columns(headers: list[str], overrides: Mapping[str, str]) -> dict[str, s
     return mapping
 
 
+# The csv module refuses a cell over 128 KB and with it the whole file; a comment that long is cut by the core
+# (stories/redacted_comment.py), not refused, so allow cells up to the size of a large export.
+_MAX_CELL = 16 * 1024 * 1024
+
+
 def read_csv(
     data: bytes,
     *,
@@ -141,6 +146,8 @@ def read_csv(
         dialect.doublequote = True  # the sniffer guesses wrong when a quoted comment holds "" and a comma
     except csv.Error:
         dialect = csv.excel  # type: ignore[assignment]
+    if csv.field_size_limit() < _MAX_CELL:
+        csv.field_size_limit(_MAX_CELL)
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
     headers = [h for h in (reader.fieldnames or []) if h is not None]
     if not headers:

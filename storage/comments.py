@@ -124,4 +124,5 @@ def _story_row(s: NewStory, *, comment_id: int, now: datetime) -> dict[str, obje
         "themes": list(s.themes),
         "summarizer": s.summarizer,
         "created_at": now,
+        "backfill": s.backfill,
     }

@@ -221,14 +221,14 @@ class SqlErasure:
     @staticmethod
     def _scrub_payloads(conn: Connection, stories: set[int], *, since: datetime | None) -> int:
         """Take erased stories out of digest payloads (story ids; a digest not yet sent then simply leaves them
-        out) and out of weekly report payloads (quotes, the most-reacted title). Only deliveries made after the
-        first erased story can name it."""
+        out), out of weekly report payloads (quotes, the most-reacted title) and out of surge alerts (their ids and
+        quotes). Only deliveries made after the first erased story can name it."""
         if not stories or since is None:
             return 0
         changed = 0
         rows = conn.execute(
             select(Delivery.id, Delivery.kind, Delivery.payload).where(
-                Delivery.kind.in_(("digest", "report")), Delivery.created_at >= since
+                Delivery.kind.in_(("digest", "report", "surge")), Delivery.created_at >= since
             )
         ).all()
         for row in rows:
@@ -243,12 +243,22 @@ class SqlErasure:
                 payload["erased"] = int(payload.get("erased", 0)) + gone
                 if "total" in payload:
                     payload["total"] = max(int(payload["total"]) - gone, len(kept))
+            elif row.kind == "surge":  # stories.surge: its quotes are story text
+                ids = [int(i) for i in payload.get("story_ids", [])]
+                pairs = list(zip(payload.get("quoted", []), payload.get("quotes", []), strict=False))
+                if not stories & {*ids, *(int(i) for i, _ in pairs)}:
+                    continue
+                payload["story_ids"] = [i for i in ids if i not in stories]
+                left = [(int(i), str(q)) for i, q in pairs if int(i) not in stories]
+                payload["quoted"], payload["quotes"] = [i for i, _ in left], [q for _, q in left]
             else:
                 patterns = [dict(p) for p in payload.get("patterns", [])]
                 touched = False
                 for pattern in patterns:
                     if pattern.get("story_id") in stories:
                         pattern["quote"], pattern["story_id"] = f"({ERASED_NOTE})", 0
+                        if pattern.get("kind") == "similar":  # labelled with the comments' own words
+                            pattern["label"] = "similar comments"
                         touched = True
                 top = payload.get("top_story")
                 if top and top.get("story_id") in stories:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -86,6 +87,8 @@ class Story(Base):
     themes: Mapped[list[str]] = mapped_column(JSON, default=list)
     summarizer: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # An old comment taken in late (stories.pipeline): counted in patterns and stats, left out of digests.
+    backfill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     comment: Mapped[Comment] = relationship(back_populates="story")
     routes: Mapped[list[Route]] = relationship(back_populates="story")

@@ -20,11 +20,17 @@ class SqlStoryReader:
         self._engine = engine
 
     def stories_for_department(self, *, department: str, since: datetime, until: datetime) -> list[StoryView]:
+        """The department's news in the period: backfilled old comments are left out (stories.pipeline)."""
         query = (
             select(Story.id)
             .join(Route, Route.story_id == Story.id)
             .join(Department, Department.id == Route.department_id)
-            .where(Department.name == department, Story.created_at >= since, Story.created_at < until)
+            .where(
+                Department.name == department,
+                Story.created_at >= since,
+                Story.created_at < until,
+                Story.backfill.is_(False),
+            )
         )
         with self._engine.connect() as conn:
             ids = list(conn.scalars(query))
@@ -60,6 +66,7 @@ class SqlStoryReader:
                 sentiment_score=story.sentiment_score,
                 source=comment.source,
                 received_at=comment.received_at,
+                original_at=comment.original_at,
                 departments=tuple(departments[story.id]),
                 themes=tuple(story.themes or ()),
                 nps=comment.nps,

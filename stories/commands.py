@@ -25,6 +25,7 @@ from stories.kudos import KudosStore, give_kudos, praise_suggestions
 from stories.models import MAX_ID, IncomingComment, InvalidComment
 from stories.outbox import OutboxWriter
 from stories.pipeline import IngestReport
+from stories.ports import Redactor
 from stories.stats import DAYS, StatsReader, build_stats
 from stories.views import (
     COMMAND_PREFIX,
@@ -107,6 +108,7 @@ class Commands:
         store: CommandStore,
         outbox: OutboxWriter,
         intake: CommentIntake,
+        redactor: Redactor,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timezone: str | None = None,
     ) -> None:
@@ -114,6 +116,7 @@ class Commands:
         self.store = store
         self.outbox = outbox
         self.intake = intake
+        self.redactor = redactor  # what employees type about customers (commitments, kudos) is redacted too
         self.clock = clock
         default = timezone or config.department(config.default_department).timezone
         self.timezone = ZoneInfo(default)
@@ -360,6 +363,7 @@ def _commit(commands: Commands, ctx: CommandContext, args: str) -> View:
         what=what,
         due=due,
         now=commands.clock(),
+        redactor=commands.redactor,
         today=today,
     )
     return Notice(f"Noted: you will follow up: {item.what} ({item.due_label}). I told the story's thread.")
@@ -401,6 +405,7 @@ def _kudos(commands: Commands, ctx: CommandContext, args: str) -> View:
         why=why,
         story_id=ctx.thread_story_id,
         now=now,
+        redactor=commands.redactor,
     )
 
 
@@ -417,6 +422,7 @@ def _story(commands: Commands, ctx: CommandContext, args: str) -> View:
         source=f"{ctx.actor.platform}:manual",
         external_id=ctx.request_id[:150] if ctx.request_id else None,
         origin_channel=ctx.channel,
+        platform_ids=True,  # the request's and channel's ids, made by Slack or Teams
     )
     report = commands.intake([comment])
     if report.rejected:

@@ -12,10 +12,12 @@ from datetime import UTC, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from stories.crontab import crontab_trigger
+from stories.redaction import DEFAULT_REGIONS
 
 
 class _Model(BaseModel):
@@ -166,6 +168,8 @@ class Intake(_Model):
     slack_channels: tuple[str, ...] = ()
     teams_channels: tuple[str, ...] = ()
     thread_replies: bool = False
+    backfill_days: int = Field(default=7, ge=0, le=36_500)  # older comments are stored but not posted as news
+    link_originals: bool = False  # stories link to the unredacted original chat message
 
 
 class Urgent(_Model):
@@ -173,9 +177,24 @@ class Urgent(_Model):
     keywords: tuple[str, ...] = ()
 
 
+def _phone_region(value: str) -> str:
+    region = value.strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        hint = " (the United Kingdom is 'GB')" if region == "UK" else ""
+        raise ValueError(f"unknown region {value!r}{hint}; use a two-letter ISO 3166 country code such as 'US' or 'DE'")
+    return region
+
+
+_Region = Annotated[str, AfterValidator(_phone_region)]
+
+
 class Redaction(_Model):
+    """``regions``: whose national phone formats to read, in order of preference (numbers with a country code
+    are found whatever the list); ``default_region``, the older single setting, goes first when given."""
+
     digit_runs: int | None = Field(default=None, ge=4, le=30)  # redact runs of at least this many digits
-    default_region: str = "US"  # phonenumbers region for numbers without a country code
+    regions: tuple[_Region, ...] = Field(default=DEFAULT_REGIONS, min_length=1)
+    default_region: _Region | None = None
 
 
 class Nudges(_Model):

@@ -19,7 +19,9 @@ from stories.actors import Actor, is_cx_team, managed_departments
 from stories.config import CxConfig, Nudges
 from stories.dates import format_due
 from stories.outbox import OutboxWriter, Outgoing, story_deliveries
+from stories.ports import Redactor
 from stories.presentation import clean_text, truncate
+from stories.redacted_comment import redact_free_text
 from stories.views import COMMAND_PREFIX, CommitmentItem, CommitmentState, Notice
 
 log = logging.getLogger(__name__)
@@ -223,15 +225,17 @@ def commit(
     what: str,
     due: date | None,
     now: datetime,
+    redactor: Redactor,
     today: date | None = None,
 ) -> CommitmentItem:
     """Record that ``owner`` will do ``what`` for the story, tell its thread(s) and note it on its card(s).
 
     ``department`` defaults to the story's first; ``today`` (the person's local date) defaults to ``now``'s.
-    Raises :class:`InvalidInput` for input a person can fix.
+    ``what`` is redacted like a customer comment ("call her back on 07911 ..." is stored and posted as "call her
+    back on [phone]"). Raises :class:`InvalidInput` for input a person can fix.
     """
     today = today or now.date()
-    what = clean_what(what)
+    what = redact_free_text(clean_what(what), redactor=redactor)
     if due is not None and due < today:
         raise InvalidInput("due", f"{format_due(due, today=today)} has passed; pick today or a later day")
     brief = store.story(story_id)

@@ -19,7 +19,9 @@ from stories.actors import Actor, is_cx_team
 from stories.config import CxConfig
 from stories.followup import InvalidInput
 from stories.outbox import OutboxWriter, Outgoing
+from stories.ports import Redactor
 from stories.presentation import clean_text, truncate
+from stories.redacted_comment import redact_free_text
 from stories.views import KudosView, Notice, PraiseSuggestion, PraiseView
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,7 @@ def give_kudos(
     why: str,
     story_id: int | None = None,
     now: datetime,
+    redactor: Redactor,
 ) -> KudosView | Notice:
     """Record kudos, post them to the platform's kudos channel and DM the receiver. CX team only.
 
@@ -96,6 +99,7 @@ def give_kudos(
         raise InvalidInput("why", "say why, e.g. 'kudos @dana for calling the customer back the same day'")
     if len(why) > MAX_WHY:
         raise InvalidInput("why", f"is {len(why)} characters; keep it under {MAX_WHY}")
+    why = redact_free_text(why, redactor=redactor)  # staff names stay; a customer's phone number does not
     praise = store.praise_source(story_id) if story_id is not None else None
     from_customer = praise is not None and bool(find_praise(praise.text, sentiment=praise.sentiment))
     kudos_id = store.add_kudos(

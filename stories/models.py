@@ -39,6 +39,9 @@ class IncomingComment:
     language: str | None = None
     fields: Mapping[str, str] = field(default_factory=dict)
     link: str | None = None  # where the comment can be read in its original place (a chat permalink)
+    # external_id and origin_channel were made by a chat platform (message and channel ids), not typed by anyone:
+    # kept as they are by the redaction step (a Teams conversation id looks like an e-mail address).
+    platform_ids: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,7 @@ class StoryView:
     segment: str | None = None
     permalink: str | None = None
     reasons: tuple[str, ...] = ()  # why it reached the department being shown, if known
+    original_at: datetime | None = None  # the customer's own date, when the source gave one
 
     @property
     def nps_category(self) -> NpsCategory | None:

@@ -1,33 +1,50 @@
-"""The one way in: every source (CSV, webhook, Slack, Teams, Python) hands comments to :meth:`Pipeline.ingest`.
+"""The pipeline: comments in, stories with their routes stored (the core's :mod:`stories.intake` calls it).
 
-Per comment: validate -> redact -> de-duplicate -> sentiment -> summarise -> route -> store. Idempotent: a
-comment's ``dedupe_key`` is its source + external id, or lacking one its source + text + original time, and
-the store skips keys it already has, so a retry or a re-import never makes a second comment or story.
+Per comment: validate -> redact every field (:func:`stories.redacted_comment.redact_comment`) -> de-duplicate ->
+sentiment -> summarise -> route -> store. Nothing after the redaction step sees a value as sent. Idempotent: a
+comment's ``dedupe_key`` is its source + stored external id, or lacking one its source + a hash of the text as
+sent + its own time, and the store skips keys it already has, so a retry or a re-import never makes a second
+comment or story.
+
+A comment whose own date is older than ``backfill_after`` (an old survey export) is a *backfill*: stored and
+counted in patterns and stats, but not news: it is not posted at once and not in digests, unless the caller
+asks (``post_old``).
 """
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Protocol
 
-from stories.identifiers import ID_KIND, IdentifierHasher
-from stories.models import IncomingComment, InvalidComment, Redacted, RouteMatch, SummaryInput
+from stories.identifiers import IdentifierHasher
+from stories.models import IncomingComment, InvalidComment, RouteMatch, SummaryInput
 from stories.ports import CommentStore, NewComment, NewStory, Redactor, SentimentAnalyzer, Summarizer
+from stories.redacted_comment import (
+    MAX_CHANNEL,
+    MAX_KEPT,
+    MAX_LANGUAGE,
+    MAX_SEGMENT,
+    MAX_SOURCE,
+    RedactedComment,
+    redact_comment,
+)
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 100_000  # characters; longer comments are refused with a clear message, not truncated silently
-# The longest metadata the comment store keeps (storage.models.Comment); a longer value is refused naming its
-# field, rather than failing the whole batch's insert on PostgreSQL.
-MAX_SEGMENT = 100
-MAX_CHANNEL = 200
-MAX_LANGUAGE = 20
+# BCP 47 in outline (letters, then letter/digit subtags): a language is a code, never free text, so it cannot carry
+# personal data; anything else is refused naming the field.
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
+
+BACKFILL_AFTER = timedelta(days=7)  # the default; the configuration's intake.backfill_days sets it
+# Used when no keyed hasher is handed in (some tests): hashes then only as good as a plain hash.
+_UNKEYED = IdentifierHasher(key=b"cxbot-pipeline-without-a-hash-key")
 
 
 class Routing(Protocol):
@@ -62,6 +79,7 @@ class CreatedStory:
     external_id: str | None
     departments: tuple[str, ...]
     reasons: tuple[str, ...]
+    backfill: bool = False  # older than the backfill window: stored, not posted as news
 
 
 @dataclass
@@ -80,27 +98,12 @@ class IngestReport:
         self.per_department.update(other.per_department)
 
 
-def dedupe_key(comment: IncomingComment) -> str:
-    """Source + external id, or source + hash of text and original time.
-
-    >>> dedupe_key(IncomingComment(text="x", source="csv", external_id="R1"))
-    'csv:id:R1'
-    """
-    if comment.external_id:
-        return f"{comment.source}:id:{comment.external_id}"[:200]
-    when = comment.original_at.astimezone(UTC).isoformat() if comment.original_at else ""
-    digest = hashlib.sha256(f"{comment.text.strip()}\x00{when}".encode()).hexdigest()
-    return f"{comment.source}:h:{digest}"
-
-
 def validate(comment: IncomingComment) -> None:
     """Raise :class:`InvalidComment` naming the field for input no source should pass on."""
     if not isinstance(comment.text, str) or not comment.text.strip():
         raise InvalidComment("text", "is empty; a comment needs some text")
-    if len(comment.text) > MAX_TEXT:
-        raise InvalidComment("text", f"is {len(comment.text)} characters; the limit is {MAX_TEXT}")
-    if not comment.source or len(comment.source) > 40:
-        raise InvalidComment("source", "must be 1-40 characters")
+    if not comment.source or len(comment.source) > MAX_SOURCE:
+        raise InvalidComment("source", f"must be 1-{MAX_SOURCE} characters")
     if comment.nps is not None and not 0 <= comment.nps <= 10:
         raise InvalidComment("nps", f"must be 0-10, got {comment.nps}")
     if comment.csat is not None and not 1 <= comment.csat <= 5:
@@ -121,6 +124,8 @@ def validate(comment: IncomingComment) -> None:
     ):
         if value is not None and len(value) > limit:
             raise InvalidComment(name, f"is {len(value)} characters; the limit is {limit}")
+    if comment.language is not None and not _LANGUAGE_TAG.fullmatch(comment.language):
+        raise InvalidComment("language", "must be a language tag such as en, pt-BR or zh-Hant")
     for name, value in (
         ("text", comment.text),
         ("source", comment.source),
@@ -147,18 +152,22 @@ class Pipeline:
     hasher: IdentifierHasher | None = None  # keyed hashes of what redaction removed, for erasure (cxbot forget)
     batch_size: int = 2000  # per transaction; larger batches amortise the round trips (bench/pipeline.py)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    backfill_after: timedelta = BACKFILL_AFTER
+    link_originals: bool = False  # keep the chat permalink to the unredacted original (intake.link_originals)
 
     def ingest(
         self,
         comments: Iterable[IncomingComment],
         *,
         on_batch: Callable[[IngestReport], None] | None = None,
+        post_old: bool = False,
     ) -> IngestReport:
-        """Take in comments in batches; ``on_batch`` sees each batch's report (progress bars)."""
+        """Take in comments in batches; ``on_batch`` sees each batch's report (progress bars); ``post_old``: treat
+        comments older than the backfill window as news too."""
         report = IngestReport()
         offset = 0
         for batch in _batches(comments, self.batch_size):
-            part = self._ingest_batch(batch, offset=offset)
+            part = self._ingest_batch(batch, offset=offset, post_old=post_old)
             offset += len(batch)
             report.merge(part)
             if on_batch is not None:
@@ -172,38 +181,50 @@ class Pipeline:
         )
         return report
 
-    def _ingest_batch(self, batch: Sequence[IncomingComment], *, offset: int) -> IngestReport:
+    def redact(self, comment: IncomingComment) -> RedactedComment:
+        """The one redaction step (stories.redacted_comment), with this pipeline's redactor and hasher. A link to
+        the original message (unredacted, where it was written) is kept only when the configuration says so."""
+        if comment.link is not None and not self.link_originals:
+            comment = dataclasses.replace(comment, link=None)
+        return redact_comment(comment, redactor=self.redactor, hasher=self.hasher or _UNKEYED)
+
+    def is_backfill(self, comment: IncomingComment, *, now: datetime) -> bool:
+        return comment.original_at is not None and comment.original_at < now - self.backfill_after
+
+    def _ingest_batch(self, batch: Sequence[IncomingComment], *, offset: int, post_old: bool) -> IngestReport:
         report = IngestReport(received=len(batch))
         now = self.clock()
-        fresh: dict[str, IncomingComment] = {}
+        fresh: dict[str, RedactedComment] = {}
+        raw: dict[str, str] = {}
         for i, comment in enumerate(batch):
             try:
                 validate(comment)
             except InvalidComment as exc:
                 report.rejected.append(Rejected(offset + i, exc.field, exc.message))
                 continue
-            key = dedupe_key(comment)
+            redacted = self.redact(comment)
+            key = redacted.dedupe_key
             if key in fresh:
                 report.duplicates += 1
                 continue
-            fresh[key] = comment
+            fresh[key] = redacted
+            raw[key] = comment.text
         known = self.store.existing_keys(list(fresh))
         report.duplicates += len(known)
         keys = [k for k in fresh if k not in known]
         if not keys:
             return report
 
-        redactions = {k: self.redactor.redact(fresh[k].text) for k in keys}
-        redacted = {k: r.text for k, r in redactions.items()}
-        sentiments = {k: self.sentiment.analyze(redacted[k]) for k in keys}
+        safe = {k: fresh[k].comment for k in keys}  # every field redacted; nothing below sees a value as sent
+        sentiments = {k: self.sentiment.analyze(safe[k].text) for k in keys}
         summaries = self.summarizer.summarize(
             [
                 SummaryInput(
-                    text=redacted[k],
-                    source=fresh[k].source,
-                    nps=fresh[k].nps,
-                    csat=fresh[k].csat,
-                    segment=fresh[k].segment,
+                    text=safe[k].text,
+                    source=safe[k].source,
+                    nps=safe[k].nps,
+                    csat=safe[k].csat,
+                    segment=safe[k].segment,
                     sentiment=sentiments[k].label,
                 )
                 for k in keys
@@ -214,10 +235,13 @@ class Pipeline:
 
         new_comments: list[NewComment] = []
         new_stories: list[NewStory] = []
+        backfill: set[str] = set()
         for key, summary in zip(keys, summaries, strict=True):
-            comment = fresh[key]
+            comment = safe[key]
+            if not post_old and self.is_backfill(comment, now=now):
+                backfill.add(key)
             routing = self.router.route(
-                text=redacted[key],
+                text=comment.text,
                 nps=comment.nps,
                 csat=comment.csat,
                 sentiment=sentiments[key].label,
@@ -234,13 +258,13 @@ class Pipeline:
                     original_at=comment.original_at,
                     segment=comment.segment,
                     origin_channel=comment.origin_channel,
-                    redacted_text=redacted[key],
-                    raw_text=comment.text if self.keep_raw else None,
+                    redacted_text=comment.text,
+                    raw_text=raw[key][:MAX_KEPT] if self.keep_raw else None,
                     nps=comment.nps,
                     csat=comment.csat,
                     language=comment.language,
                     origin_link=comment.link,
-                    identifiers=self._identifiers(comment, redactions[key]),
+                    identifiers=fresh[key].identifiers if self.hasher is not None else (),
                 )
             )
             new_stories.append(
@@ -253,6 +277,7 @@ class Pipeline:
                     themes=tuple(routing.themes),
                     summarizer=summary.summarizer,
                     routes=tuple(routing.routes),
+                    backfill=key in backfill,
                 )
             )
         created = self.store.save(new_comments, new_stories)
@@ -266,20 +291,13 @@ class Pipeline:
             report.created.append(
                 CreatedStory(
                     story_id=story_id,
-                    external_id=fresh[story.dedupe_key].external_id,
+                    external_id=safe[story.dedupe_key].external_id,
                     departments=departments,
                     reasons=tuple(r.reason for r in story.routes),
+                    backfill=story.backfill,
                 )
             )
         return report
-
-    def _identifiers(self, comment: IncomingComment, redacted: Redacted) -> tuple[str, ...]:
-        if self.hasher is None:
-            return ()
-        found = list(redacted.found)
-        if comment.external_id:
-            found.append((ID_KIND, comment.external_id))
-        return self.hasher.digests(found)
 
 
 def _routing_fields(comment: IncomingComment) -> Mapping[str, str]:

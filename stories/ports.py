@@ -64,6 +64,7 @@ class NewStory:
     themes: tuple[str, ...]
     summarizer: str
     routes: tuple[RouteMatch, ...]
+    backfill: bool = False  # an old comment: in patterns and stats, never posted as news nor in digests
 
 
 class CommentStore(Protocol):

@@ -131,10 +131,18 @@ def context_line(story: StoryView) -> str:
         f"Sentiment: {story.sentiment}",
         f"Source: {story.source}",
         f"Segment: {story.segment}" if story.segment else None,
-        f"Received {_day(story.received_at)}",
+        *_dates(story),
         f"Sent to: {', '.join(story.departments)}" if story.departments else None,
     ]
     return SEPARATOR.join(p for p in parts if p)
+
+
+def _dates(story: StoryView) -> list[str]:
+    """'Received 2 Dec 2026', or with the customer's own date first when it is another day: an old survey answer
+    imported today reads 'Written 14 Mar 2019 · Received 2 Dec 2026'."""
+    received = _day(story.received_at)
+    written = _day(story.original_at) if story.original_at is not None else received
+    return [f"Received {received}"] if written == received else [f"Written {written}", f"Received {received}"]
 
 
 def why_line(story: StoryView) -> str | None:

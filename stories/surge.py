@@ -56,6 +56,7 @@ class Surge:
     threshold: float  # the count it had to pass: the usual plus ``sigmas`` spreads, and at least the floor
     story_ids: tuple[int, ...]
     quotes: tuple[str, ...]
+    quoted: tuple[int, ...] = ()  # the story each quote is from (erasure takes a forgotten story's quote out)
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -68,6 +69,7 @@ class Surge:
             "threshold": self.threshold,
             "story_ids": list(self.story_ids),
             "quotes": list(self.quotes),
+            "quoted": list(self.quoted),
         }
 
     @classmethod
@@ -82,6 +84,7 @@ class Surge:
             threshold=float(data["threshold"]),
             story_ids=tuple(int(i) for i in data.get("story_ids", ())),
             quotes=tuple(str(q) for q in data.get("quotes", ())),
+            quoted=tuple(int(i) for i in data.get("quoted", ())),
         )
 
 
@@ -131,6 +134,7 @@ def find_surges(
                     threshold=round(max(usual + sigmas * spread, floor - 1), 2),
                     story_ids=tuple(s.story_id for s in members),
                     quotes=tuple(_quote(s.text) for s in chosen),
+                    quoted=tuple(s.story_id for s in chosen),
                 )
             )
     return sorted(surges, key=lambda s: (-s.count, s.theme))

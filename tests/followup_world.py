@@ -124,7 +124,12 @@ class World:
 
     def commands(self) -> Commands:
         return Commands(
-            config=self.config, store=self.store, outbox=self.outbox, intake=self.pipeline.ingest, clock=self.clock
+            config=self.config,
+            store=self.store,
+            outbox=self.outbox,
+            intake=self.pipeline.ingest,
+            redactor=self.pipeline.redactor,
+            clock=self.clock,
         )
 
     def run(self, actor: Actor, text: str, **context: Any) -> Any:

@@ -52,6 +52,7 @@ def add_commitment(world: World, story: int, *, owner: Actor, due: date | None, 
         what=f"follow up {key}",
         due=due,
         now=world.clock(),
+        redactor=world.pipeline.redactor,
     ).id
 
 

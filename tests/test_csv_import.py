@@ -80,3 +80,19 @@ def test_bad_map_option_is_explained() -> None:
 def test_empty_file_is_refused() -> None:
     with pytest.raises(CsvError, match="empty"):
         read_csv(b"", name="x.csv")
+
+
+def test_a_comment_longer_than_the_csv_modules_cell_limit_is_read_for_the_core_to_cut(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.importer import import_csv
+    from stories.redacted_comment import MAX_KEPT
+
+    long = "The parcel came late. " * 9_000  # 198,000 characters; csv refuses cells over 131,072 by default
+    path = tmp_path / "long.csv"
+    path.write_text(f'id,comment\nL1,"{long}"\n', encoding="utf-8")
+    assert import_csv(app, path) == 0
+    with app.engine.connect() as conn:
+        from sqlalchemy import text
+
+        stored = conn.execute(text("SELECT redacted_text FROM comments")).scalar_one()
+    assert stored.endswith(f" … [cut: {len(long.strip()) - MAX_KEPT:,} more characters]")  # cells are stripped
+    assert len(stored) < MAX_KEPT + 50

@@ -20,7 +20,7 @@ from bot.dispatch import connect_notifiers
 from bot.forget import forget_async
 from handlers.slack.client import web_client
 from handlers.slack.notifier import SlackNotifier
-from storage.models import Comment, Kudos, Story, SummaryCache
+from storage.models import Comment, Delivery, Kudos, Story, SummaryCache
 from stories.config import CxConfig, Department, People, Redaction, Rule
 from stories.erasure import PostedRecord, chat_removals, identifier_digests
 from stories.followup import NewCommitment
@@ -28,6 +28,7 @@ from stories.identifiers import IdentifierHasher
 from stories.kudos import NewKudos
 from stories.models import IncomingComment
 from stories.outbox import Outgoing
+from stories.patterns import Pattern, PatternReport, TopStory
 from stories.ports import PostedMessage
 from stories.redaction import PiiRedactor
 from tests.fakes.bf_connector import FakeConnector
@@ -195,6 +196,34 @@ async def test_forgetting_an_email_leaves_no_cell_and_no_message_and_spares_ever
                 ]
             )
             assert await cx.deliver() == 4
+            # a weekly report not yet posted that quotes Jane (its stored copy must lose the quote)
+            report_week = (now - timedelta(days=7), now)
+            app.outbox.enqueue(
+                [
+                    Outgoing(
+                        key="report:CX Team:slack:x",
+                        kind="report",
+                        platform="slack",
+                        channel=CX_SLACK,
+                        department="CX Team",
+                        payload=PatternReport(
+                            department="CX Team",
+                            week_start=report_week[0],
+                            week_end=report_week[1],
+                            stories=2,
+                            patterns=(
+                                Pattern("quetzal lanterns", "similar", 2, 0.0, JANE_2[:40], jane_2),
+                                Pattern("tidy", "theme", 1, 0.0, BOB_2, bob_2),
+                            ),
+                            weeks=(),
+                            commitments_opened=1,
+                            commitments_closed=0,
+                            top_story=TopStory(jane_2, "Quetzal lanterns", 3),
+                        ).to_payload(),
+                        not_before=now + timedelta(days=1),
+                    )
+                ]
+            )
             assert traces(app.engine, JANE_TRACES)  # the scan sees Jane before she is forgotten
             assert any("zanzibar" in chat_text(m) for m in slack.messages.values())
             assert any("zanzibar" in chat_text(m) for m in connector.messages.values())
@@ -225,6 +254,12 @@ async def test_forgetting_an_email_leaves_no_cell_and_no_message_and_spares_ever
                 assert sorted(conn.scalars(select(Story.id))) == [bob_1, bob_2]
                 assert conn.scalar(select(Kudos.story_id).where(Kudos.id == kudos)) is None
                 assert conn.scalar(select(SummaryCache.content_hash).limit(1)) is not None  # Bob's stay
+                report_payload = conn.scalar(select(Delivery.payload).where(Delivery.key == "report:CX Team:slack:x"))
+            assert [(p["label"], p["count"], p["quote"]) for p in report_payload["patterns"]] == [
+                ("similar comments", 2, "(removed at the customer's request)"),
+                ("tidy", 1, BOB_2),
+            ]
+            assert report_payload["top_story"] is None
             # Slack: Jane's card and its thread reply deleted, the digest redrawn with Bob's story only
             deletes = {(c.params["channel"], c.params["ts"]) for c in slack.calls_to("chat.delete", ok_only=True)}
             gone = {key for key in slack_before if key not in slack.messages}

@@ -56,6 +56,7 @@ def make_commitment(
         "what": "call the customer back",
         "due": FRIDAY,
         "now": world.clock(),
+        "redactor": world.pipeline.redactor,
     }
     args.update(kw)
     return commit(**args)  # type: ignore[arg-type]
@@ -110,6 +111,17 @@ def test_a_commitment_replies_in_every_thread_showing_the_story_and_notes_it_on_
     assert sorted(u["platform"] for u in updates) == ["slack", "teams"]
     assert updates[0]["payload"] == {"note": "Fiona will follow up: call the customer back (due Fri 4 Dec)"}
     assert all(u["story_id"] == story for u in updates + replies)
+
+
+def test_a_commitment_quoting_a_phone_number_is_stored_and_posted_redacted(world: World) -> None:
+    story = world.story("I was charged twice on my invoice")
+    world.posted(story, department="Finance & Billing", channel="C0FIN")
+    item = make_commitment(world, story, what="call her back on +44 20 7946 0958 today")
+    assert item.what == "call her back on [phone] today"
+    with world.engine.connect() as conn:
+        assert conn.scalar(select(Commitment.what)) == "call her back on [phone] today"
+    payloads = str([d["payload"] for d in world.deliveries()])
+    assert "[phone]" in payloads and "7946" not in payloads
 
 
 def test_a_retried_commitment_is_one_row_and_posts_nothing_twice(world: World) -> None:

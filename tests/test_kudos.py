@@ -75,6 +75,7 @@ def kudos(world: World, **kw: object) -> KudosView | Notice:
         "receiver_name": "Dana",
         "why": "for the same-day refund",
         "now": world.clock(),
+        "redactor": world.pipeline.redactor,
     }
     args.update(kw)
     return give_kudos(**args)  # type: ignore[arg-type]
@@ -93,6 +94,15 @@ def test_kudos_to_oneself_or_without_a_reason_are_refused(world: World) -> None:
     with pytest.raises(InvalidInput):
         kudos(world, why="x" * 501)
     assert sources(world) == [] and world.deliveries() == []
+
+
+def test_a_kudos_reason_keeps_the_names_but_not_the_customers_phone_number(world: World) -> None:
+    view = kudos(world, why="for calling Mrs Patel back on +44 20 7946 0958 within the hour")
+    assert not isinstance(view, Notice)
+    with world.engine.connect() as conn:
+        assert conn.scalar(select(Kudos.why)) == "for calling Mrs Patel back on [phone] within the hour"
+    payloads = str([d["payload"] for d in world.deliveries()])
+    assert "Mrs Patel back on [phone]" in payloads and "7946" not in payloads
 
 
 def test_kudos_are_refused_to_anyone_outside_the_cx_team(world: World) -> None:

@@ -156,6 +156,7 @@ def test_rules_can_match_the_origin_channel(make_app, tmp_path) -> None:  # type
 
 
 def test_a_link_must_be_a_web_address(app) -> None:  # type: ignore[no-untyped-def]
+    app.pipeline.link_originals = True  # intake.link_originals: true
     report = app.pipeline.ingest(
         [
             IncomingComment(text="fine", source="slack", external_id="a", link="javascript:alert(1)"),
@@ -165,6 +166,16 @@ def test_a_link_must_be_a_web_address(app) -> None:  # type: ignore[no-untyped-d
     assert [(r.index, r.field) for r in report.rejected] == [(0, "link")]
     [story] = app.stories.views([report.created[0].story_id])
     assert story.permalink == "https://x.slack.com/archives/C1/p1"
+
+
+def test_the_link_to_the_unredacted_original_is_dropped_unless_configured(app) -> None:  # type: ignore[no-untyped-def]
+    assert app.config.intake.link_originals is False  # the default
+    link = "https://x.slack.com/archives/C1/p1"
+    report = app.pipeline.ingest([IncomingComment(text="call me on 07911 654321", source="slack", link=link)])
+    [story] = app.stories.views([report.created[0].story_id])
+    assert story.permalink is None
+    with app.engine.connect() as conn:
+        assert conn.scalar(select(Comment.origin_link)) is None
 
 
 def test_removed_personal_data_is_kept_only_as_keyed_hashes(make_app) -> None:  # type: ignore[no-untyped-def]

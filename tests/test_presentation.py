@@ -49,6 +49,14 @@ def test_context_line_names_each_known_fact_once() -> None:
     )
 
 
+def test_context_line_shows_the_customers_own_date_when_it_is_another_day() -> None:
+    story = refund_story()  # received 4 Mar 2025
+    same_day = replace(story, original_at=story.received_at.replace(hour=1))
+    assert "Received 4 Mar 2025 ·" in context_line(same_day) and "Written" not in context_line(same_day)
+    old = replace(story, original_at=datetime(2019, 3, 14, 10, tzinfo=UTC))
+    assert " · Written 14 Mar 2019 · Received 4 Mar 2025 · " in context_line(old)
+
+
 def test_counts_read_in_singular_and_plural() -> None:
     one = replace(finance_digest(), total_in_period=1, open_commitments=1)
     assert digest_summary(one) == "1 new story · 1 open commitment"

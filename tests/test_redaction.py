@@ -242,7 +242,7 @@ def cards(draw: st.DrawFn) -> str:
     length = draw(st.integers(min_value=13, max_value=19))
     body = draw(st.sampled_from("3456")) + draw(st.text("0123456789", min_size=length - 2, max_size=length - 2))
     digits = _luhn_complete(body)
-    separator = draw(st.sampled_from(["", " ", "-"]))
+    separator = draw(st.sampled_from(["", " ", "-", "."]))
     return separator.join(digits[i : i + 4] for i in range(0, len(digits), 4))
 
 
@@ -269,9 +269,8 @@ def ibans(draw: st.DrawFn) -> str:
     bank = draw(st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=4, max_size=4)) if country in ("GB", "NL") else ""
     bban = bank + draw(st.text("0123456789", min_size=size - len(bank), max_size=size - len(bank)))
     iban = country + _iban_check_digits(country, bban) + bban
-    if draw(st.booleans()):
-        iban = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
-    return iban
+    separator = draw(st.sampled_from(["", " ", "-", "."]))
+    return separator.join(iban[i : i + 4] for i in range(0, len(iban), 4))
 
 
 @given(before=_surrounding, gap=_gap, iban=ibans(), after=_surrounding)
@@ -280,6 +279,154 @@ def test_seeded_iban_never_survives(before: str, gap: str, iban: str, after: str
     out = redact(_around(before, gap, iban, after))
     assert "[iban]" in out
     assert not re.search(r"\d", out), out
+
+
+@st.composite
+def fallback_phones(draw: st.DrawFn) -> str:
+    """Phone shapes whatever the digits: US with any exchange (555 too), French national, international."""
+    d = st.text("0123456789", min_size=1, max_size=1)
+    area = draw(st.sampled_from("23456789")) + draw(d) + draw(d)
+    four = "".join(draw(d) for _ in range(4))
+    three = "".join(draw(d) for _ in range(3))
+    pairs = [draw(d) + draw(d) for _ in range(4)]
+    return draw(
+        st.sampled_from(
+            [
+                f"{area}-{three}-{four}",
+                f"({area}) {three} {four}",
+                f"{area}.{three}.{four}",
+                f"0{draw(st.sampled_from('123456789'))} {' '.join(pairs)}",
+                f"+33 {draw(st.sampled_from('679'))} {' '.join(pairs)}",
+            ]
+        )
+    )
+
+
+@given(before=_surrounding, gap=_gap, phone=fallback_phones(), after=_surrounding)
+@_PROPERTY
+def test_seeded_phone_shape_never_survives_under_one_region(before: str, gap: str, phone: str, after: str) -> None:
+    out = PiiRedactor(regions=["GB"]).redact(_around(before, gap, phone, after)).text
+    assert "[phone]" in out
+    assert not re.search(r"\d", out), out
+
+
+_LOCAL = st.from_regex(r"[a-z][a-z0-9._]{1,10}[a-z0-9]", fullmatch=True).filter(lambda s: ".." not in s)
+
+
+@given(
+    before=_surrounding,
+    gap=_gap,
+    local=_LOCAL,
+    domain=st.from_regex(r"[a-z][a-z0-9]{2,10}", fullmatch=True),
+    tld=st.sampled_from(["com", "org", "co dot uk", "de", "io"]),
+    style=st.sampled_from(["{l} at {d} dot {t}", "{l} [at] {d} [dot] {t}", "{l}(at){d}(dot){t}", "{l} AT {d} DOT {t}"]),
+    after=_surrounding,
+)
+@_PROPERTY
+def test_seeded_spelled_email_never_survives(
+    before: str, gap: str, local: str, domain: str, tld: str, style: str, after: str
+) -> None:
+    assume(local not in ("it", "me", "us", "one"))
+    spelled = style.format(l=local, d=domain, t=tld if "AT" not in style else tld.upper())
+    out = redact(_around(before, gap, spelled, after))
+    assert "[email]" in out
+    assert spelled not in out
+    assert out.count(domain) <= before.count(domain) + after.count(domain)
+
+
+_D = st.text("0123456789", min_size=1, max_size=1)
+
+
+@st.composite
+def national_ids(draw: st.DrawFn) -> str:
+    if draw(st.booleans()):
+        area = draw(st.integers(1, 899).filter(lambda n: n != 666))
+        group, serial = draw(st.integers(1, 99)), draw(st.integers(1, 9999))
+        sep = draw(st.sampled_from(["-", " "]))
+        return f"{area:03d}{sep}{group:02d}{sep}{serial:04d}"
+    first = draw(st.sampled_from("ABCEGHJKLMNOPRSTWXYZ"))
+    second = draw(st.sampled_from("ABCEGHJKLMNPRSTWXYZ"))
+    assume(first + second not in ("BG", "GB", "NK", "KN", "TN", "NT", "ZZ"))
+    digits = [draw(_D) + draw(_D) for _ in range(3)]
+    sep = draw(st.sampled_from(["", " ", "-"]))
+    value = sep.join([first + second, *digits, draw(st.sampled_from("ABCD"))])
+    return value.lower() if draw(st.booleans()) else value
+
+
+@given(before=_surrounding, gap=_gap, value=national_ids(), after=_surrounding)
+@_PROPERTY
+def test_seeded_national_id_never_survives(before: str, gap: str, value: str, after: str) -> None:
+    out = redact(_around(before, gap, value, after))
+    assert "[ssn]" in out or "[national id]" in out
+    assert not re.search(r"\d", out), out
+
+
+_MONTH_NAMES = ["January", "March", "May", "September", "Dec", "feb"]
+
+
+@st.composite
+def dates_of_birth(draw: st.DrawFn) -> str:
+    day, month, year = draw(st.integers(1, 28)), draw(st.integers(1, 12)), draw(st.integers(1930, 2010))
+    keyword = draw(
+        st.sampled_from(["born on", "born", "DOB", "DOB:", "date of birth:", "Date of birth is", "birthday"])
+    )
+    written = draw(
+        st.sampled_from(
+            [
+                f"{day:02d}/{month:02d}/{year}",
+                f"{day}.{month}.{year}",
+                f"{year}-{month:02d}-{day:02d}",
+                f"{day} {draw(st.sampled_from(_MONTH_NAMES))} {year}",
+                f"{draw(st.sampled_from(_MONTH_NAMES))} {day}, {year}",
+            ]
+        )
+    )
+    return f"{keyword} {written}"
+
+
+@given(before=_surrounding, gap=_gap, value=dates_of_birth(), after=_surrounding)
+@_PROPERTY
+def test_seeded_date_of_birth_never_survives(before: str, gap: str, value: str, after: str) -> None:
+    out = redact(_around(before, gap, value, after))
+    assert "[date of birth]" in out
+    assert not re.search(r"\d", out), out
+
+
+@given(
+    before=_surrounding,
+    gap=_gap,
+    octets=st.lists(st.integers(0, 255), min_size=4, max_size=4),
+    padded=st.booleans(),
+    after=_surrounding,
+)
+@_PROPERTY
+def test_seeded_ipv4_never_survives(before: str, gap: str, octets: list[int], padded: bool, after: str) -> None:
+    address = ".".join(f"{o:03d}" if padded else str(o) for o in octets)
+    out = redact(_around(before, gap, address, after))
+    assert "[ip]" in out
+    assert not re.search(r"\d", out), out
+
+
+_NAME_PART = st.from_regex(r"[A-Z][a-z]{2,9}", fullmatch=True).filter(
+    lambda w: w.lower() not in ("the", "not", "very", "from", "and", "this", "that", "here", "there", "thanks", "hello")
+)
+
+
+@given(
+    before=_surrounding,
+    first=_NAME_PART,
+    last=_NAME_PART,
+    form=st.sampled_from(
+        ["My name is {n}, {a}", "\nThanks,\n{n}", "\nKind regards,\n{n}", " Regards, {n}", "Hi, this is {n} from {a}"]
+    ),
+    after=_surrounding,
+)
+@_PROPERTY
+def test_seeded_introduced_name_never_survives(before: str, first: str, last: str, form: str, after: str) -> None:
+    name = f"{first} {last}"
+    out = redact(before + " " + form.format(n=name, a=after))
+    assert "[name]" in out
+    assert out.count(name) <= (before + after).count(name)
 
 
 @given(text=st.text(max_size=300))

@@ -193,6 +193,11 @@ def test_story_without_actions_shows_its_note_and_no_buttons() -> None:
     }
 
 
+def test_story_blocks_show_the_customers_date_when_it_differs_from_the_day_it_arrived() -> None:
+    old = replace(refund_story(), original_at=refund_story().received_at.replace(year=2019))
+    assert "Written 4 Mar 2019 · Received 4 Mar 2025" in "\n".join(texts(story_blocks(old)))
+
+
 def test_story_context_says_why_it_reached_the_department() -> None:
     shown = "\n".join(texts(story_blocks(refund_story())))
     assert "Why here: keyword 'refund'; score nps&lt;=6" in shown

@@ -183,6 +183,11 @@ def test_story_card_shows_context_why_and_themes() -> None:
     assert shown[3:] == ["Why here: keyword 'refund'; score nps" + "<" + WORD_JOINER + "=6", "Themes: refunds, billing"]
 
 
+def test_story_card_shows_the_customers_date_when_it_differs_from_the_day_it_arrived() -> None:
+    old = replace(refund_story(), original_at=refund_story().received_at.replace(year=2019))
+    assert "Written 4 Mar 2019 · Received 4 Mar 2025" in runs(story_card(old))[2]
+
+
 def test_link_that_is_not_a_web_address_gets_no_button() -> None:
     card = story_card(replace(refund_story(), permalink="javascript:alert(1)"))
     assert all(a["type"] == "Action.Submit" for a in card["actions"])

@@ -25,7 +25,9 @@ def test_nothing_configured_says_what_is_off_and_which_setting_turns_it_on() -> 
     assert len(lines) <= 6
     slack, teams, ingest = lines[0], lines[1], lines[2]
     assert slack.startswith("slack: off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET") and "404" in slack
-    assert teams.startswith("teams: on without authentication") and "MICROSOFT_APP_ID" in teams
+    assert teams.startswith("teams: off (set MICROSOFT_APP_ID") and "CX_TEAMS_EMULATOR=true" in teams
+    emulator = startup_lines(Settings(cx_teams_emulator=True))[1]
+    assert emulator.startswith("teams: on without authentication (CX_TEAMS_EMULATOR")
     assert ingest == "ingest: off (set CX_INGEST_TOKEN)"
 
 

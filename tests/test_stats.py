@@ -32,6 +32,7 @@ def make_commitment(world: World, story: int, key: str, department: str = "Finan
         what=f"do {key}",
         due=None,
         now=world.clock(),
+        redactor=world.pipeline.redactor,
     ).id
 
 

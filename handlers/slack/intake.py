@@ -80,7 +80,12 @@ def comment_from_message(message: Mapping[str, Any], *, channel: str) -> Incomin
     if not text or not ts:
         return None
     return IncomingComment(
-        text=text, source=SOURCE, external_id=f"{channel}:{ts}", origin_channel=channel, original_at=_when(ts)
+        text=text,
+        source=SOURCE,
+        external_id=f"{channel}:{ts}",
+        origin_channel=channel,
+        original_at=_when(ts),
+        platform_ids=True,
     )
 
 

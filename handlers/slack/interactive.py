@@ -247,6 +247,7 @@ async def submit_follow_up(
             what=what,
             due=due,
             now=ctx.clock(),
+            redactor=ctx.commands.redactor,
             today=ctx.commands.today(actor),
         )
     except InvalidInput as exc:

@@ -13,8 +13,10 @@ from __future__ import annotations
 # slack_sdk method name (as the code calls it) -> the bot scopes it needs; () when Slack needs none.
 METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat_postMessage": ("chat:write",),  # stories, digests, replies, notes; DMs land in the Messages tab
-    "chat_update": ("chat:write",),  # a story's card after a follow-up or a correction
+    "chat_update": ("chat:write",),  # a story's card after a follow-up or a correction; a digest after an erasure
+    "chat_delete": ("chat:write",),  # erasure (cxbot forget): the bot's own messages about a forgotten comment
     "chat_postEphemeral": ("chat:write",),  # answers only the person sees
+    "chat_delete": ("chat:write",),  # erasure: a forgotten comment's story message
     "chat_getPermalink": (),  # the link to an intake message
     "conversations_history": ("channels:history", "groups:history"),  # find our post after a crash
     "conversations_replies": ("channels:history", "groups:history"),  # the same in a thread

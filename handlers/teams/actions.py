@@ -142,6 +142,7 @@ async def save_commitment(tctx: TeamsContext, turn: TurnContext, data: Data) -> 
             what=_text(data.get("what")),
             due=due,
             now=tctx.clock(),
+            redactor=tctx.commands.redactor,
             today=tctx.commands.today(actor),
         )
     except InvalidInput as exc:

@@ -167,6 +167,7 @@ async def take_in(tctx: TeamsContext, turn: TurnContext, said: Said) -> None:
         external_id=activity_ref(activity),
         origin_channel=channel_of(activity.conversation.id),
         original_at=activity.timestamp,
+        platform_ids=True,
     )
     view, created = await asyncio.to_thread(tctx.app.take_in_one, comment)
     if created:

@@ -74,7 +74,14 @@ def build(
     if clock is None:
         clock = _wall_clock
     else:
-        commands = Commands(config=app.config, store=app.followups, outbox=app.outbox, intake=app.take_in, clock=clock)
+        commands = Commands(
+            config=app.config,
+            store=app.followups,
+            outbox=app.outbox,
+            intake=app.take_in,
+            redactor=app.pipeline.redactor,
+            clock=clock,
+        )
     context = TeamsContext(
         app=app,
         commands=commands,

@@ -108,3 +108,54 @@ def test_take_in_queues_urgent_stories_for_the_platforms_configured(database_url
         (f"story:{urgent_id}:CX Team:slack:C0CX", "C0CX"),
         (f"story:{urgent_id}:Finance:slack:C0FIN", "C0FIN"),
     ]
+
+
+def test_every_source_reaches_the_pipeline_through_the_intake_only() -> None:
+    """CSV import, the demo, /ingest, chat intake and `/cx story` all call App.take_in / Intake.take_in; a new way
+    in that calls the pipeline directly would skip what goes out at once (issue 13.1)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    callers = sorted(
+        str(path.relative_to(root))
+        for folder in ("bot", "handlers", "stories")
+        for path in (root / folder).rglob("*.py")
+        if "pipeline.ingest(" in path.read_text(encoding="utf-8")
+    )
+    assert callers == ["stories/intake.py"]
+
+
+def test_the_intake_wakes_the_dispatcher_only_when_something_new_goes_out_at_once(database_url: str) -> None:
+    from storage.departments import channel_map
+    from storage.story_facts import comment_facts
+    from stories.intake import Intake
+
+    settings = Settings(database_url=database_url, slack_bot_token="xoxb-1", slack_signing_secret="s")
+    app = build(settings, config=CONFIG)
+    woken: list[int] = []
+    intake = Intake(
+        pipeline=app.pipeline,
+        config=CONFIG,
+        router=app.router,
+        outbox=app.outbox,
+        channels=lambda: channel_map(app.engine, platforms=("slack",)),
+        facts=lambda ids: comment_facts(app.engine, ids),
+        wake=lambda: woken.append(1),
+        clock=lambda: NOON,
+    )
+    try:
+        old = datetime(2019, 3, 14, tzinfo=UTC)
+        intake.take_in([IncomingComment(text="Exchange please", source="csv", external_id="s1")])  # Service: now
+        intake.take_in([IncomingComment(text="Exchange please", source="csv", external_id="s1")])  # a retry
+        intake.take_in([IncomingComment(text="Invoice fine", source="csv", external_id="f1", nps=9)])  # a digest
+        intake.take_in([IncomingComment(text="Return it", source="csv", external_id="o1", original_at=old)])
+        assert len(woken) == 1
+        intake.take_in(
+            [IncomingComment(text="Return it", source="csv", external_id="o2", original_at=old)], post_old=True
+        )
+        assert len(woken) == 2
+        with app.engine.connect() as conn:
+            channels = conn.scalars(select(Delivery.channel)).all()
+    finally:
+        app.close()
+    assert channels == ["C0SVC", "C0SVC"]

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.dispatch import connect_notifiers
+from bot.forget import forget_async
 from bot.planning import Planner
 from storage.models import Comment, Delivery, Story
 from storage.surge import SqlSurgeStories
@@ -133,3 +134,28 @@ async def test_a_surge_alert_in_teams_is_a_card_with_quotes_as_plain_text(databa
     assert runs[1] == "7 stories today, against 1.2 on a usual Wednesday (alerting above 3.5)"
     assert len(runs) == 5 and all("<at>" not in r for r in runs)
     assert not [e for e in card["body"] if e["type"] == "TextBlock"]  # nothing is read as Markdown
+
+
+async def test_forgetting_a_quoted_story_takes_its_quote_out_of_the_alert(database_url: str) -> None:
+    app = make_app(database_url, slack_url="http://127.0.0.1:9/api/")  # queued for Slack, never sent here
+    try:
+        _history(app)
+        for n, text in enumerate(TODAY):
+            add_story(app, text, at=NOW - timedelta(minutes=50 - n), key=f"t{n}")
+        Planner(app).queue(NOW, departments=["Finance"])
+        before = _payloads(app)
+        gone = before[0]["quoted"][0]
+        assert await forget_async(app, identifier=None, story=gone, send=False) == 0
+        after = _payloads(app)
+    finally:
+        app.close()
+    assert len(before[0]["quotes"]) == 3
+    for payload in after:
+        assert gone not in payload["story_ids"] and gone not in payload["quoted"]
+        assert payload["quotes"] == before[0]["quotes"][1:] and len(payload["quoted"]) == 2
+        assert payload["count"] == 6  # how many there were is no one's personal data
+
+
+def _payloads(app) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+    with app.engine.connect() as conn:
+        return [dict(p) for p in conn.scalars(select(Delivery.payload).where(Delivery.kind == "surge"))]

@@ -50,7 +50,7 @@ CONFIG: dict[str, Any] = {
         {"id": "delivery", "department": "Support", "keywords": ["delivery", "late"]},
     ],
     "cx_team": {"users": [], "groups": ["S0CXTEAM01"]},
-    "intake": {"slack_channels": ["C0INTAKE01", "G0PRIVATE1"]},
+    "intake": {"slack_channels": ["C0INTAKE01", "G0PRIVATE1"], "link_originals": True},
     "kudos_slack_channel": "C0KUDOS001",
 }
 
@@ -165,7 +165,8 @@ def slack_settings(database_url: str, slack_api: FakeSlackApi) -> Callable[..., 
 async def running(
     settings: Settings, api: FakeSlackApi, config: dict[str, Any] | None = None
 ) -> AsyncIterator[SlackServer]:
-    """cxbot built from ``settings`` as ``cxbot serve`` builds it, serving on 127.0.0.1, port 0."""
+    """cxbot built from ``settings`` (and ``config``, default :data:`CONFIG`) as ``cxbot serve`` builds it, serving
+    on 127.0.0.1, port 0."""
     app = build(settings, config=CxConfig.model_validate(config or CONFIG))
     app.dispatcher.pacer = unpaced()  # Slack's 1 post/s per channel is the pacer's tests' business, not these
     app.extras["mounts"] = [mount]

@@ -54,6 +54,7 @@ def _commit(slack: SlackServer, story_id: int, *, what: str, owner: str = "U0DAN
         what=what,
         due=due,
         now=now - timedelta(days=3),
+        redactor=slack.app.pipeline.redactor,
         today=(now - timedelta(days=3)).date(),
     )
     return item.id

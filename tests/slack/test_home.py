@@ -32,6 +32,7 @@ async def test_home_shows_commitments_kudos_and_department_stories(slack: SlackS
         what="Call the customer <!here>",
         due=None,
         now=now,
+        redactor=slack.app.pipeline.redactor,
     )
     give_kudos(
         store=store,
@@ -43,6 +44,7 @@ async def test_home_shows_commitments_kudos_and_department_stories(slack: SlackS
         receiver_name="Maria",
         why="for the same-day call back",
         now=now,
+        redactor=slack.app.pipeline.redactor,
     )
 
     status, _, seconds = await slack.event(fresh_event("event_app_home_opened.json"))
@@ -85,6 +87,7 @@ async def test_mark_done_from_the_home_tab_closes_it_and_refreshes_home(slack: S
         what="Call the customer",
         due=None,
         now=datetime.now(UTC),
+        redactor=slack.app.pipeline.redactor,
     )
     await slack.event(fresh_event("event_app_home_opened.json"))
     await slack.settle()

@@ -1,7 +1,7 @@
 """the routing learner: labelled comments and versioned models
 
-Revision ID: 0009_routing_learner
-Revises: 0008_commitments_open_pages
+Revision ID: 0010_routing_learner
+Revises: 0009_story_backfill
 Create Date: 2026-12-02 11:20:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0009_routing_learner"
-down_revision: str | Sequence[str] | None = "0008_commitments_open_pages"
+revision: str = "0010_routing_learner"
+down_revision: str | Sequence[str] | None = "0009_story_backfill"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,128 @@
+"""Issue 12, point 3: redaction time grows linearly with the text, whatever the text.
+
+Each property draws an adversarial piece (runs of '@', dots, digits, separators, "at"/"dot" words, "my name is",
+sign-offs, card and IBAN starts ...), repeats it to 1,000 and to 10,000 characters and redacts both. Linear
+work takes about 10x as long for 10x the text; the bound allows 30x (plus a floor of a few milliseconds, so a
+scheduler hiccup on a shared machine cannot fail it), while quadratic work takes about 100x: the e-mail
+pattern this replaced took 0.16 s at 10,000 characters of "a" followed by "@", against 0.002 s at 1,000.
+Each timing is the fastest of three, with the garbage collector paused; a failed comparison is measured again
+(up to three times), so one busy moment on the shared machine cannot fail it, while quadratic work fails each.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stories.redaction import PiiRedactor
+
+REDACTOR = PiiRedactor(digit_runs=8)
+SMALL, LARGE = 1_000, 10_000
+FLOOR = 0.003  # seconds: below this, the small text's time is noise
+_TIME = settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+
+
+def _fastest(text: str) -> float:
+    best = float("inf")
+    gc.disable()
+    try:
+        for _ in range(3):
+            started = time.perf_counter()
+            REDACTOR.redact(text)
+            best = min(best, time.perf_counter() - started)
+    finally:
+        gc.enable()
+    return best
+
+
+def _assert_scales(small: str, large: str, label: str) -> None:
+    """Up to three measurements: a busy moment on a shared machine can spoil one, quadratic work spoils all."""
+    timings = []
+    for _ in range(3):
+        t_small, t_large = _fastest(small), _fastest(large)
+        if t_large <= 30 * max(t_small, FLOOR):
+            return
+        timings.append(f"{t_small * 1000:.1f} ms -> {t_large * 1000:.1f} ms")
+    raise AssertionError(f"{label}: {len(small):,} -> {len(large):,} characters took " + "; ".join(timings))
+
+
+def _assert_linear(piece: str) -> None:
+    small = (piece * (SMALL // len(piece) + 1))[:SMALL]
+    large = (piece * (LARGE // len(piece) + 1))[:LARGE]
+    _assert_scales(small, large, repr(piece[:40]))
+
+
+_MARKS = st.sampled_from(["@", ".", "-", " ", "+", "(", ")", ":", "/", "_", "\n", ",", "[", "]"])
+_DIGITS = st.sampled_from(list("0123456789"))
+_LETTERS = st.sampled_from(list("aZé"))
+_WORDS = st.sampled_from(
+    [
+        " at ",
+        " dot ",
+        "[at]",
+        "(dot)",
+        "my name is ",
+        "My Name Is ",
+        "this is ",
+        "I'm ",
+        "Thanks,\n",
+        "Regards, ",
+        "born on ",
+        "DOB ",
+        "Jane ",
+        "4111 ",
+        "GB82",
+        "SSN ",
+        "::",
+        "a@b.cc",
+        "0044 ",
+        "x.",
+    ]
+)
+
+
+@given(piece=st.lists(st.one_of(_MARKS, _LETTERS), min_size=1, max_size=6).map("".join))
+@_TIME
+def test_marks_and_letters_scale_linearly(piece: str) -> None:
+    _assert_linear(piece)
+
+
+@given(piece=st.lists(st.one_of(_MARKS, _DIGITS), min_size=1, max_size=8).map("".join))
+@_TIME
+def test_digits_and_separators_scale_linearly(piece: str) -> None:
+    _assert_linear(piece)
+
+
+@given(piece=st.lists(st.one_of(_WORDS, _MARKS, _DIGITS, _LETTERS), min_size=1, max_size=6).map("".join))
+@_TIME
+def test_words_that_start_a_match_scale_linearly(piece: str) -> None:
+    _assert_linear(piece)
+
+
+_RUNS = ["a", "é", "1", ".", " ", "-", "_", "at ", "my name is ", "Jane ", "4111 ", "GB82", "::"]
+_TAILS = ["@", "a@b.cc", " at b dot com", "[at]b[dot]com", "-1234", ".1", ":1", "\nThanks,\nJane", " born 1/1/1985"]
+
+
+@pytest.mark.parametrize("tail", _TAILS)
+@pytest.mark.parametrize("run", _RUNS)
+def test_one_long_run_then_a_mark_scales_linearly(run: str, tail: str) -> None:
+    """A single long run (of letters, digits, dots, words...) ended by something that starts a match: the shape
+    that makes a pattern beginning with an unbounded run re-read the run from each of its characters."""
+    small = (run * SMALL)[: SMALL - len(tail)] + tail
+    large = (run * LARGE)[: LARGE - len(tail)] + tail
+    _assert_scales(small, large, f"{run!r} + {tail!r}")
+
+
+def test_long_word_before_an_at_sign_is_linear() -> None:
+    """The case that froze the server: one long run of word characters and an '@'."""
+    _assert_linear("a" * 999 + "@")
+    large = "a" * 99_999 + "@"
+    started = time.perf_counter()
+    REDACTOR.redact(large)
+    assert time.perf_counter() - started < 1.0  # the quadratic pattern took over 10 s here
