@@ -16,7 +16,6 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat_update": ("chat:write",),  # a story's card after a follow-up or a correction; a digest after an erasure
     "chat_delete": ("chat:write",),  # erasure (cxbot forget): the bot's own messages about a forgotten comment
     "chat_postEphemeral": ("chat:write",),  # answers only the person sees
-    "chat_delete": ("chat:write",),  # erasure: a forgotten comment's story message
     "chat_getPermalink": (),  # the link to an intake message
     "conversations_history": ("channels:history", "groups:history"),  # find our post after a crash
     "conversations_replies": ("channels:history", "groups:history"),  # the same in a thread
