@@ -27,10 +27,12 @@ from storage.departments import DepartmentIds, channel_map, sync_departments
 from storage.outbox import SqlOutbox
 from storage.patterns import SqlPatternStories
 from storage.processed import SqlProcessedEvents
+from storage.routing_models import SqlRoutingModels
 from storage.stories import SqlStoryReader
 from storage.story_facts import comment_facts
 from storage.surge import SqlSurgeStories
 from stories.actions import Actions
+from stories.blended_routing import BlendedRouter
 from stories.commands import Commands
 from stories.config import CxConfig
 from stories.identifiers import IdentifierHasher
@@ -41,6 +43,7 @@ from stories.pipeline import IngestReport, Pipeline
 from stories.planning import Planner
 from stories.ports import Notifier, Summarizer
 from stories.redaction import PiiRedactor
+from stories.retraining import Outcome, active_model, retrain_if_due
 from stories.routing import Router
 from stories.sentiment import LexiconSentiment
 from stories.summarize.offline import OfflineSummarizer
@@ -105,7 +108,7 @@ class App:
             ),
             sentiment=LexiconSentiment(),
             summarizer=self.summarizer,
-            router=self.router,
+            router=self.routing,
             store=SqlCommentStore(self.engine, self.departments),
             keep_raw=self.settings.cx_keep_raw,
             hasher=IdentifierHasher(key=self.settings.hash_key),
@@ -223,6 +226,30 @@ class App:
             arrived=self.priority.arrived,
             clock=self.clock,
         )
+
+    @cached_property
+    def routing_models(self) -> SqlRoutingModels:
+        return SqlRoutingModels(self.engine)
+
+    @cached_property
+    def routing(self) -> BlendedRouter:
+        """The rules and the newest active learned model (rules alone until one passes its gate)."""
+        model, version = active_model(self.routing_models)
+        return BlendedRouter(self.router, model, version=version)
+
+    def refresh_routing(self) -> Outcome | None:
+        """The sweep's part for routing: retrain if due (batched corrections, nightly), then use the newest
+        active version, also when another replica trained it. Sync: call it from a thread."""
+        outcome = retrain_if_due(self.routing_models, self.router, now=datetime.now(UTC))
+        if outcome is not None:
+            log.info("routing learner v%d trained (%s): active=%s", outcome.version, outcome.why, outcome.active)
+        stored = self.routing_models.active()
+        if stored is None:
+            self.routing.use(None, version=None)
+        elif stored.version != self.routing.version:
+            model, version = active_model(self.routing_models)
+            self.routing.use(model, version=version)
+        return outcome
 
     def take_in(self, comments: Iterable[IncomingComment], *, post_old: bool = False) -> IngestReport:
         """:meth:`Intake.take_in`. Sync: call it from a thread in async code."""

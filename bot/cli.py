@@ -97,11 +97,48 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     routing = router.route(
         text=text, nps=args.nps, csat=args.csat, sentiment=None, source=args.source, segment=args.segment, fields={}
     )
+    print("rules alone:")
     for match in routing.routes:
-        print(f"{match.department}: rule {match.rule} ({match.reason})")
+        print(f"  {match.department}: rule {match.rule} ({match.reason})")
     print(f"themes: {', '.join(routing.themes) or '-'}")
     print(f"urgent: {router.urgent_reason(text=text, nps=args.nps) or 'no'}")
+    _learned_view(settings, router=router, routing=routing, text=text)
     return 0
+
+
+def _learned_view(settings: Settings, *, router: object, routing: object, text: str) -> None:
+    """The second view of `cxbot config route`: rules + the learner version in use (read from the database)."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.db import make_engine
+    from storage.routing_models import SqlRoutingModels
+    from stories.blended_routing import blend
+    from stories.retraining import active_model
+    from stories.routing import Router, Routing
+
+    assert isinstance(router, Router) and isinstance(routing, Routing)
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        print(f"rules + learner: no database at {url.database} (DATABASE_URL), so no learned version")
+        return
+    engine = make_engine(settings.database_url)
+    try:
+        model, version = active_model(SqlRoutingModels(engine))
+    except SQLAlchemyError as exc:
+        print(f"rules + learner: no learned version readable ({type(exc).__name__}; try `cxbot db upgrade`)")
+        return
+    finally:
+        engine.dispose()
+    if model is None:
+        print("rules + learner: no learned version in use yet (cxbot routing learn FILE.csv)")
+        return
+    prediction = model.predict(text)
+    print(f"rules + learner (v{version}):")
+    for match in blend(routing, prediction, known=frozenset(router.departments)).routes:
+        print(f"  {match.department}: rule {match.rule} ({match.reason})")
+    ranked = ", ".join(f"{d} {p:.2f}" for d, p in prediction.ranked[:3])
+    print(f"learner's view: {ranked}; {prediction.reason()}")
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -192,6 +229,15 @@ def _scheduling(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 
 EXTRA_COMMANDS.append(_scheduling)
+
+
+def _routing(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from bot.routing_cli import register
+
+    register(sub)
+
+
+EXTRA_COMMANDS.append(_routing)
 
 
 def _forget(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

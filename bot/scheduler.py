@@ -92,6 +92,17 @@ async def plan_due(app: App, department: str | None = None) -> int:
     return queued
 
 
+async def learn_routing(app: App) -> bool:
+    """The job: retrain the routing learner if due (batched corrections, nightly) and use the newest active
+    version. Every replica may run it: a version trained twice is stored once (unique version numbers)."""
+    try:
+        outcome = await asyncio.to_thread(app.refresh_routing)
+    except Exception:
+        log.exception("scheduler: routing learner refresh failed; the next sweep tries again")
+        return False
+    return outcome is not None
+
+
 def build_scheduler(app: App) -> AsyncIOScheduler:
     """The jobs for ``app.config`` (not started)."""
     scheduler = AsyncIOScheduler(
@@ -121,6 +132,14 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
         id="sweep",
         kwargs={"app": app},
         next_run_time=datetime.now(UTC),  # catch up at start-up
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        learn_routing,
+        IntervalTrigger(seconds=SWEEP_EVERY.total_seconds(), timezone=UTC),
+        id="routing",
+        kwargs={"app": app},
+        next_run_time=datetime.now(UTC),
         replace_existing=True,
     )
     scheduler.add_job(

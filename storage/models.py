@@ -327,3 +327,37 @@ class SummaryCache(Base):
     title: Mapped[str] = mapped_column(String(200))
     story: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LabelledComment(Base):
+    """A comment someone labelled with its department (`cxbot routing learn FILE.csv`): training data for
+    the routing learner, beside the readers' corrections. ``key`` (a hash of text and department) makes
+    loading the same file twice a no-op."""
+
+    __tablename__ = "labelled_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)  # redacted, like every stored comment
+    department: Mapped[str] = mapped_column(String(100))
+    origin: Mapped[str] = mapped_column(String(200))  # the file it came from
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RoutingModel(Base):
+    """One trained version of the routing learner, as JSON numbers (stories.learning; never pickled), with
+    what it was trained on and how it did against the rules alone on held-out comments. Only a version that
+    did at least as well as the rules is ``active``; the newest active version is the one in use."""
+
+    __tablename__ = "routing_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    examples: Mapped[int] = mapped_column(Integer)  # labelled comments trained on
+    corrections: Mapped[int] = mapped_column(Integer)  # of which readers' corrections
+    held_out: Mapped[int] = mapped_column(Integer)  # comments the gate scored on
+    rules_top1: Mapped[float] = mapped_column(Float)
+    learned_top1: Mapped[float] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(Boolean)
+    model: Mapped[str] = mapped_column(Text)

@@ -166,6 +166,46 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True, slots=True)
+class StoredModel:
+    """One version of the routing learner as the store keeps it (see stories.retraining)."""
+
+    version: int
+    created_at: datetime
+    examples: int
+    corrections: int
+    held_out: int
+    rules_top1: float
+    learned_top1: float
+    active: bool
+    model: str  # stories.learning.LearnedModel.to_json()
+
+
+class RoutingModelStore(Protocol):
+    """Labelled comments, readers' corrections and the learner's versions; storage.routing_models."""
+
+    def add_labelled(self, rows: Sequence[tuple[str, str]], *, origin: str, now: datetime) -> int:
+        """Store (redacted text, department) pairs; returns how many were new (a repeated pair is skipped)."""
+        ...
+
+    def training_set(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """(labelled comments, corrections): each (redacted text, department); a story corrected twice counts
+        once, with its latest department."""
+        ...
+
+    def latest(self) -> StoredModel | None:
+        """The newest version, active or not (what a retrain is measured from)."""
+        ...
+
+    def active(self) -> StoredModel | None:
+        """The newest active version: the one routing uses."""
+        ...
+
+    def save(self, model: StoredModel) -> bool:
+        """Store a version; False if that version number exists (another replica trained it first)."""
+        ...
+
+
 __all__ = [
     "CommentStore",
     "DeliveryError",
@@ -176,8 +216,10 @@ __all__ = [
     "PostedMessage",
     "Redacted",
     "Redactor",
+    "RoutingModelStore",
     "Sentiment",
     "SentimentAnalyzer",
+    "StoredModel",
     "StoryReader",
     "Summarizer",
 ]

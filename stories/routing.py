@@ -273,6 +273,7 @@ class Router:
 
     def __init__(self, config: CxConfig) -> None:
         self.default_department = config.default_department
+        self.departments = config.department_names
         self._rules = tuple(
             _CompiledRule(
                 index=i,

@@ -235,7 +235,14 @@ def test_cli_config_route_explains_where_a_comment_goes(
     monkeypatch.setenv("CX_CONFIG", str(write(tmp_path, BASE)))
     assert main(["config", "route", "Two", "invoices", "missing", "--nps", "5"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == ["Finance & Billing: rule fin-invoice (keyword 'invoice')", "themes: -", "urgent: no"]
+    assert out[:4] == [
+        "rules alone:",
+        "  Finance & Billing: rule fin-invoice (keyword 'invoice')",
+        "themes: -",
+        "urgent: no",
+    ]
+    assert out[4].startswith("rules + learner: no database at cxbot.db")  # and none was created
+    assert not Path("cxbot.db").exists()
 
 
 def test_sunday_may_be_written_as_seven_as_in_crontab(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -374,3 +374,28 @@ def test_routing_is_fast() -> None:
     per_comment = (time.perf_counter() - started) / n
     # ~25 microseconds on a laptop; the bound leaves room for a loaded CI machine but not for a slow design
     assert per_comment < 0.0005, f"{per_comment * 1e6:.0f} us per comment"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "not_to"),
+    [
+        (
+            "My mortgage payment was applied to the wrong month and now I have a late fee",
+            "Finance & Billing",
+            "Logistics & Delivery",
+        ),
+        ("The driver from the Manchester site was brilliant", "Logistics & Delivery", "Product & Engineering"),
+        ("Our van broke down so I missed the collection slot", "CX Team", "Manufacturing & Quality"),
+        ("Sue at the front desk sorted my exchange", "Customer Service", "Legal"),
+        ("The kettle broke after two weeks", "Manufacturing & Quality", None),
+        ("The parcel arrived late and the box was crushed", "Logistics & Delivery", None),
+    ],
+)
+def test_bundled_rules_match_phrases_not_misleading_words(text: str, expected: str, not_to: str | None) -> None:
+    from bot.config import example_path, load_config
+
+    routing = Router(load_config(example_path())).route(
+        text=text, nps=None, csat=None, sentiment=None, source="csv", segment=None, fields={}
+    )
+    assert routing.departments[0] == expected
+    assert not_to not in routing.departments

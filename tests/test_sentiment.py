@@ -108,3 +108,43 @@ def test_wider_band_makes_mild_praise_neutral() -> None:
     mild = "It is nice enough."
     assert label(mild) == "positive"
     assert LexiconSentiment(positive_from=0.9, negative_to=-0.9).analyze(mild).label == "neutral"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I didn't authorize this payment, please help.",
+        "I still haven't received my refund.",
+        "Can't get through to anyone and my card was declined again.",
+        "Flight cancelled, stranded in Chicago overnight.",
+        "You charged me twice and lost my bag.",
+    ],
+)
+def test_service_complaints_without_sentiment_words_are_negative(text: str) -> None:
+    assert label(text) == "negative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Great, another delay.",
+        "Love being on hold for an hour.",
+        "Thanks a lot for losing my bag.",
+        "Wonderful, cancelled again.",
+    ],
+)
+def test_praise_that_introduces_a_failure_is_sarcasm(text: str) -> None:
+    assert VADER.polarity_scores(text)["compound"] > 0  # plain VADER reads the praise
+    assert label(text) == "negative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["What time does the flight to Denver board?", "Please let me know when my card arrives."],
+)
+def test_questions_and_requests_are_neutral(text: str) -> None:
+    assert label(text) == "neutral"
+
+
+def test_thanks_for_help_stays_positive() -> None:
+    assert label("Thanks for the quick help today, the agent sorted my booking.") == "positive"

@@ -46,6 +46,7 @@ async def test_every_department_has_its_jobs_with_explicit_ids_in_its_own_timezo
         app.close()
     assert set(jobs) == {
         "sweep",
+        "routing",
         "prune_processed",
         "retention",
         "digest:Ops",
