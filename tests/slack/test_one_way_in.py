@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.importer import import_csv
-from bot.planning import Planner
 from bot.settings import Settings
 from storage.models import Delivery, Story
 from stories.digest import build_digest
@@ -82,7 +81,7 @@ async def test_an_old_export_is_stored_for_patterns_but_not_posted_nor_in_digest
         digest = build_digest(
             reader=app.stories, department="Finance", since=now - timedelta(days=1), until=now + timedelta(minutes=1)
         )
-        planned = Planner(app).digests_now(now + timedelta(minutes=1), departments=["Finance"])
+        planned = app.planner.digests_now(now + timedelta(minutes=1), departments=["Finance"])
     assert sorted(backfill for _, backfill in stories) == [False] + [True] * 5
     [fresh_id] = [story_id for story_id, backfill in stories if not backfill]
     assert set(queued) == {fresh_id}  # only the recent comment was posted (Finance takes stories at once)
