@@ -113,7 +113,10 @@ async def take_in(ctx: SlackContext, comment: IncomingComment) -> View:
 
 async def with_link(ctx: SlackContext, client: AsyncWebClient, comment: IncomingComment) -> IncomingComment:
     """The comment with its message's permalink, so the story links back to the original ("where allowed":
-    Slack answers only for conversations the bot can read)."""
+    Slack answers only for conversations the bot can read). Not asked for when stories may not link to the
+    unredacted original (``intake.link_originals``, off by default): the pipeline would drop it anyway."""
+    if not ctx.config.intake.link_originals:
+        return comment
     channel, _, ts = (comment.external_id or "").partition(":")
     link = await ctx.permalinks.message(client, channel=channel, ts=ts) if ts else None
     return dataclasses.replace(comment, link=link) if link else comment

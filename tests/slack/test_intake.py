@@ -30,6 +30,21 @@ async def test_intake_message_becomes_a_story_posted_to_its_department(slack: Sl
     assert "Finance" in confirmation.payload_text()
 
 
+async def test_without_link_originals_no_permalink_is_asked_for_or_shown(
+    slack_api: FakeSlackApi, slack_settings: Callable[..., Settings]
+) -> None:
+    config = copy.deepcopy(CONFIG)
+    config["intake"]["link_originals"] = False  # the default: stories never link to the unredacted original
+    async with running(slack_settings(), slack_api, config) as slack:
+        status, _, _ = await slack.event(payload("event_message_channels.json"))
+        assert status == 200
+        await slack.settle()
+        posted = await slack.api.wait_for("chat.postMessage")
+        assert posted[0].params["channel"] == "C0FINANCE1"
+        assert "Original message" not in str(posted[0].params["blocks"])
+        assert slack.api.calls_to("chat.getPermalink") == []
+
+
 async def test_retried_event_makes_one_comment(slack: SlackServer) -> None:
     body = payload("event_message_channels.json")
     await slack.event(body)
