@@ -289,7 +289,7 @@ def build(
 ) -> App:
     """Everything the process needs. Refuses a database behind the migrations (``cxbot db upgrade`` fixes it)."""
     config = config or load_config(settings.cx_config)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool=settings.pool)
     if check_schema:
         require_current(engine)
     departments = sync_departments(engine, config)
