@@ -1,14 +1,15 @@
 """Events API listeners: intake messages, reactions on story messages, the App Home.
 
-Each listener acks at once (bolt's ``ack()``; the HTTP answer leaves before any work) and hands the work to
-:class:`handlers.slack.tasks.Background`, keyed on the event id so retries do nothing twice.
+Each listener stores the event in the inbox (handlers/slack/inbox.py: one transaction that also claims the event
+id, so retries do nothing twice), acks, and hands the work to :class:`handlers.slack.tasks.Background`; an event
+whose work never finished (a crash, a failure) is replayed from the inbox.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -17,14 +18,18 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.context import SlackContext
+from handlers.slack.inbox import WorkFor, accept
 from handlers.slack.intake import on_message
 from handlers.slack.render import home_view
+from handlers.slack.tasks import Work
 from stories.actions import Action, MessageRef
 from stories.actors import Actor, managed_departments
 
 log = logging.getLogger(__name__)
 
 HOME_STORY_DAYS = 14
+ClientFor = Callable[[Mapping[str, Any]], Awaitable[AsyncWebClient]]
+"""The Web API client for the workspace a stored event came from (its installation's token under OAuth)."""
 EVENTS = ("message", "reaction_added", "reaction_removed", "app_home_opened")
 
 
@@ -37,36 +42,67 @@ def event_key(body: Mapping[str, Any]) -> str:
 def register(bolt: AsyncApp, ctx: SlackContext) -> None:
     @bolt.event("message")
     async def message(ack: AsyncAck, body: dict, event: dict, client: AsyncWebClient) -> None:
-        await ack()
         if event.get("channel") in ctx.channels.intake:
-            ctx.background.once(event_key(body), lambda: on_message(ctx, client, event), name="slack message")
+            key = event_key(body)
+            if await accept(ctx, key=key, kind="message", body=body):  # stored before the ack
+                ctx.background.handle(key, lambda: on_message(ctx, client, event), name="slack message")
+        await ack()
 
-    def on_reaction(body: dict, event: dict, *, added: bool) -> None:
-        item = event.get("item") or {}
-        if item.get("type") != "message" or not event.get("user") or not event.get("reaction"):
+    async def on_reaction(body: dict, event: dict, *, added: bool) -> None:
+        kind = "reaction_added" if added else "reaction_removed"
+        found = reaction_work(ctx, kind, body)
+        if found is None:
             return
-        ctx.background.once(
-            event_key(body),
-            lambda: record_reactions(ctx, event, item, added=added, key=event_key(body)),
-            name="slack reaction",
-            serial=("reaction", item.get("channel"), item.get("ts"), event["user"], event["reaction"]),
-        )
+        key = event_key(body)
+        if await accept(ctx, key=key, kind=kind, body=body):
+            work, serial = found
+            ctx.background.handle(key, work, name="slack reaction", serial=serial)
 
     @bolt.event("reaction_added")
     async def reaction_added(ack: AsyncAck, body: dict, event: dict) -> None:
+        await on_reaction(body, event, added=True)
         await ack()
-        on_reaction(body, event, added=True)
 
     @bolt.event("reaction_removed")
     async def reaction_removed(ack: AsyncAck, body: dict, event: dict) -> None:
+        await on_reaction(body, event, added=False)
         await ack()
-        on_reaction(body, event, added=False)
 
     @bolt.event("app_home_opened")
     async def app_home_opened(ack: AsyncAck, body: dict, event: dict, client: AsyncWebClient) -> None:
         await ack()
         if event.get("tab", "home") == "home" and event.get("user"):
             ctx.background.spawn(publish_home(ctx, client, str(event["user"])), name="slack home")
+
+
+def reaction_work(ctx: SlackContext, kind: str, body: Mapping[str, Any]) -> tuple[Work, Hashable] | None:
+    """The work for a reaction event and the key it is serialised on (added, then removed, in that order)."""
+    event = body.get("event") or {}
+    item = event.get("item") or {}
+    if item.get("type") != "message" or not event.get("user") or not event.get("reaction"):
+        return None
+    added = kind == "reaction_added"
+
+    def work() -> Coroutine[Any, Any, None]:
+        return record_reactions(ctx, event, item, added=added, key=event_key(body))
+
+    return work, ("reaction", item.get("channel"), item.get("ts"), event["user"], event["reaction"])
+
+
+def replay_work(ctx: SlackContext, client_for: ClientFor) -> WorkFor:
+    """What a replayed event does: the same work as when it arrived (handlers/slack/inbox.py)."""
+
+    async def work_for(kind: str, body: Mapping[str, Any]) -> tuple[Work, Hashable | None] | None:
+        if kind in ("reaction_added", "reaction_removed"):
+            return reaction_work(ctx, kind, body)
+        if kind == "message":
+            event = body.get("event") or {}
+            client = await client_for(body)
+            return (lambda: on_message(ctx, client, event)), None
+        log.warning("slack: an inbox event of unknown kind %r is dropped", kind)
+        return None
+
+    return work_for
 
 
 async def record_reactions(
