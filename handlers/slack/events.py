@@ -18,6 +18,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.context import SlackContext
+from handlers.slack.http import KEPT
 from handlers.slack.inbox import WorkFor, accept
 from handlers.slack.intake import on_message
 from handlers.slack.render import home_view
@@ -41,31 +42,26 @@ def event_key(body: Mapping[str, Any]) -> str:
 
 def register(bolt: AsyncApp, ctx: SlackContext) -> None:
     @bolt.event("message")
-    async def message(ack: AsyncAck, body: dict, event: dict, client: AsyncWebClient) -> None:
-        if event.get("channel") in ctx.channels.intake:
-            key = event_key(body)
-            if await accept(ctx, key=key, kind="message", body=body):  # stored before the ack
-                ctx.background.handle(key, lambda: on_message(ctx, client, event), name="slack message")
+    async def message(ack: AsyncAck, body: dict, event: dict, client: AsyncWebClient, context: dict) -> None:
+        if await kept(ctx, body, context):  # stored before the ack (by the HTTP route, or here in Socket Mode)
+            ctx.background.handle(event_key(body), lambda: on_message(ctx, client, event), name="slack message")
         await ack()
 
-    async def on_reaction(body: dict, event: dict, *, added: bool) -> None:
-        kind = "reaction_added" if added else "reaction_removed"
-        found = reaction_work(ctx, kind, body)
-        if found is None:
-            return
-        key = event_key(body)
-        if await accept(ctx, key=key, kind=kind, body=body):
+    async def on_reaction(body: dict, context: dict) -> None:
+        event = body.get("event") or {}
+        found = reaction_work(ctx, str(event.get("type")), body)
+        if found is not None and await kept(ctx, body, context):
             work, serial = found
-            ctx.background.handle(key, work, name="slack reaction", serial=serial)
+            ctx.background.handle(event_key(body), work, name="slack reaction", serial=serial)
 
     @bolt.event("reaction_added")
-    async def reaction_added(ack: AsyncAck, body: dict, event: dict) -> None:
-        await on_reaction(body, event, added=True)
+    async def reaction_added(ack: AsyncAck, body: dict, context: dict) -> None:
+        await on_reaction(body, context)
         await ack()
 
     @bolt.event("reaction_removed")
-    async def reaction_removed(ack: AsyncAck, body: dict, event: dict) -> None:
-        await on_reaction(body, event, added=False)
+    async def reaction_removed(ack: AsyncAck, body: dict, context: dict) -> None:
+        await on_reaction(body, context)
         await ack()
 
     @bolt.event("app_home_opened")
@@ -73,6 +69,40 @@ def register(bolt: AsyncApp, ctx: SlackContext) -> None:
         await ack()
         if event.get("tab", "home") == "home" and event.get("user"):
             ctx.background.spawn(publish_home(ctx, client, str(event["user"])), name="slack home")
+
+
+def inbox_kind(ctx: SlackContext, body: Mapping[str, Any]) -> str | None:
+    """The kind under which an event is kept in the inbox, or None (its loss loses nothing: not kept)."""
+    event = body.get("event") or {}
+    kind = str(event.get("type") or "")
+    if kind == "message" and event.get("channel") in ctx.channels.intake:
+        return kind
+    if kind in ("reaction_added", "reaction_removed") and reaction_work(ctx, kind, body) is not None:
+        return kind
+    return None
+
+
+def keeper(ctx: SlackContext) -> Callable[[dict[str, Any]], Awaitable[bool | None]]:
+    """For the HTTP route (handlers/slack/http.py): keep an event before it is answered."""
+
+    async def keep(body: dict[str, Any]) -> bool | None:
+        kind = inbox_kind(ctx, body)
+        if kind is None:
+            return None
+        return await accept(ctx, key=event_key(body), kind=kind, body=body)
+
+    return keep
+
+
+async def kept(ctx: SlackContext, body: Mapping[str, Any], context: Mapping[str, Any]) -> bool:
+    """Whether this listener should run the event's work: kept by the route already, or kept now (Socket Mode,
+    where bolt answers when the listener returns); False for an event not kept or kept before (a retry)."""
+    kind = inbox_kind(ctx, body)
+    if kind is None:
+        return False
+    if context.get(KEPT):
+        return True
+    return await accept(ctx, key=event_key(body), kind=kind, body=body)
 
 
 def reaction_work(ctx: SlackContext, kind: str, body: Mapping[str, Any]) -> tuple[Work, Hashable] | None:

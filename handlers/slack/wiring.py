@@ -204,6 +204,7 @@ def mount(web_app: web.Application, connector: SlackConnector) -> None:
             signing_secret=connector.signing_secret,
             spawn=connector.context.background.spawn,
             arrived=connector.context.core.arrived,
+            keep=events.keeper(connector.context),
         )
         web_app.router.add_post(EVENTS_PATH, route)
         if connector.bolt.oauth_flow is not None:
