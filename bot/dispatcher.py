@@ -5,12 +5,13 @@ the database decides who delivers (claims with leases, see storage/outbox.py). `
 something is queued.
 
 How a delivery goes out:
-1. claimed in a batch, at most ``lane_depth`` per lane (platform, channel), lanes with work still queued here
+1. claimed in a batch, urgent stories first, at most ``lane_depth`` per lane (platform, channel), lanes with work still queued here
    skipped, so one busy channel never holds up the others, and at most ``max_in_flight`` held at once, so one
    replica does not take everything while others stand idle;
 2. each lane is worked by its own task, in order, paced (bot/pacing.py) so channels proceed in parallel and
    each at the platform's rate; a 429 pauses the lane for its Retry-After and the same claim tries again;
-   at most ``sending`` deliveries are in progress at once, and each gives way to chat answers before its steps
+   at most ``sending`` deliveries are in progress at once (an urgent one is the next to start when one ends; Slack's
+   workspace-wide pace is kept too), and each gives way to chat answers before its steps
    (``turn``, bot/priority.py): it waits for a lull in Slack/Teams requests, never longer than its bound;
 3. right before posting, the claim is renewed (``hold``); if it is no longer ours, we do not post;
 4. on a claim that is not the first (``attempts > 1``: an earlier claimer may have posted and died before
@@ -37,7 +38,7 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from bot.pacing import Lane, Pacer
+from bot.pacing import Lane, Pacer, Turns
 from storage.outbox import Claimed, SqlOutbox
 from storage.stories import SqlStoryReader
 from stories.erasure import erased_note
@@ -99,7 +100,7 @@ class Dispatcher:
         self.batch = batch
         self.max_in_flight = max_in_flight
         self.turn = turn  # waits while chat requests are being answered (bot/priority.py)
-        self._sending = asyncio.Semaphore(sending)  # deliveries in progress at once, over all lanes
+        self._sending = Turns(sending)  # deliveries in progress at once, over all lanes; urgent ones first
         self.sent = 0  # deliveries this dispatcher recorded as sent (tests, bench)
         self._wake = asyncio.Event()
         self._lanes: dict[Lane, deque[Claimed]] = {}
@@ -146,7 +147,7 @@ class Dispatcher:
 
     async def _send_guarded(self, item: Claimed) -> None:
         try:
-            async with self._sending:
+            async with self._sending.turn(urgent=item.urgent):
                 await self._send_paced(item)
         except Exception:  # the database went away mid-delivery: the claim's lease brings it back
             log.exception("delivery %s (%s): left for a later claim", item.id, item.kind)

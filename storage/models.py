@@ -163,6 +163,7 @@ class Delivery(Base):
     channel: Mapped[str] = mapped_column(String(300))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(10), default="pending")  # pending|claimed|sent|failed
+    priority: Mapped[int] = mapped_column(SmallInteger, server_default="1")  # 0 urgent: claimed and sent first
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(100))

@@ -1,4 +1,4 @@
-"""event inbox: chat events acknowledged but not yet handled, replayed after a crash
+"""event inbox: chat events acknowledged but not yet handled, replayed after a crash; delivery priority (urgent)
 
 Revision ID: 0011_event_inbox
 Revises: 0010_routing_learner
@@ -34,8 +34,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name=op.f("pk_event_inbox")),
     )
     op.create_index(op.f("ix_event_inbox_lease_until"), "event_inbox", ["lease_until"], unique=False)
+    with op.batch_alter_table("deliveries") as batch:
+        batch.add_column(sa.Column("priority", sa.SmallInteger(), server_default="1", nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("deliveries") as batch:
+        batch.drop_column("priority")
     op.drop_index(op.f("ix_event_inbox_lease_until"), table_name="event_inbox")
     op.drop_table("event_inbox")
