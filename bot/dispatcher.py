@@ -19,9 +19,11 @@ How a delivery goes out:
    key, and that message is recorded instead of posting again;
 5. the platform's message id is recorded (``mark_sent``), and the stories the message carries.
 
-What remains is a crash between a platform's answer and step 5 for a notifier that cannot look a post up: Teams
-(the Bot Framework connector cannot list a channel's messages) and Slack direct messages (no ``im:history``). The
-delivery is then posted again after its lease expires: never lost, at worst doubled, and only in that instant.
+Slack channel posts, thread replies and direct messages (im:history) can all be looked up. What remains is a crash
+between a platform's answer and step 5 on Teams: the Bot Framework connector cannot list a conversation's
+messages (that needs Microsoft Graph and a channel-read permission cxbot does not ask for), and it does not honour an
+activity id we choose. The delivery is then posted again after its lease expires: never lost, at worst doubled, and
+only in that instant (the ``doubled`` outcome of ``cxbot_deliveries_total`` counts it when it happens).
 """
 
 from __future__ import annotations

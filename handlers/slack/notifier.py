@@ -120,12 +120,13 @@ class SlackNotifier:
     ) -> PostedMessage | None:
         """A message we posted earlier carrying delivery ``key`` in its metadata, or None.
 
-        Reads the thread (conversations.replies) or the channel (conversations.history) since ``since``. A
-        direct message (``channel`` is a user id) is not looked up: that needs the im:history scope, which
-        cxbot does without; a crash in the instant between posting a DM and recording it may repeat that DM.
+        Reads the thread (conversations.replies) or the channel (conversations.history) since ``since``; for a
+        direct message (``channel`` is a user id) the app's conversation with that person, opened by
+        conversations.open (im:write) and read with im:history. Only our own posts' metadata is looked at.
         """
         if thread is None and is_slack_user(channel):
-            return None
+            opened = await self._call("conversations_open", users=channel)
+            channel = str(opened["channel"]["id"])
         oldest = f"{since.timestamp():.6f}"
         cursor: str | None = None
         for _ in range(LOOKUP_PAGES):
