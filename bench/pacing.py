@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import statistics
 import sys
 import tempfile
@@ -128,7 +129,7 @@ async def run(name: str, url: str, *, messages: int, channels: int, pacer: Pacer
         busiest = max(len(at) for at in per_channel.values())
         minimum = (busiest - 1) * 1.0 + round_trip
         if workspace:  # the first `count` at once, then one window per `count` more
-            minimum = max(minimum, -(-len(keys) // limit.count - 1) * limit.per + round_trip)
+            minimum = max(minimum, (math.ceil(len(keys) / limit.count) - 1) * limit.per + round_trip)
         posted = Counter(str(c.params.get("text")) for c in accepted)
         gaps = [b - a for at in per_channel.values() for a, b in pairwise(sorted(at))] or [float("inf")]
         refused = len([c for c in slack.calls_to("chat.postMessage") if c.status == 429])

@@ -23,7 +23,7 @@ Slack channel posts, thread replies and direct messages (im:history) can all be 
 between a platform's answer and step 5 on Teams: the Bot Framework connector cannot list a conversation's
 messages (that needs Microsoft Graph and a channel-read permission cxbot does not ask for), and it does not honour an
 activity id we choose. The delivery is then posted again after its lease expires: never lost, at worst doubled, and
-only in that instant (the ``doubled`` outcome of ``cxbot_deliveries_total`` counts it when it happens).
+only in that instant. Such a retry is counted (``cxbot_deliveries_total{outcome="unverified_retry"}``) and logged.
 """
 
 from __future__ import annotations
@@ -314,7 +314,13 @@ class Dispatcher:
         self, notifier: Notifier, item: Claimed, *, thread: PostedMessage | None = None
     ) -> PostedMessage | None:
         """After a claim that may have posted without recording it: the message it posted, if any."""
-        if item.attempts <= 1 or not isinstance(notifier, FindsDelivered):
+        if item.attempts <= 1:
+            return None
+        if not isinstance(notifier, FindsDelivered):
+            SENT.labels(item.platform, item.kind, "unverified_retry").inc()
+            log.warning(
+                "delivery %s: attempt %d cannot check for an earlier post; may repeat it", item.id, item.attempts
+            )
             return None
         found = await notifier.find_delivered(
             key=item.key, channel=item.channel, thread=thread, since=item.created_at - LOOKUP_SKEW
