@@ -205,7 +205,7 @@ class Turns:
             except BaseException:
                 if future.done() and not future.cancelled():
                     self._release()  # handed over just as we were cancelled: pass it on
-                else:
+                elif entry in self._waiting:  # a release may have dropped it already (its future was done)
                     self._waiting.remove(entry)
                     heapify(self._waiting)
                 raise

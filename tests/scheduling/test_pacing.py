@@ -343,3 +343,30 @@ async def test_under_the_workspace_pace_an_urgent_story_goes_before_the_backlog(
     arrivals = [c.at for c in posts]
     spans = [later - earlier for earlier, later in zip(arrivals, arrivals[window.count :], strict=False)]
     assert min(spans) >= window.per - 0.02  # never more than 4 in any 0.5 s across the workspace's channels
+
+
+async def test_a_waiter_cancelled_gives_its_turn_to_the_next() -> None:
+    turns = Turns(1)
+    release = asyncio.Event()
+    order: list[str] = []
+
+    async def hold() -> None:
+        async with turns.turn():
+            await release.wait()
+
+    async def wait(name: str) -> None:
+        async with turns.turn():
+            order.append(name)
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0)
+    gone, stays = asyncio.create_task(wait("gone")), asyncio.create_task(wait("stays"))
+    await asyncio.sleep(0)
+    gone.cancel()
+    release.set()
+    await asyncio.gather(holder, stays)
+    assert order == ["stays"] and gone.cancelled()
+    async with asyncio.timeout(1):
+        async with turns.turn():  # the slot came back: nobody holds it
+            order.append("later")
+    assert order == ["stays", "later"]
