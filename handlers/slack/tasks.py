@@ -9,7 +9,8 @@ is :data:`URGENT_HEADSTART` shorter), in the order the jobs were queued.
 
 :meth:`Background.once` claims the event's key in ``processed_events`` first (one statement, so it holds
 across retries, restarts and replicas); if the work then fails the claim is released, so a redelivery is
-handled rather than mistaken for a duplicate.
+handled rather than mistaken for a duplicate. :meth:`Background.handle` runs the work of an event already kept in
+the inbox before its ack (handlers/slack/inbox.py): done, it leaves the inbox; failed, it stays there for a replay.
 """
 
 from __future__ import annotations
