@@ -52,6 +52,12 @@ class EventInbox(Protocol):
         transaction; False if the key was claimed before."""
         ...
 
+    def accept_many(
+        self, events: Sequence[tuple[str, str, Mapping[str, Any]]], *, now: datetime, lease: timedelta
+    ) -> list[bool]:
+        """:meth:`accept` for ``(key, kind, body)`` events arriving together, in one transaction."""
+        ...
+
     def done(self, key: str) -> None:
         """The event was handled."""
         ...

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -69,30 +69,43 @@ class SqlEventInbox:
     def accept(self, *, key: str, kind: str, body: Mapping[str, Any], now: datetime, lease: timedelta) -> bool:
         """Claim ``key`` and keep the event, in one transaction, before the ack; False if the key was claimed
         before (a retry or another replica's delivery: nothing to do)."""
-        key = key[:KEY_LENGTH]
-        sealed = self._fernet.encrypt(json.dumps(body, separators=(",", ":")).encode())
+        return self.accept_many([(key, kind, body)], now=now, lease=lease)[0]
+
+    def accept_many(
+        self, events: Sequence[tuple[str, str, Mapping[str, Any]]], *, now: datetime, lease: timedelta
+    ) -> list[bool]:
+        """:meth:`accept` for ``(key, kind, body)`` events arriving together, in one transaction (one commit for a
+        burst); for each, whether it was accepted (a key twice among them: the first only)."""
+        keys = [key[:KEY_LENGTH] for key, _, _ in events]
         with self._engine.begin() as conn:
-            claimed = conn.execute(
-                insert_ignore(ProcessedEvent, self._dialect).returning(ProcessedEvent.key),
-                [{"key": key, "received_at": now}],
-            ).all()
-            if not claimed:
-                return False
-            conn.execute(
-                insert_ignore(InboxEvent, self._dialect),
-                [
-                    {
-                        "key": key,
-                        "kind": kind,
-                        "sealed": sealed,
-                        "state": "pending",
-                        "attempts": 1,
-                        "received_at": now,
-                        "lease_until": now + lease,
-                    }
-                ],
+            claimed = set(
+                conn.scalars(
+                    insert_ignore(ProcessedEvent, self._dialect).returning(ProcessedEvent.key),
+                    [{"key": key, "received_at": now} for key in dict.fromkeys(keys)],
+                )
             )
-        return True
+            accepted = []
+            rows = []
+            for key, (_, kind, body) in zip(keys, events, strict=True):
+                first = key in claimed
+                claimed.discard(key)
+                accepted.append(first)
+                if first:
+                    sealed = self._fernet.encrypt(json.dumps(body, separators=(",", ":")).encode())
+                    rows.append(
+                        {
+                            "key": key,
+                            "kind": kind,
+                            "sealed": sealed,
+                            "state": "pending",
+                            "attempts": 1,
+                            "received_at": now,
+                            "lease_until": now + lease,
+                        }
+                    )
+            if rows:
+                conn.execute(insert_ignore(InboxEvent, self._dialect), rows)
+        return accepted
 
     def done(self, key: str) -> None:
         """The event was handled: its row (and the customer text in it) goes."""

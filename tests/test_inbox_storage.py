@@ -79,3 +79,12 @@ def test_work_failing_every_time_is_given_up_after_its_attempts(engine: Engine) 
     assert inbox.count() == {"failed": 1}
     assert inbox.prune(before=now) == 1 and inbox.count() == {}
     assert key
+
+
+def test_a_burst_is_accepted_in_one_transaction_each_key_once(engine: Engine) -> None:
+    inbox = SqlEventInbox(engine, secret=SECRET)
+    now = datetime.now(UTC)
+    assert inbox.accept(key="old", kind="message", body={}, now=now, lease=LEASE)
+    burst = [("a", "message", {"n": 1}), ("old", "message", {}), ("b", "reaction_added", {}), ("a", "message", {})]
+    assert inbox.accept_many(burst, now=now, lease=LEASE) == [True, False, True, False]
+    assert inbox.count() == {"pending": 3}

@@ -12,6 +12,7 @@ so a replay after a crash mid-work makes nothing twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -48,16 +49,51 @@ def kept_body(body: Mapping[str, Any]) -> dict[str, Any]:
 
 async def accept(ctx: SlackContext, *, key: str, kind: str, body: Mapping[str, Any]) -> bool:
     """Store the event before the ack; False if it was accepted before (a retry: nothing to do)."""
-    loop = asyncio.get_running_loop()
+    if ctx.acceptor is None:
+        ctx.acceptor = Acceptor(ctx)
+    return await ctx.acceptor.accept(key=key, kind=kind, body=kept_body(body))
 
-    def store() -> bool:
-        return ctx.core.inbox.accept(key=key, kind=kind, body=kept_body(body), now=ctx.clock(), lease=INBOX_LEASE)
 
-    try:
-        return await loop.run_in_executor(_ACK_THREADS, store)
-    except Exception as exc:
-        log.exception("slack: event %s could not be stored before its ack; Slack will retry it", key)
-        raise InboxUnavailable(key) from exc
+class Acceptor:
+    """Events arriving together are stored in one transaction (group commit): under a burst of 50 at once an
+    ack waits for one commit, not for 49 others one after another. While one batch is written, the next gathers."""
+
+    def __init__(self, ctx: SlackContext) -> None:
+        self._ctx = ctx
+        self._pending: list[tuple[str, str, dict[str, Any], asyncio.Future[bool]]] = []
+        self._writing = False
+        self._writer: asyncio.Task[None] | None = None
+
+    async def accept(self, *, key: str, kind: str, body: dict[str, Any]) -> bool:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self._pending.append((key, kind, body, future))
+        if not self._writing:
+            self._writing = True
+            self._writer = loop.create_task(self._write(), name="slack inbox writer")
+        return await future
+
+    async def _write(self) -> None:
+        loop = asyncio.get_running_loop()
+        inbox, clock = self._ctx.core.inbox, self._ctx.clock
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                events = [(key, kind, body) for key, kind, body, _ in batch]
+                try:
+                    store = functools.partial(inbox.accept_many, events, now=clock(), lease=INBOX_LEASE)
+                    accepted = await loop.run_in_executor(_ACK_THREADS, store)
+                except Exception:
+                    log.exception("slack: %d events could not be stored before their ack; Slack will retry", len(batch))
+                    for key, _, _, future in batch:
+                        if not future.done():
+                            future.set_exception(InboxUnavailable(key))
+                    continue
+                for (_, _, _, future), first in zip(batch, accepted, strict=True):
+                    if not future.done():
+                        future.set_result(first)
+        finally:
+            self._writing = False
 
 
 async def replay(ctx: SlackContext, work_for: WorkFor) -> int:
