@@ -117,6 +117,7 @@ def test_the_image_runs_the_packages_cxbot_script_and_migrates_before_serving() 
     assert lines.index("cxbot db upgrade") < lines.index('exec cxbot "$@"')
     [exposed] = _instruction("EXPOSE", dockerfile)
     assert exposed == str(Settings.model_fields["port"].default)
+    assert re.search(rf"\bPORT={exposed}\b", " ".join(_instruction("ENV", dockerfile)))
 
 
 def test_the_entrypoint_migrates_for_serve_only_and_passes_arguments_on(tmp_path: Path) -> None:
