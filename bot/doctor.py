@@ -115,26 +115,42 @@ def _hash_key(settings: Settings) -> Check:
 
 
 async def _slack(settings: Settings, config: CxConfig) -> list[Check]:
-    if settings.slack_client_id and not settings.slack_bot_token:
-        return [
-            Check.skip(
-                "slack token",
-                "OAuth (SLACK_CLIENT_ID): tokens come with each workspace's install; set SLACK_BOT_TOKEN to one "
-                "workspace's token to check it here",
-            )
-        ]
-    if not settings.slack_bot_token:
+    if settings.slack_bot_token:
+        token: str | None = settings.slack_bot_token.get_secret_value()
+    elif settings.slack_client_id:
+        token = _installed_token(settings)
+        if token is None:
+            return [
+                Check.fail(
+                    "slack token",
+                    "OAuth (SLACK_CLIENT_ID): no workspace has installed the app yet",
+                    fix="run `cxbot serve` and open https://<your server>/slack/install to install it",
+                )
+            ]
+    else:
         return [Check.skip("slack token", "Slack is off (SLACK_BOT_TOKEN is not set)")]
     from slack_sdk.web.async_client import AsyncWebClient
 
     from handlers.slack.doctor import slack_checks
 
-    client = AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=15
-    )
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=15)
     # The channel look-up logs each name it cannot find; the doctor says it once, in its own line.
     logging.getLogger("handlers.slack.channels").setLevel(logging.ERROR)
     return await slack_checks(client=client, config=config)
+
+
+def _installed_token(settings: Settings) -> str | None:
+    """With OAuth, the newest installation's bot token: the one cxbot posts to unprefixed channels with."""
+    from handlers.slack.oauth import SqlInstallationStore
+    from storage.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        return SqlInstallationStore(client_id=str(settings.slack_client_id), engine=engine).latest_bot_token()
+    except SQLAlchemyError:
+        return None  # the database line says why
+    finally:
+        engine.dispose()
 
 
 async def _teams(settings: Settings, endpoints: Endpoints) -> list[Check]:

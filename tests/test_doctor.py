@@ -266,3 +266,42 @@ def test_a_database_that_cannot_be_reached_is_named_without_its_password(
     assert database.status == "FAIL" and "127.0.0.1:1" in database.detail and "hunter2" not in database.detail
     assert "DATABASE_URL" in database.fix
     assert checks["platforms"].status == "FAIL"
+
+
+async def test_with_oauth_the_newest_installations_token_is_checked(
+    database_url: str, config_file: Path, slack_api: FakeSlackApi
+) -> None:
+    from slack_sdk.oauth.installation_store.models.installation import Installation
+
+    from handlers.slack.oauth import SqlInstallationStore
+
+    settings = Settings(
+        database_url=database_url,
+        cx_config=config_file,
+        slack_client_id="1111.2222",
+        slack_client_secret="client-secret",
+        slack_signing_secret="signing-secret",
+        slack_api_url=slack_api.base_url,
+    )
+    checks = _by_name(await run_checks(settings, now=FRIDAY))
+    assert (
+        checks["slack token"].status == "FAIL" and "no workspace has installed the app" in checks["slack token"].detail
+    )
+    assert "/slack/install" in checks["slack token"].fix and slack_api.calls_to("auth.test") == []
+    engine = make_engine(database_url)
+    SqlInstallationStore(client_id="1111.2222", engine=engine).save(
+        Installation(
+            app_id="A0FAKEAPP1",
+            team_id="T0FAKE0001",
+            user_id="U0INSTALLER",
+            bot_token=DEFAULT_TOKEN,
+            bot_id="B0FAKEBOT1",
+            bot_user_id="U0FAKEBOT1",
+            bot_scopes=sorted(BOT_SCOPES),
+        )
+    )
+    engine.dispose()
+    checks = _by_name(await run_checks(settings, now=FRIDAY))
+    assert [c.name for c in checks.values() if c.status == "FAIL"] == []
+    [call] = slack_api.calls_to("auth.test")
+    assert call.headers["Authorization"] == f"Bearer {DEFAULT_TOKEN}"
