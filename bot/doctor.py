@@ -118,7 +118,10 @@ async def _slack(settings: Settings, config: CxConfig) -> list[Check]:
     if settings.slack_bot_token:
         token: str | None = settings.slack_bot_token.get_secret_value()
     elif settings.slack_client_id:
-        token = _installed_token(settings)
+        try:
+            token = _installed_token(settings)
+        except SQLAlchemyError:
+            return [Check.skip("slack token", "OAuth: the installations are in the database, which is not usable")]
         if token is None:
             return [
                 Check.fail(
@@ -135,8 +138,13 @@ async def _slack(settings: Settings, config: CxConfig) -> list[Check]:
 
     client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=15)
     # The channel look-up logs each name it cannot find; the doctor says it once, in its own line.
-    logging.getLogger("handlers.slack.channels").setLevel(logging.ERROR)
-    return await slack_checks(client=client, config=config)
+    channels_log = logging.getLogger("handlers.slack.channels")
+    level = channels_log.level
+    channels_log.setLevel(logging.ERROR)
+    try:
+        return await slack_checks(client=client, config=config)
+    finally:
+        channels_log.setLevel(level)
 
 
 def _installed_token(settings: Settings) -> str | None:
@@ -147,8 +155,6 @@ def _installed_token(settings: Settings) -> str | None:
     engine = make_engine(settings.database_url)
     try:
         return SqlInstallationStore(client_id=str(settings.slack_client_id), engine=engine).latest_bot_token()
-    except SQLAlchemyError:
-        return None  # the database line says why
     finally:
         engine.dispose()
 
