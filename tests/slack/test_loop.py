@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.settings import Settings
-from storage.models import Commitment, CommentOrigin
+from storage.models import CommentOrigin, Commitment
 from tests.fakes.slack_api import FakeSlackApi
 from tests.slack.conftest import CONFIG, SlackServer, fresh_event, payload, running
 from tests.slack.test_followup import _open_follow_up, _story_in_finance, _submission
