@@ -254,6 +254,9 @@ def test_sunday_may_be_written_as_seven_as_in_crontab(tmp_path) -> None:  # type
 
 
 def test_emoji_actions_load_and_a_bad_emoji_name_points_at_its_line(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, BASE)).emoji_actions.action_for("white_check_mark") is None  # off unless set
+    bundled = load_config().emoji_actions  # the example turns them on
+    assert (bundled.action_for("eyes"), bundled.action_for("white_check_mark")) == ("looking", "done")
     config = load_config(write(tmp_path, BASE + "emoji_actions:\n  looking: [':eyes:']\n  done: [white_check_mark]\n"))
     assert config.emoji_actions.action_for("eyes") == "looking"
     assert config.emoji_actions.action_for("white_check_mark") == "done"

@@ -109,8 +109,12 @@ async def test_done_by_emoji_is_told_in_the_intake_thread_to_the_shortcut_sender
 
     again = len(_posts(slack))  # ✅ again (another event) or the Done button after it: nobody is told twice
     await slack.event(_reacted(OWNER, "white_check_mark", reply_ts, event_id="Ev0DONE0002"))
+    removed = _reacted(OWNER, "white_check_mark", reply_ts, event_id="Ev0UNDONE01")
+    removed["event"]["type"] = "reaction_removed"
+    await slack.event(removed)  # taking the ✅ away does not reopen it
     await slack.settle()
     assert len(_posts(slack)) == again
+    assert _state(slack) == "done"
 
 
 async def test_a_check_mark_from_someone_who_may_not_close_it_changes_nothing(slack: SlackServer) -> None:
