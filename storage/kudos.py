@@ -96,20 +96,15 @@ class SqlKudos:
     # --- opt-outs ---------------------------------------------------------------------------------------------
 
     def set_kudos_optout(self, *, platform: str, user_id: str, name: str | None, out: bool, now: datetime) -> bool:
+        mine = (KudosOptOut.platform == platform, KudosOptOut.user_id == user_id)
         with self._engine.begin() as conn:
-            if out:
-                row = {
-                    "platform": platform,
-                    "user_id": user_id,
-                    "name": name[:100] if name else None,
-                    "created_at": now,
-                }
-                result = conn.execute(insert_ignore(KudosOptOut, self._dialect), [row])
-            else:
-                result = conn.execute(
-                    delete(KudosOptOut).where(KudosOptOut.platform == platform, KudosOptOut.user_id == user_id)
-                )
-        return bool(result.rowcount)
+            if not out:
+                return conn.execute(delete(KudosOptOut).where(*mine).returning(KudosOptOut.user_id)).first() is not None
+            row = {"platform": platform, "user_id": user_id, "name": name[:100] if name else None, "created_at": now}
+            inserted = conn.execute(
+                insert_ignore(KudosOptOut, self._dialect).values(row).returning(KudosOptOut.user_id)
+            )
+            return inserted.first() is not None
 
     def kudos_opted_out(self, user_id: str, *, platform: str) -> bool:
         with self._engine.connect() as conn:
