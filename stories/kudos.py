@@ -3,8 +3,12 @@
 Praise detection is deliberately conservative and only suggests. A first name in a comment cannot be mapped
 to a chat user safely (there is no directory, "Tom" may be three people, and public credit to the wrong
 person is worse than none), so nothing is recorded automatically: the CX team sees suggestions
-(``/cx kudos`` with no arguments) and gives kudos themselves. Kudos given inside the thread of a story whose
-comment praises someone are recorded with source ``customer_praise``: a person made the mapping.
+(``/cx kudos`` with no arguments, and weekly: stories.praise_push) and gives kudos themselves, picking the
+person beside the "Give kudos" button. Kudos given inside the thread of a story whose comment praises someone,
+or with that button, are recorded with source ``customer_praise`` and the story's id: a person made the mapping.
+
+Kudos are trusted when they are rare and wanted: a giver has ``kudos.monthly_limit`` a month, and a person who
+opted out (stories.kudos_optout) receives none publicly.
 """
 
 from __future__ import annotations

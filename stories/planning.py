@@ -20,7 +20,7 @@ from stories.nudges import CommitmentReader, NudgePlan, plan_nudges, plan_weekly
 from stories.outbox import Outgoing
 from stories.patterns import PatternStories, plan_reports, report_key, report_slot
 from stories.ports import StoryReader
-from stories.praise_push import plan_praise
+from stories.praise_push import plan_praise, praise_keys
 from stories.schedule import Schedule, Slot, digest_since_last, manual_digest, plan_digests
 from stories.stats import StatsReader
 from stories.surge import ThemedStory, find_surges, plan_surges
@@ -142,7 +142,15 @@ class Planner:
         plan.reports = [item for department in chosen for item in self._reports(department, channels, now)]
         plan.surges = self._surges(chosen, channels, now)
         if departments is None and self.praise is not None:  # not a department's own job: the sweep plans it
-            plan.praise = plan_praise(config=self.config, store=self.praise, now=now, platforms=self.platforms())
+            platforms = self.platforms()
+            keys = list(praise_keys(self.config, now, platforms).values())
+            plan.praise = plan_praise(
+                config=self.config,
+                store=self.praise,
+                now=now,
+                platforms=platforms,
+                planned=self.outbox.states(keys) if keys else {},
+            )
         plan.nudges = plan_nudges(config=self.config, store=self.followups, now=now, departments=names)
         plan.summaries = plan_weekly_summaries(config=self.config, store=self.followups, now=now, departments=names)
         return plan

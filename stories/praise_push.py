@@ -10,7 +10,7 @@ no-op. A week without praise posts nothing. The button gives kudos through the n
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,19 +41,33 @@ def praise_channels(config: CxConfig, platforms: Sequence[str]) -> dict[str, str
     return {p: c for p, c in channels.items() if c and p in platforms}
 
 
-def plan_praise(*, config: CxConfig, store: KudosStore, now: datetime, platforms: Sequence[str]) -> list[Outgoing]:
-    """This week's push, one delivery per platform with a praise channel; nothing if there is no praise."""
+def praise_keys(config: CxConfig, now: datetime, platforms: Sequence[str]) -> dict[str, str]:
+    """``platform -> delivery key`` of this week's push: what the planner asks the outbox about first."""
+    year, week, _ = praise_slot(config, now).isocalendar()
+    return {p: f"praise:{year}-W{week:02d}:{p}:{c}" for p, c in praise_channels(config, platforms).items()}
+
+
+def plan_praise(
+    *,
+    config: CxConfig,
+    store: KudosStore,
+    now: datetime,
+    platforms: Sequence[str],
+    planned: Collection[str] = (),
+) -> list[Outgoing]:
+    """This week's push, one delivery per platform with a praise channel; nothing if there is no praise, and
+    nothing read when every key is already ``planned`` (the sweep asks every few minutes)."""
     channels = praise_channels(config, platforms)
-    if not channels:
+    keys = praise_keys(config, now, platforms)
+    if not channels or all(key in planned for key in keys.values()):
         return []
     slot = praise_slot(config, now)
     view = praise_suggestions(store=store, since=slot - WEEK, until=slot, limit=PUSH_SIZE, days=7)
     if not view.items:
         return []
-    year, week, _ = slot.isocalendar()
     return [
         Outgoing(
-            key=f"praise:{year}-W{week:02d}:{platform}:{channel}",
+            key=keys[platform],
             kind="praise",
             platform=platform,
             channel=channel,

@@ -15,7 +15,7 @@ from stories.actions import Action, Actions
 from stories.actors import Actor
 from stories.config import KudosSettings
 from stories.kudos import praise_suggestions
-from stories.praise_push import from_payload, plan_praise, praise_slot
+from stories.praise_push import from_payload, plan_praise, praise_keys, praise_slot
 from stories.views import KudosBoardView, KudosView, Notice, PraiseView
 from tests.followup_world import CARLA, CONFIG, DANA, FIONA, World, make_world
 
@@ -170,6 +170,8 @@ def test_the_praise_push_is_planned_once_a_week_with_the_weeks_praise(world: Wor
     assert world.outbox.enqueue(planned) == 1
     again = plan_praise(config=PUSHING, store=world.store, now=monday + timedelta(hours=5), platforms=("slack",))
     assert world.outbox.enqueue(again) == 0  # every sweep that week plans the same key
+    queued = world.outbox.states(list(praise_keys(PUSHING, monday, ("slack",)).values()))
+    assert plan_praise(config=PUSHING, store=world.store, now=monday, platforms=("slack",), planned=queued) == []
     assert [d["key"] for d in world.deliveries("praise")] == ["praise:2026-W49:slack:C0CXPRAISE"]
 
     next_week = plan_praise(config=PUSHING, store=world.store, now=monday + timedelta(days=7), platforms=("slack",))
