@@ -47,21 +47,21 @@ def register(bolt: AsyncApp, ctx: SlackContext) -> None:
             ctx.background.handle(event_key(body), lambda: on_message(ctx, client, event), name="slack message")
         await ack()
 
-    async def on_reaction(body: dict, context: dict) -> None:
+    async def on_reaction(body: dict, context: dict, client: AsyncWebClient) -> None:
         event = body.get("event") or {}
-        found = reaction_work(ctx, str(event.get("type")), body)
+        found = reaction_work(ctx, client, str(event.get("type")), body)
         if found is not None and await kept(ctx, body, context):
             work, serial = found
             ctx.background.handle(event_key(body), work, name="slack reaction", serial=serial)
 
     @bolt.event("reaction_added")
-    async def reaction_added(ack: AsyncAck, body: dict, context: dict) -> None:
-        await on_reaction(body, context)
+    async def reaction_added(ack: AsyncAck, body: dict, context: dict, client: AsyncWebClient) -> None:
+        await on_reaction(body, context, client)
         await ack()
 
     @bolt.event("reaction_removed")
-    async def reaction_removed(ack: AsyncAck, body: dict, context: dict) -> None:
-        await on_reaction(body, context)
+    async def reaction_removed(ack: AsyncAck, body: dict, context: dict, client: AsyncWebClient) -> None:
+        await on_reaction(body, context, client)
         await ack()
 
     @bolt.event("app_home_opened")
@@ -77,7 +77,7 @@ def inbox_kind(ctx: SlackContext, body: Mapping[str, Any]) -> str | None:
     kind = str(event.get("type") or "")
     if kind == "message" and event.get("channel") in ctx.channels.intake:
         return kind
-    if kind in ("reaction_added", "reaction_removed") and reaction_work(ctx, kind, body) is not None:
+    if kind in ("reaction_added", "reaction_removed") and reaction_serial(body) is not None:
         return kind
     return None
 
@@ -105,18 +105,31 @@ async def kept(ctx: SlackContext, body: Mapping[str, Any], context: Mapping[str,
     return await accept(ctx, key=event_key(body), kind=kind, body=body)
 
 
-def reaction_work(ctx: SlackContext, kind: str, body: Mapping[str, Any]) -> tuple[Work, Hashable] | None:
-    """The work for a reaction event and the key it is serialised on (added, then removed, in that order)."""
+def reaction_serial(body: Mapping[str, Any]) -> Hashable | None:
+    """What a reaction's work is serialised on (added, then removed, in that order), or None: not a reaction by a
+    person to a message, nothing to do."""
     event = body.get("event") or {}
     item = event.get("item") or {}
     if item.get("type") != "message" or not event.get("user") or not event.get("reaction"):
         return None
+    return ("reaction", item.get("channel"), item.get("ts"), event["user"], event["reaction"])
+
+
+def reaction_work(
+    ctx: SlackContext, client: AsyncWebClient, kind: str, body: Mapping[str, Any]
+) -> tuple[Work, Hashable] | None:
+    """The work for a reaction event and the key it is serialised on."""
+    serial = reaction_serial(body)
+    if serial is None:
+        return None
+    event = body.get("event") or {}
+    item = event.get("item") or {}
     added = kind == "reaction_added"
 
     def work() -> Coroutine[Any, Any, None]:
-        return record_reactions(ctx, event, item, added=added, key=event_key(body))
+        return record_reactions(ctx, client, event, item, added=added, key=event_key(body))
 
-    return work, ("reaction", item.get("channel"), item.get("ts"), event["user"], event["reaction"])
+    return work, serial
 
 
 def replay_work(ctx: SlackContext, client_for: ClientFor) -> WorkFor:
@@ -124,7 +137,7 @@ def replay_work(ctx: SlackContext, client_for: ClientFor) -> WorkFor:
 
     async def work_for(kind: str, body: Mapping[str, Any]) -> tuple[Work, Hashable | None] | None:
         if kind in ("reaction_added", "reaction_removed"):
-            return reaction_work(ctx, kind, body)
+            return reaction_work(ctx, await client_for(body), kind, body)
         if kind == "message":
             event = body.get("event") or {}
             client = await client_for(body)
@@ -136,11 +149,21 @@ def replay_work(ctx: SlackContext, client_for: ClientFor) -> WorkFor:
 
 
 async def record_reactions(
-    ctx: SlackContext, event: Mapping[str, Any], item: Mapping[str, Any], *, added: bool, key: str
+    ctx: SlackContext,
+    client: AsyncWebClient,
+    event: Mapping[str, Any],
+    item: Mapping[str, Any],
+    *,
+    added: bool,
+    key: str,
 ) -> None:
+    user = str(event["user"])
+    closes = added and ctx.config.emoji_actions.action_for(str(event["reaction"])) == "done"
+    # ✅ may close a commitment: who may is decided on the person's user groups, as for the Done button
+    actor = await ctx.people.actor(client, user) if closes else Actor(platform="slack", user_id=user)
     action = Action(
         kind="react" if added else "unreact",
-        actor=Actor(platform="slack", user_id=str(event["user"])),
+        actor=actor,
         key=key,
         message=MessageRef(channel=str(item["channel"]), message_id=str(item["ts"])),
         values={"emoji": str(event["reaction"])},

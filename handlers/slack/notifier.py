@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.blocks import digest_blocks, fallback_text, story_blocks
-from handlers.slack.channels import ChannelDirectory, Workspace
+from handlers.slack.channels import ChannelDirectory, Workspace, split_workspace
 from handlers.slack.errors import delivery_error
 from handlers.slack.mrkdwn import safe
 from handlers.slack.render import render
@@ -26,7 +26,7 @@ from stories.actors import is_slack_user
 from stories.models import DigestView, StoryView
 from stories.patterns import PatternReport
 from stories.ports import DeliveryError, PostedMessage
-from stories.views import SurgeView
+from stories.views import PraiseView, SurgeView
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,10 @@ class SlackNotifier:
         message = render(surge)
         return await self._post(channel=channel, text=message["text"], blocks=message["blocks"], key=key)
 
+    async def post_praise(self, *, channel: str, praise: PraiseView, key: str | None = None) -> PostedMessage:
+        message = render(praise)
+        return await self._post(channel=channel, text=message["text"], blocks=message["blocks"], key=key)
+
     async def find_delivered(
         self, *, key: str, channel: str, thread: PostedMessage | None, since: datetime
     ) -> PostedMessage | None:
@@ -124,9 +128,10 @@ class SlackNotifier:
         direct message (``channel`` is a user id) the app's conversation with that person, opened by
         conversations.open (im:write) and read with im:history. Only our own posts' metadata is looked at.
         """
-        if thread is None and is_slack_user(channel):
-            opened = await self._call("conversations_open", users=channel)
-            channel = str(opened["channel"]["id"])
+        workspace, user = split_workspace(channel)
+        if thread is None and is_slack_user(user):
+            opened = await self._call("conversations_open", users=user, workspace=workspace)
+            channel = channel[: len(channel) - len(user)] + str(opened["channel"]["id"])  # "T0ACME/" kept
         oldest = f"{since.timestamp():.6f}"
         cursor: str | None = None
         for _ in range(LOOKUP_PAGES):
@@ -180,8 +185,7 @@ class SlackNotifier:
         """The token calls to ``workspace`` are made with (None: the client's own)."""
         return await self._token(workspace)
 
-    async def _call(self, method: str, **kwargs: Any) -> Any:
-        workspace = None
+    async def _call(self, method: str, *, workspace: Workspace | None = None, **kwargs: Any) -> Any:
         if self._channels is not None and kwargs.get("channel"):
             # "#cx-finance" -> C0…; "T0ACME/C0FIN" -> the ACME workspace's token, channel C0FIN
             workspace, kwargs["channel"] = self._channels.locate(str(kwargs["channel"]))

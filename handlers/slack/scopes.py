@@ -23,6 +23,9 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "conversations_replies": ("channels:history", "groups:history"),  # the same in a thread
     "conversations_open": ("im:write",),  # the direct-message conversation a DM went to, to look in it
     "conversations_list": ("channels:read", "groups:read"),  # channel names in the configuration -> ids
+    "conversations_info": ("channels:read", "groups:read"),  # cxbot doctor: is the bot in each channel
+    "auth_test": (),  # cxbot doctor: whose token, and (x-oauth-scopes) what it may do
+    "apps_manifest_create": (),  # cxbot slack-app create; an app configuration token, never the bot's
     "files_upload_v2": ("files:write",),  # the weekly pattern chart
     "users_info": ("users:read",),  # names and timezones (due dates are the person's local days)
     "usergroups_users_list": ("usergroups:read",),  # CX team and manager user groups

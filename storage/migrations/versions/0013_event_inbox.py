@@ -1,7 +1,7 @@
 """event inbox: chat events acknowledged but not yet handled, replayed after a crash; delivery priority (urgent)
 
-Revision ID: 0011_event_inbox
-Revises: 0010_routing_learner
+Revision ID: 0013_event_inbox
+Revises: 0012_kudos_limits_optout
 Create Date: 2026-12-02 15:00:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0011_event_inbox"
-down_revision: str | Sequence[str] | None = "0010_routing_learner"
+revision: str = "0013_event_inbox"
+down_revision: str | Sequence[str] | None = "0012_kudos_limits_optout"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
