@@ -26,6 +26,7 @@ from stories.models import MAX_ID, IncomingComment, InvalidComment
 from stories.outbox import OutboxWriter
 from stories.pipeline import IngestReport
 from stories.ports import Redactor
+from stories.rituals import Rituals, ambassador_command, opener_command, pulse_command
 from stories.stats import DAYS, StatsReader, build_stats
 from stories.views import (
     COMMAND_PREFIX,
@@ -111,6 +112,7 @@ class Commands:
         redactor: Redactor,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timezone: str | None = None,
+        rituals: Rituals | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -118,6 +120,7 @@ class Commands:
         self.intake = intake
         self.redactor = redactor  # what employees type about customers (commitments, kudos) is redacted too
         self.clock = clock
+        self.rituals = rituals  # the meeting opener, the pulse and ambassadors (stories/rituals.py)
         default = timezone or config.department(config.default_department).timezone
         self.timezone = ZoneInfo(default)
 
@@ -482,6 +485,27 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "story", "<customer comment>", "Add a customer comment by hand; I say where it went.", "anyone", _story
+    ),
+    CommandSpec(
+        "opener",
+        "[department]",
+        "Post one vivid recent customer story here to open a meeting (not repeated in this channel for 30 days).",
+        "anyone",
+        opener_command,
+    ),
+    CommandSpec(
+        "pulse",
+        "[answer <words> | add @person… [department] | remove @person… | list]",
+        "The monthly anonymous pulse “Who is your work for?”: the trend, or answer it (sample: CX team).",
+        "anyone",
+        pulse_command,
+    ),
+    CommandSpec(
+        "ambassador",
+        "[list | add @person… <department> | remove @person… [department]]",
+        "Department ambassadors: their department's stories by DM and a monthly summary (CX team).",
+        "cx_team",
+        ambassador_command,
     ),
     CommandSpec(
         "link",
