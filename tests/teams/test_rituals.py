@@ -13,7 +13,7 @@ from storage.models import Base, Comment, Story
 from stories.models import IncomingComment
 from stories.schedule import Schedule
 from tests.fakes.bf_connector import Call, FakeConnector
-from tests.teams.world import CARLA, DANA, DANA_BF, LOGISTICS, NOW, Server, World
+from tests.teams.world import DANA, DANA_BF, LOGISTICS, NOW, Server, World
 
 VIVID = (
     "The courier left my parcel in the rain and it took three weeks to replace, so I had to cancel the party I "
