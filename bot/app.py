@@ -211,6 +211,7 @@ class App:
             outbox=self.core_outbox,
             channels=lambda platforms: channel_map(self.engine, platforms=platforms),
             hasher=IdentifierHasher(key=self.settings.hash_key),
+            deliveries=self.outbox,
         )
 
     @cached_property

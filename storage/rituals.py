@@ -155,6 +155,10 @@ class SqlRituals:
             )
         return True
 
+    def pulse_answered(self, digest: str) -> bool:
+        with self._engine.connect() as conn:
+            return conn.scalar(select(PulseAnswered.digest).where(PulseAnswered.digest == digest)) is not None
+
     def pulse_counts(self, *, since_month: str) -> list[MonthCount]:
         with self._engine.connect() as conn:
             rows = conn.execute(

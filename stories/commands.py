@@ -149,6 +149,14 @@ class Commands:
             log.info("command %s refused input (%s)", spec.name, type(exc).__name__)
             return HelpView(commands=(spec.help,), notice=_sentence(message))
 
+    def direct_reply(self, actor: Actor, text: str) -> View | None:
+        """A message someone typed in their chat with the bot that is not a command: the answer to this month's
+        pulse question if one is awaited from them (stories/rituals.py), else None (the connector shows help).
+        Platforms whose direct messages reach the bot call it (Teams; Slack would need ``im:history``)."""
+        if self.rituals is None:
+            return None
+        return self.rituals.pulse_reply(actor=actor, text=text, now=self.clock())
+
     def spec(self, name: str, platform: str) -> CommandSpec | None:
         for spec in COMMANDS:
             if spec.name == name and platform in spec.platforms:

@@ -95,6 +95,10 @@ class PulseStore(Protocol):
         """Count one answer unless ``digest`` was counted already (one transaction); whether it was counted."""
         ...
 
+    def pulse_answered(self, digest: str) -> bool:
+        """Whether the answer this digest stands for was counted."""
+        ...
+
     def pulse_counts(self, *, since_month: str) -> list[MonthCount]: ...
 
 

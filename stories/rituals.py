@@ -82,6 +82,12 @@ class AmbassadorStore(Protocol):
     def added_ambassadors(self) -> list[AmbassadorRow]: ...
 
 
+class DeliveryStates(Protocol):
+    def states(self, keys: Sequence[str]) -> dict[str, str]:
+        """The state of each delivery key already queued (the outbox)."""
+        ...
+
+
 class RitualStore(OpenerStore, PulseStore, AmbassadorStore, Protocol):
     """What the rituals keep; storage.rituals.SqlRituals implements it."""
 
@@ -100,6 +106,7 @@ class Rituals:
         outbox: OutboxWriter,
         channels: ChannelMap,
         hasher: IdentifierHasher,
+        deliveries: DeliveryStates | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -108,6 +115,7 @@ class Rituals:
         self.outbox = outbox
         self.channels = channels
         self.hasher = hasher
+        self.deliveries = deliveries  # which pulse questions went out (a plain reply answers only an asked one)
 
     # --- who ----------------------------------------------------------------------------------------------------
 
@@ -151,6 +159,14 @@ class Rituals:
         except KeyError:
             return self.config.department(self.config.default_department)
 
+    def _pulse_month(self, member: PulseMember, now: datetime) -> str:
+        """The month in the member's department's timezone: what one question and one answer are per."""
+        return month_of(now.astimezone(ZoneInfo(self._department(member.department).timezone)))
+
+    @staticmethod
+    def _pulse_key(member: PulseMember, month: str) -> str:
+        return f"pulse:{month}:{member.platform}:{member.user_id}"
+
     def plan_pulse(self, now: datetime) -> list[Outgoing]:
         result = []
         for member in self.store.pulse_members():
@@ -158,14 +174,17 @@ class Rituals:
             if local.day == 1 and local.hour < self.config.nudges.hour:
                 continue
             prefix = COMMAND_PREFIX.get(member.platform, "cx")
+            how = f"{prefix} pulse answer <your words>"
+            if member.platform == "teams":
+                how = f"a reply here (or {how})"
             text = (
                 f"Once a month, one question, anonymous: {QUESTION}\n"
-                f"Answer with {prefix} pulse answer <your words>. I keep only whether your answer mentions "
+                f"Answer with {how}. I keep only whether your answer mentions "
                 "customers, counted for your department: not your words, not who said what."
             )
             result.append(
                 Outgoing(
-                    key=f"pulse:{month_of(local)}:{member.platform}:{member.user_id}",
+                    key=self._pulse_key(member, month_of(local)),
                     kind="dm",
                     platform=member.platform,
                     channel=member.user_id,
@@ -308,14 +327,32 @@ class Rituals:
         answer = clean_text(answer)[:MAX_ANSWER]
         if not answer.strip():
             return Notice("Write your answer after the command: who is your work for?")
-        month = month_of(now.astimezone(ZoneInfo(self._department(member.department).timezone)))
-        digest = self.hasher.digest(PULSE_HASH_KIND, f"{actor.platform}:{actor.user_id}\x00{month}")
+        month = self._pulse_month(member, now)
+        digest = self._pulse_digest(actor, month)
         counted = self.store.count_pulse_answer(
             digest=digest, month=month, department=member.department, customers=mentions_customers(answer)
         )
         if not counted:
             return Notice("You already answered this month's pulse; thank you. It asks again next month.")
         return Notice("Thank you. Only whether your answer mentions customers was counted; your words are not kept.")
+
+    def _pulse_digest(self, actor: Actor, month: str) -> str:
+        """The keyed hash that stands for "this person answered this month" (nothing else is kept of who)."""
+        return self.hasher.digest(PULSE_HASH_KIND, f"{actor.platform}:{actor.user_id}\x00{month}")
+
+    def pulse_reply(self, *, actor: Actor, text: str, now: datetime) -> View | None:
+        """A plain message in the bot's chat is the pulse answer when this month's question went to its sender
+        and they have not answered yet; otherwise None (it is not for the pulse)."""
+        member = self.store.pulse_member(platform=actor.platform, user_id=actor.user_id)
+        if member is None or self.deliveries is None or not text.strip():
+            return None
+        month = self._pulse_month(member, now)
+        key = self._pulse_key(member, month)
+        if self.deliveries.states([key]).get(key) != "sent":
+            return None
+        if self.store.pulse_answered(self._pulse_digest(actor, month)):
+            return None
+        return self.pulse_answer(actor=actor, answer=text, now=now)
 
     def pulse_trend(self, *, now: datetime) -> View:
         month = month_of(now)

@@ -129,7 +129,10 @@ async def on_text(tctx: TeamsContext, turn: TurnContext) -> None:
     elif channel in tctx.config.intake.teams_channels:
         await take_in(tctx, turn, said)
     elif said.addressed:
-        await tctx.answer(turn, tctx.commands.help(PLATFORM, notice=f"Start a command with “{PREFIX}”."))
+        view = None
+        if scope_of(activity) == "personal":  # a reply in the bot's chat: the core knows if it awaits one (pulse)
+            view = await asyncio.to_thread(tctx.commands.direct_reply, actor_of(activity), said.text)
+        await tctx.answer(turn, view or tctx.commands.help(PLATFORM, notice=f"Start a command with “{PREFIX}”."))
 
 
 async def run_command(tctx: TeamsContext, turn: TurnContext, said: Said, text: str) -> View:

@@ -106,14 +106,20 @@ async def test_cx_pulse_dms_the_sample_and_counts_an_answer_without_keeping_who_
         await asyncio.to_thread(cx.app.rituals.queue, NOW)
         await cx.deliver()
     questions = [c for c in connector.posts() if "Who is your work for?" in c.payload_text()]
-    assert len(questions) == 1 and "cx pulse answer" in questions[0].payload_text()
+    assert len(questions) == 1 and "Answer with a reply here (or cx pulse answer" in questions[0].payload_text()
 
     before = _rows_with(cx, DANA, skip=frozenset(REACH))
-    assert (await cx.post(personal(world, "cx pulse answer the guests at our hotels", activity_id="1700000000601")))[
-        0
-    ] == 200
+    # A plain reply in her chat with the bot is the answer: the question went to her this month.
+    assert (await cx.post(personal(world, "The guests at our hotels", activity_id="1700000000601")))[0] == 200
     assert "your words are not kept" in answer_text(connector)
     assert _rows_with(cx, DANA, skip=frozenset(REACH)) == before and not _rows_with(cx, "guests at our hotels")
+    # Answered: her next plain message is not counted again (help), nor is a typed answer.
+    assert (await cx.post(personal(world, "and the conference guests", activity_id="1700000000603")))[0] == 200
+    assert "Start a command with" in answer_text(connector)
+    assert (await cx.post(personal(world, "cx pulse answer my manager", activity_id="1700000000604")))[0] == 200
+    assert "already answered" in answer_text(connector)
+    [count] = await asyncio.to_thread(cx.app.rituals.store.pulse_counts, since_month=f"{NOW:%Y-%m}")
+    assert (count.department, count.answers, count.customers) == ("Logistics & Delivery", 1, 1)
 
     assert (await cx.post(personal(world, "cx pulse", activity_id="1700000000602")))[0] == 200
     assert f"Logistics & Delivery: {NOW:%Y-%m} fewer than 3 answers" in answer_text(connector)
