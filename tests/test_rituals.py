@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 
 from storage.rituals import SqlRituals
 from stories.actors import Actor
-from stories.config import CxConfig, Department, Nudges
+from stories.commands import CommandContext, Commands
+from stories.config import CxConfig, Department, Nudges, People
 from stories.identifiers import IdentifierHasher
 from stories.models import StoryView
 from stories.opener import MIN_CHARS, OpenerChoice, choose_opener, has_impact, vividness
@@ -32,6 +33,7 @@ CONFIG = CxConfig(
         Department(name="Berlin", timezone="Europe/Berlin"),
     ),
     nudges=Nudges(hour=9),
+    cx_team=People(users=("U0CXTEAM01",)),
 )
 
 
@@ -194,3 +196,47 @@ def test_ambassador_summaries_are_due_on_the_first_three_days_of_the_month(engin
     assert core.plan_ambassador_summaries(NOW + timedelta(days=3)) == []  # the 4th: too late to be news
     early = core.plan_ambassador_summaries(NOW - timedelta(hours=4))  # 08:00 on the 1st in Ops, 10:00 in Berlin
     assert [o.department for o in early] == ["Berlin"]
+
+
+def _commands(core: Rituals) -> Commands:
+    from stories.redaction import PiiRedactor
+
+    return Commands(
+        config=CONFIG,
+        store=None,  # type: ignore[arg-type]  # the rituals' commands use only their own store
+        outbox=RecordingOutbox(),
+        intake=lambda comments: None,  # type: ignore[arg-type, return-value]
+        redactor=PiiRedactor(),
+        clock=lambda: NOW,
+        rituals=core,
+    )
+
+
+def test_a_configured_ambassador_is_removed_in_the_file_and_pulse_add_knows_their_department(engine: Engine) -> None:
+    core, _ = rituals(engine)
+    commands = _commands(core)
+    cx = CommandContext(
+        actor=Actor("slack", "U0CXTEAM01"),
+        channel="C0CX",
+        thread_story_id=None,
+        mentions={"@amb": "U0OPSAMB01", "@new": "U0NEW00001"},
+    )
+    answer = commands.run(cx, "ambassador remove @amb")
+    assert answer == Notice(
+        "amb is an ambassador in the configuration file (departments[].ambassadors): remove them there."
+    )
+    assert [r.user_id for r in core.ambassadors()] == ["U0OPSAMB01"]
+    assert commands.run(cx, "pulse add @amb @new") == Notice(
+        "In the pulse sample: amb (Ops). Say the department of new: pulse add @person <department>."
+    )
+    assert core.store.pulse_members() == [PulseMember("slack", "U0OPSAMB01", "Ops")]
+
+
+def test_the_ambassador_summary_carries_the_departments_pulse_from_three_answers(engine: Engine) -> None:
+    core, _ = rituals(engine)
+    may = NOW - timedelta(days=10)
+    for user, answer in (("U0A0000001", "customers"), ("U0B0000001", "guests"), ("U0C0000001", "my team")):
+        core.store.add_pulse_member(PulseMember("slack", user, "Ops"), added_by="U0CX", now=may)
+        core.pulse_answer(actor=Actor("slack", user), answer=answer, now=may)
+    [ops] = core.plan_ambassador_summaries(NOW)
+    assert ops.payload["text"].splitlines()[-1] == "• Pulse: 67% of 3 answers said their work is for customers"

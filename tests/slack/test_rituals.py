@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from storage.models import Base, Delivery
@@ -104,7 +106,10 @@ def _rows_with(slack: SlackServer, needle: str) -> set[tuple[str, str]]:
     return found
 
 
-async def test_pulse_asks_the_sample_once_a_month_and_keeps_only_anonymous_counts(slack: SlackServer) -> None:
+async def test_pulse_asks_the_sample_once_a_month_and_keeps_only_anonymous_counts(
+    slack: SlackServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     refused = await run(slack, "pulse add <@U0DANA0001|dana> finance", user="U0DANA0002")
     assert "CX team" in refused.payload_text()
     added = await run(
@@ -133,6 +138,7 @@ async def test_pulse_asks_the_sample_once_a_month_and_keeps_only_anonymous_count
     assert _rows_with(slack, "U0DANA0001") == before
     assert not _rows_with(slack, "small shop owners")
     assert not _rows_with(slack, "my manager")
+    assert "small shop owners" not in caplog.text and "my manager" not in caplog.text  # not logged either
 
     early = await run(slack, "pulse", user="U0DANA0002")
     assert "Finance: " in early.payload_text() and "fewer than 3 answers" in early.payload_text()

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from storage.models import Base, Comment, Story
@@ -91,8 +93,9 @@ def _rows_with(cx: Server, needle: str, *, skip: frozenset[str] = frozenset()) -
 
 
 async def test_cx_pulse_dms_the_sample_and_counts_an_answer_without_keeping_who_or_what(
-    cx: Server, world: World, connector: FakeConnector
+    cx: Server, world: World, connector: FakeConnector, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     connector.add_member(id=DANA_BF, name="Dana Scully", aad_object_id=DANA)
     assert (await cx.post(world.load("conversation_update_personal_install")))[0] == 200
     add = in_logistics(world, "pulse add <at>Dana Scully</at> logistics", activity_id="1700000000600")
@@ -113,6 +116,8 @@ async def test_cx_pulse_dms_the_sample_and_counts_an_answer_without_keeping_who_
     assert (await cx.post(personal(world, "The guests at our hotels", activity_id="1700000000601")))[0] == 200
     assert "your words are not kept" in answer_text(connector)
     assert _rows_with(cx, DANA, skip=frozenset(REACH)) == before and not _rows_with(cx, "guests at our hotels")
+    assert "POST /api/messages" in caplog.text  # the requests were logged, at every level: her words were not
+    assert "guests at our hotels" not in caplog.text.casefold()
     # Answered: her next plain message is not counted again (help), nor is a typed answer.
     assert (await cx.post(personal(world, "and the conference guests", activity_id="1700000000603")))[0] == 200
     assert "Start a command with" in answer_text(connector)
