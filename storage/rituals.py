@@ -1,6 +1,7 @@
 """The rituals' tables (stories.rituals.RitualStore): meeting openers, ambassadors added in chat, the pulse.
 
-Every write is idempotent (``INSERT ... ON CONFLICT DO NOTHING`` on the natural key). A pulse answer is one
+Every write is idempotent (``INSERT ... ON CONFLICT DO NOTHING`` on the natural key). Whether an insert made a row
+is read with ``RETURNING`` (psycopg reports no usable row count for it), see :func:`_inserted`. A pulse answer is one
 transaction: the keyed hash of (person, month) is inserted, and only if it was new is its department's count
 for the month raised; no row ever holds a user id together with anything of an answer.
 """
@@ -8,8 +9,10 @@ for the month raised; no row ever holds a user id together with anything of an a
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy.sql.dml import Insert
 
 from storage.models import Ambassador, Opener, PulseAnswered, PulseCount
 from storage.models import PulseMember as PulseMemberRow
@@ -73,7 +76,7 @@ class SqlRituals:
             "created_at": now,
         }
         with self._engine.begin() as conn:
-            return bool(conn.execute(insert_ignore(Ambassador, self._dialect), [row]).rowcount)
+            return _inserted(conn, insert_ignore(Ambassador, self._dialect).returning(Ambassador.id), row)
 
     def remove_ambassador(self, *, department: str | None, platform: str, user_id: str) -> int:
         query = delete(Ambassador).where(Ambassador.platform == platform, Ambassador.user_id == user_id)
@@ -100,7 +103,7 @@ class SqlRituals:
             "created_at": now,
         }
         with self._engine.begin() as conn:
-            if conn.execute(insert_ignore(PulseMemberRow, self._dialect), [row]).rowcount:
+            if _inserted(conn, insert_ignore(PulseMemberRow, self._dialect).returning(PulseMemberRow.id), row):
                 return True
             moved = conn.execute(
                 update(PulseMemberRow)
@@ -138,8 +141,8 @@ class SqlRituals:
 
     def count_pulse_answer(self, *, digest: str, month: str, department: str, customers: bool) -> bool:
         with self._engine.begin() as conn:
-            answered = conn.execute(insert_ignore(PulseAnswered, self._dialect), [{"digest": digest, "month": month}])
-            if not answered.rowcount:
+            answered = insert_ignore(PulseAnswered, self._dialect).returning(PulseAnswered.digest)
+            if not _inserted(conn, answered, {"digest": digest, "month": month}):
                 return False
             conn.execute(
                 insert_ignore(PulseCount, self._dialect),
@@ -167,3 +170,8 @@ class SqlRituals:
                 .order_by(PulseCount.month, PulseCount.department)
             ).all()
         return [MonthCount(month=m, department=d, answers=a, customers=c) for m, d, a, c in rows]
+
+
+def _inserted(conn: Connection, statement: Insert, row: dict[str, Any]) -> bool:
+    """Run an ``INSERT ... ON CONFLICT DO NOTHING ... RETURNING``: whether the row was new."""
+    return conn.execute(statement, row).first() is not None
