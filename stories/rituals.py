@@ -149,9 +149,9 @@ class Rituals:
         return [*self.plan_pulse(now), *self.plan_ambassador_stories(now), *self.plan_ambassador_summaries(now)]
 
     def queue(self, now: datetime) -> int:
+        """Plan and queue what is due (the scheduler's ``rituals`` job); how many deliveries were new."""
         items = self.plan(now)
-        enqueue = self.outbox.enqueue
-        return enqueue(items) if items else 0
+        return self.outbox.enqueue(items) if items else 0
 
     def _department(self, name: str) -> Department:
         try:
