@@ -1,7 +1,7 @@
 """rituals: meeting openers, ambassadors added in chat, the anonymous pulse
 
-Revision ID: 0011_rituals
-Revises: 0010_routing_learner
+Revision ID: 0013_rituals
+Revises: 0012_kudos_limits_optout
 Create Date: 2026-12-02 15:00:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0011_rituals"
-down_revision: str | Sequence[str] | None = "0010_routing_learner"
+revision: str = "0013_rituals"
+down_revision: str | Sequence[str] | None = "0012_kudos_limits_optout"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
