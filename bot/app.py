@@ -194,6 +194,7 @@ class App:
             intake=self.take_in,
             redactor=self.pipeline.redactor,
             clock=self.clock,
+            stories=self.stories,
         )
 
     @cached_property

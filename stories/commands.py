@@ -21,8 +21,9 @@ from stories.actors import Actor, is_admin, is_cx_team, managed_departments
 from stories.config import CxConfig
 from stories.dates import InvalidDate, split_due
 from stories.followup import FollowUpStore, InvalidInput, commit
+from stories.home import DepartmentStories, build_home
 from stories.kudos import KudosStore, give_kudos, praise_suggestions
-from stories.models import MAX_ID, IncomingComment, InvalidComment
+from stories.models import MAX_ID, IncomingComment, InvalidComment, StoryView
 from stories.outbox import OutboxWriter
 from stories.pipeline import IngestReport
 from stories.ports import Redactor
@@ -80,6 +81,13 @@ class CommandStore(FollowUpStore, KudosStore, StatsReader, ChannelLinker, Protoc
     """Everything the commands read and write; storage.command_store.SqlCommandStore implements it."""
 
 
+class NoStories:
+    """A story reader with nothing in it (commands built without one)."""
+
+    def stories_for_department(self, *, department: str, since: datetime, until: datetime) -> list[StoryView]:
+        return []
+
+
 Handler = Callable[["Commands", CommandContext, str], View]
 
 
@@ -111,9 +119,11 @@ class Commands:
         redactor: Redactor,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timezone: str | None = None,
+        stories: DepartmentStories | None = None,
     ) -> None:
         self.config = config
         self.store = store
+        self.stories = stories or NoStories()  # departments' recent stories (the home); none in unit tests
         self.outbox = outbox
         self.intake = intake
         self.redactor = redactor  # what employees type about customers (commitments, kudos) is redacted too
@@ -439,6 +449,17 @@ def _story(commands: Commands, ctx: CommandContext, args: str) -> View:
     )
 
 
+def _home(commands: Commands, ctx: CommandContext, args: str) -> View:
+    return build_home(
+        config=commands.config,
+        reader=commands.store,
+        stories=commands.stories,
+        actor=ctx.actor,
+        today=commands.today(ctx.actor),
+        now=commands.clock(),
+    )
+
+
 def _link(commands: Commands, ctx: CommandContext, args: str) -> View:
     if not args:
         raise Usage("name the department, e.g. “link finance”")
@@ -482,6 +503,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "story", "<customer comment>", "Add a customer comment by hand; I say where it went.", "anyone", _story
+    ),
+    CommandSpec(
+        "home",
+        "",
+        "Your open commitments, kudos you received and your departments' latest stories.",
+        "anyone",
+        _home,
     ),
     CommandSpec(
         "link",

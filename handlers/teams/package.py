@@ -5,7 +5,8 @@ id, its bot's id and the ``webApplicationInfo`` id that resource-specific consen
 registration, as Bot Framework bots usually have). The RSC permissions (read channel and chat messages) let
 intake channels receive every message, not only those that @mention cxbot. The manifest's
 command lists are checked against :data:`stories.commands.COMMANDS` (see :func:`command_lists`) so the
-suggestions Teams shows never drift from what the bot understands.
+suggestions Teams shows never drift from what the bot understands, and its ``composeExtensions`` against the
+message action the bot serves (:func:`compose_extensions`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Protocol
 
+from handlers.teams.message_action import manifest_command
 from stories.commands import COMMAND_PREFIX, COMMANDS
 
 SOURCE = Path(__file__).resolve().parents[2] / "teams"
@@ -50,6 +52,11 @@ def command_lists() -> list[dict[str, Any]]:
         {"scopes": ["team", "groupChat"], "commands": commands(offered)},
         {"scopes": ["personal"], "commands": commands([s for s in offered if s.name not in PERSONAL_EXCLUDED])},
     ]
+
+
+def compose_extensions(bot_id: str = PLACEHOLDER) -> list[dict[str, Any]]:
+    """The manifest's ``composeExtensions``: the "Send to CX stories" message action, served by the bot."""
+    return [{"botId": bot_id, "commands": [manifest_command()]}]
 
 
 # The developer fields Teams shows on the app's page: option -> manifest key. Teams requires https URLs.
