@@ -1,8 +1,8 @@
 """Who a Teams user is for the core: the Bot Framework roster's word on them, cached briefly.
 
-What the Bot Framework tells a bot about a person (``GET /v3/conversations/{id}/members/{userId}``, which
-botbuilder's ``TeamsInfo.get_member`` asks; in a team it asks the team's roster) is their Entra object id,
-name, user principal name, e-mail and ``userRole``. cxbot uses:
+What the Bot Framework tells a bot about a person (``GET /v3/conversations/{id}/members/{userId}``; in a team
+cxbot asks the team's roster, ``{id}`` being the team id) is their Entra object id, name, user principal name,
+e-mail and ``userRole``. cxbot uses:
 
 - the **UPN and e-mail** as aliases, so the configuration may name people by ``dana@contoso.com`` as well as by
   object id (``cx_team.users``, ``departments[].managers`` and ``ambassadors``);
@@ -28,8 +28,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from botbuilder.core import TurnContext
-from botbuilder.core.teams import TeamsInfo
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.schema.teams import TeamsChannelAccount
 
 from handlers.teams.activities import actor_of, team_id_of
 from stories.actors import Actor
@@ -62,6 +62,17 @@ def profile_of(member: object) -> Profile:
     return Profile(name=getattr(member, "name", None) or None, aliases=frozenset(aliases), admin=role == OWNER_ROLE)
 
 
+async def roster_entry(turn: TurnContext, conversation_id: str, member_id: str) -> TeamsChannelAccount:
+    """``GET /v3/conversations/{conversation_id}/members/{member_id}`` as a ``TeamsChannelAccount``. In a team
+    ``conversation_id`` is the team's id: the team roster, whose ``userRole`` is the team role. (botbuilder's
+    ``TeamsInfo.get_team_member`` takes a team id but asks the activity's conversation instead, so it is not used.)"""
+    client = turn.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
+    if client is None:
+        raise LookupError("no connector client in this turn")
+    member = await client.conversations.get_conversation_member(conversation_id, member_id)
+    return TeamsChannelAccount().deserialize(dict(member.serialize(), **(member.additional_properties or {})))
+
+
 class TeamsPeople:
     def __init__(self, *, ttl: float = TTL, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl
@@ -83,7 +94,7 @@ class TeamsPeople:
             if cached and cached[0] > self._clock():
                 return cached[1]
             try:
-                member = await TeamsInfo.get_member(turn, account.id)
+                member = await roster_entry(turn, key[1] or turn.activity.conversation.id, str(account.id))
             except Exception as exc:  # not in the roster, the Emulator, or the connector said no
                 log.info("Teams roster look-up failed (%s); treated as an ordinary user", type(exc).__name__)
                 profile = cached[1] if cached else NOBODY
