@@ -6,17 +6,17 @@ e-mail and ``userRole``. cxbot uses:
 
 - the **UPN and e-mail** as aliases, so the configuration may name people by ``dana@contoso.com`` as well as by
   object id (``cx_team.users``, ``departments[].managers`` and ``ambassadors``);
-- **``userRole: "owner"``** as a platform admin (``stories.actors.is_admin``: may ``cx link``). The roster's
-  ``userRole`` is documented as ``user``, ``guest`` or ``owner``; Teams in practice often answers ``user`` for a
-  team's owners, so team owners are admins only where Teams says so. A ``guest`` is never an admin.
+- **``userRole: "owner"``** as a platform admin (``stories.actors.is_admin``: may ``cx link``). When the field
+  was added to the roster its values were announced as ``user``, ``guest`` and ``owner``; Teams in practice
+  often answers ``user`` for a team's owners, so team owners are admins only where Teams says so. A ``guest`` is never an admin.
 
 What the Bot Framework does not tell a bot, so cxbot cannot use: Entra (security or Microsoft 365) group
 membership (Slack user groups' counterpart: Microsoft Graph ``checkMemberGroups`` needs Graph permissions an
 admin consents to), tenant administrator roles, and reliable team ownership (Graph's team members with
 ``TeamMember.Read.Group``). Name those people by object id or UPN in the configuration.
 
-A look-up per person (and team) is kept for :data:`TTL` seconds. If Teams cannot be asked the person is an
-ordinary user identified by object id: never more rights than Teams confirmed.
+A look-up per person (and team) is kept for :data:`TTL` seconds. If Teams cannot be asked, what it confirmed
+last is kept, or else the person is an ordinary user known by object id: never more rights than Teams confirmed.
 """
 
 from __future__ import annotations
