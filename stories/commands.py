@@ -21,9 +21,9 @@ from stories.actors import Actor, is_admin, is_cx_team, managed_departments
 from stories.config import CxConfig
 from stories.dates import InvalidDate, split_due
 from stories.followup import FollowUpStore, InvalidInput, commit
-from stories.home import DepartmentStories, build_home
+from stories.home import DepartmentStories, NoStories, home_command
 from stories.kudos import KudosStore, give_kudos, praise_suggestions
-from stories.models import MAX_ID, IncomingComment, InvalidComment, StoryView
+from stories.models import MAX_ID, IncomingComment, InvalidComment
 from stories.outbox import OutboxWriter
 from stories.pipeline import IngestReport
 from stories.ports import Redactor
@@ -79,13 +79,6 @@ class ChannelLinker(Protocol):
 
 class CommandStore(FollowUpStore, KudosStore, StatsReader, ChannelLinker, Protocol):
     """Everything the commands read and write; storage.command_store.SqlCommandStore implements it."""
-
-
-class NoStories:
-    """A story reader with nothing in it (commands built without one)."""
-
-    def stories_for_department(self, *, department: str, since: datetime, until: datetime) -> list[StoryView]:
-        return []
 
 
 Handler = Callable[["Commands", CommandContext, str], View]
@@ -449,17 +442,6 @@ def _story(commands: Commands, ctx: CommandContext, args: str) -> View:
     )
 
 
-def _home(commands: Commands, ctx: CommandContext, args: str) -> View:
-    return build_home(
-        config=commands.config,
-        reader=commands.store,
-        stories=commands.stories,
-        actor=ctx.actor,
-        today=commands.today(ctx.actor),
-        now=commands.clock(),
-    )
-
-
 def _link(commands: Commands, ctx: CommandContext, args: str) -> View:
     if not args:
         raise Usage("name the department, e.g. “link finance”")
@@ -509,7 +491,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "",
         "Your open commitments, kudos you received and your departments' latest stories.",
         "anyone",
-        _home,
+        home_command,
     ),
     CommandSpec(
         "link",

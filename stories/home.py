@@ -8,12 +8,15 @@ platforms can never show a person different things.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from stories.actors import Actor, managed_departments
 from stories.config import CxConfig
 from stories.models import StoryView
 from stories.views import CommitmentItem, HomeView, KudosView
+
+if TYPE_CHECKING:  # the command table imports this module
+    from stories.commands import CommandContext, Commands
 
 STORY_DAYS = 14
 MAX_COMMITMENTS = 8
@@ -33,6 +36,13 @@ class HomeReader(Protocol):
 
 class DepartmentStories(Protocol):
     def stories_for_department(self, *, department: str, since: datetime, until: datetime) -> list[StoryView]: ...
+
+
+class NoStories:
+    """A story reader with nothing in it (commands built without one, as in the core's unit tests)."""
+
+    def stories_for_department(self, *, department: str, since: datetime, until: datetime) -> list[StoryView]:
+        return []
 
 
 def build_home(
@@ -61,4 +71,16 @@ def build_home(
         stories=tuple(latest),
         departments=departments,
         story_days=STORY_DAYS,
+    )
+
+
+def home_command(commands: Commands, ctx: CommandContext, args: str) -> HomeView:
+    """``/cx home`` / ``cx home``: the asker's home (arguments are ignored)."""
+    return build_home(
+        config=commands.config,
+        reader=commands.store,
+        stories=commands.stories,
+        actor=ctx.actor,
+        today=commands.today(ctx.actor),
+        now=commands.clock(),
     )

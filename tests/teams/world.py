@@ -129,14 +129,15 @@ class World:
         retry: RetryPolicy = FAST,
         as_served: bool = False,
         identity: FetchOptions | None = None,
-        config: CxConfig = CONFIG,
+        config: CxConfig | None = None,
         **settings: Any,
     ) -> Server:
         """A cxbot process on the test database (call again for a "restart": a new App, same database).
 
         Tests get a fixed clock and recorded (not slept) retry waits; ``as_served`` mounts Teams exactly as
         ``cxbot serve`` does instead. Without an app id the Emulator mode is on unless ``cx_teams_emulator``
-        says otherwise; ``identity`` is how Bot Framework's signing keys are fetched (a fake identity endpoint).
+        says otherwise; ``identity`` is how Bot Framework's signing keys are fetched (a fake identity endpoint);
+        ``config``: another configuration than this module's ``CONFIG`` (read at call time, tests may patch it).
         """
         settings.setdefault("cx_teams_emulator", not settings.get("microsoft_app_id"))
         sleeps: list[float] = []
@@ -146,7 +147,7 @@ class World:
             await asyncio.sleep(0)
 
         clock = wall_clock if as_served else lambda: NOW
-        app = build(Settings(database_url=self.database_url, **settings), config=config, clock=clock)
+        app = build(Settings(database_url=self.database_url, **settings), config=config or CONFIG, clock=clock)
         app.mounts = [
             mount_teams
             if as_served
