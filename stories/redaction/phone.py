@@ -53,8 +53,11 @@ def _is_date(raw: str) -> bool:
     return 1 <= low <= 12 and high <= 31
 
 
-def find_library_phones(text: str, region: str) -> Iterator[Hit]:
-    """The library's matcher (leniency VALID) over each stretch of phone characters holding 6+ digits."""
+def find_library_phones(text: str, region: str, *, regions: Sequence[str] = ()) -> Iterator[Hit]:
+    """The library's matcher (leniency VALID) over each stretch of phone characters holding 6+ digits.
+
+    ``regions``: every configured region; a number written without its country code is also recorded as it reads
+    under each of them (``national_spellings``)."""
     asked = 0
     for stretch in _STRETCH.finditer(text):
         raw = stretch.group()
@@ -72,7 +75,8 @@ def find_library_phones(text: str, region: str) -> Iterator[Hit]:
         for match in phonenumbers.PhoneNumberMatcher(window, region, max_tries=sys.maxsize):
             if _plausible(match.raw_string, region):
                 number = phonenumbers.format_number(match.number, _E164)
-                yield Hit(match.start + offset, match.end + offset, number)
+                also = national_spellings(match.raw_string, regions) if regions else ()
+                yield Hit(match.start + offset, match.end + offset, number, also)
 
 
 def _plausible(raw: str, region: str) -> bool:
@@ -110,19 +114,27 @@ def _fallback_hit(match: re.Match[str], regions: Sequence[str]) -> Hit | None:
         return Hit(match.start(), match.end(), phone_canonical("+1" + raw))
     if not 9 <= digits <= 12:
         return None
-    return Hit(match.start(), match.end(), _national(raw, regions))
+    spellings = national_spellings(raw, regions)
+    return Hit(match.start(), match.end(), spellings[0] if spellings else re.sub(r"\D", "", raw), spellings[1:])
 
 
-def _national(raw: str, regions: Sequence[str]) -> str:
-    """E.164 under the first region where the number could exist; the digits alone otherwise."""
+def national_spellings(raw: str, regions: Sequence[str]) -> tuple[str, ...]:
+    """E.164 under each region where a number written without its country code could exist, in the regions'
+    order; empty for a number written with one (it has a single spelling).
+
+    "07911 654321" is not an allocated UK range, so the library accepts it under German rules only; the customer
+    who asks to be forgotten writes "+44 7911 654321". Recording every reading lets either spelling find it."""
+    if raw.lstrip("( ").startswith(("+", "\uff0b", "00")):
+        return ()
+    spellings: list[str] = []
     for region in regions:
         try:
             number = phonenumbers.parse(raw, region)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_possible_number(number):
-            return phonenumbers.format_number(number, _E164)
-    return re.sub(r"\D", "", raw)
+            spellings.append(phonenumbers.format_number(number, _E164))
+    return tuple(dict.fromkeys(spellings))
 
 
 def find_fallback_phones(text: str, regions: Sequence[str]) -> Iterator[Hit]:
