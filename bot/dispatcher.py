@@ -379,6 +379,10 @@ class Dispatcher:
         return posted, carried, "sent"
 
     async def _thread(self, item: Claimed) -> PostedMessage | None:
+        """The message a reply goes under: the one its payload names (an intake message, stories.loop), else
+        the story's message in that channel; None: post it as a plain message."""
+        if item.payload.get("thread"):
+            return PostedMessage(item.channel, str(item.payload["thread"]))
         assert item.story_id is not None
         places = await asyncio.to_thread(
             self.outbox.story_messages, story_id=item.story_id, platform=item.platform, channel=item.channel

@@ -73,6 +73,29 @@ class CommentIdentifier(Base):
     digest: Mapped[str] = mapped_column(String(64), index=True)
 
 
+class CommentOrigin(Base):
+    """Where in chat a comment came in and who passed it on (stories.models.Origin): platform ids only, so the
+    loop can be told back when its commitment closes. Absent values are '' (the unique key needs them); erased
+    with the comment (cascade)."""
+
+    __tablename__ = "comment_origins"
+    __table_args__ = (
+        UniqueConstraint(
+            "comment_id", "platform", "via", "channel", "thread", "sender", name="uq_comment_origins_place"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(10))
+    via: Mapped[str] = mapped_column(String(10))  # channel | shortcut | command
+    workspace: Mapped[str] = mapped_column(String(100))  # Slack team id, Teams tenant id; '' when unknown
+    channel: Mapped[str] = mapped_column(String(300))
+    thread: Mapped[str] = mapped_column(String(300))  # Slack thread ts, Teams root message id; '' when none
+    sender: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Story(Base):
     """One per comment: what readers see."""
 
@@ -151,7 +174,11 @@ class Delivery(Base):
     """
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_state_not_before", "state", "not_before"),)
+    __table_args__ = (
+        Index("ix_deliveries_state_not_before", "state", "not_before"),
+        # a reaction on a message the bot posted finds the delivery (✅ on a commitment's reply, stories.emoji)
+        Index("ix_deliveries_platform_message_id", "platform", "message_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)

@@ -23,6 +23,7 @@ from stories.followup import (
     InvalidInput,
     close,
     commit,
+    note_updates,
     record_reaction,
     reroute,
     reroute_choice,
@@ -106,6 +107,10 @@ class MessageStories(Protocol):
         """``(story id, department)`` of each story a platform message carries (a digest carries several)."""
         ...
 
+    def commitment_for_message(self, *, platform: str, channel: str, message_id: str) -> int | None:
+        """The commitment whose thread reply ("… will follow up: …") this platform message is, if it is one."""
+        ...
+
 
 def commitment_key(*, platform: str, story_id: int, owner: str, what: str, due: date | None) -> str:
     """The same person committed to the same thing for the same story is one commitment, however it was
@@ -160,10 +165,17 @@ class Actions:
 
     def _react(self, action: Action) -> Reacted:
         emoji = action.values.get("emoji", "")
-        changed = 0
+        acts = self.config.emoji_actions.action_for(emoji)
+        if acts == "done" and action.kind == "react" and action.message is not None:
+            commitment_id = self.messages.commitment_for_message(
+                platform=action.platform, channel=action.message.channel, message_id=action.message.message_id
+            )
+            if commitment_id is not None:  # ✅ on a commitment's reply: done, as the Done button
+                return self._done_by_emoji(action, commitment_id)
+        changed: list[int] = []
         for story_id in self._carried(action):  # a digest carries several stories: the reaction is to each
             try:
-                changed += record_reaction(
+                if record_reaction(
                     store=self.store,
                     story_id=story_id,
                     platform=action.platform,
@@ -171,11 +183,46 @@ class Actions:
                     emoji=emoji,
                     added=action.kind == "react",
                     now=self.clock(),
-                )
+                ):
+                    changed.append(story_id)
             except InvalidInput:
                 log.info("%s reaction of an unusable type ignored", action.platform)
                 break
-        return Reacted(changed)
+        if acts == "looking":  # 👀: the story's cards show how many are looking into it
+            self._show_looking(action, changed)
+        return Reacted(len(changed))
+
+    def _show_looking(self, action: Action, story_ids: list[int]) -> None:
+        updates = []
+        for story_id in story_ids:
+            brief = self.store.story(story_id)
+            if brief is not None:
+                updates += note_updates(
+                    self.store,
+                    brief,
+                    key=f"looking:{action.key}:{action.kind}:{story_id}",
+                    today=self.today(action.actor),
+                    looking=self.config.emoji_actions.looking,
+                )
+        if updates:
+            self.outbox.enqueue(updates)
+
+    def _done_by_emoji(self, action: Action, commitment_id: int) -> Reacted:
+        """The Done button's rule (``may_close``) and effect; someone else's ✅ changes nothing."""
+        result = close(
+            store=self.store,
+            outbox=self.outbox,
+            config=self.config,
+            commitment_id=commitment_id,
+            by=action.actor,
+            state="done",
+            now=self.clock(),
+            today=self.today(action.actor),
+        )
+        if isinstance(result, Notice):
+            log.info("%s emoji on commitment %s changed nothing: %s", action.platform, commitment_id, result.text)
+            return Reacted(0)
+        return Reacted(1)
 
     def _carried(self, action: Action) -> list[int]:
         if action.message is None:
@@ -241,6 +288,7 @@ class Actions:
             now=self.clock(),
             redactor=self.redactor,
             today=self.today(actor),
+            looking=self.config.emoji_actions.looking,
         )
 
     # --- not for us -------------------------------------------------------------------------------------------

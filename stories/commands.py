@@ -23,7 +23,7 @@ from stories.dates import InvalidDate, split_due
 from stories.followup import FollowUpStore, InvalidInput, commit
 from stories.home import DepartmentStories, NoStories, home_command
 from stories.kudos import KudosStore, give_kudos, praise_suggestions
-from stories.models import MAX_ID, IncomingComment, InvalidComment
+from stories.models import MAX_ID, IncomingComment, InvalidComment, Origin
 from stories.outbox import OutboxWriter
 from stories.pipeline import IngestReport
 from stories.ports import Redactor
@@ -65,6 +65,7 @@ class CommandContext:
     thread_story_id: int | None
     mentions: Mapping[str, str] = field(default_factory=dict)
     request_id: str | None = None
+    workspace: str | None = None  # Slack team id, Teams tenant id: where a direct message back should go
 
 
 CommentIntake = Callable[[Iterable[IncomingComment]], IngestReport]
@@ -368,6 +369,7 @@ def _commit(commands: Commands, ctx: CommandContext, args: str) -> View:
         now=commands.clock(),
         redactor=commands.redactor,
         today=today,
+        looking=commands.config.emoji_actions.looking,
     )
     return Notice(f"Noted: you will follow up: {item.what} ({item.due_label}). I told the story's thread.")
 
@@ -426,6 +428,14 @@ def _story(commands: Commands, ctx: CommandContext, args: str) -> View:
         external_id=ctx.request_id[:150] if ctx.request_id else None,
         origin_channel=ctx.channel,
         platform_ids=True,  # the request's and channel's ids, made by Slack or Teams
+        # who typed it hears by direct message when a commitment on its story is done (stories.loop)
+        origin=Origin(
+            platform=ctx.actor.platform,
+            via="command",
+            channel=ctx.channel or "",
+            sender=ctx.actor.user_id,
+            workspace=ctx.workspace,
+        ),
     )
     report = commands.intake([comment])
     if report.rejected:

@@ -219,6 +219,51 @@ class Nudges(_Model):
     weekends: bool = False
 
 
+_EMOJI_NAME = re.compile(r"^[a-z0-9_+\-']{1,100}$")
+
+
+def _emoji_name(value: str) -> str:
+    """An emoji as Slack names it (``eyes``, ``white_check_mark``); ``:eyes:`` is accepted and stored bare."""
+    name = value.strip().strip(":").casefold()
+    if not _EMOJI_NAME.fullmatch(name):
+        raise ValueError(
+            f"{value!r} is not an emoji name; write it as Slack names it, e.g. eyes or white_check_mark "
+            "(no spaces, no emoji characters)"
+        )
+    return name
+
+
+_Emoji = Annotated[str, AfterValidator(_emoji_name)]
+
+
+class EmojiActions(_Model):
+    """Reactions that act (stories.emoji). ``looking``: on a story's message, "I'm looking into it", shown on
+    its card; ``done``: on a commitment's thread reply, closes the commitment as done (the Done button's
+    permission rule). Names as Slack spells them; Teams reactions arrive under the same names (README:
+    Emoji to act). Empty lists (the default) turn the feature off."""
+
+    looking: tuple[_Emoji, ...] = ()
+    done: tuple[_Emoji, ...] = ()
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> EmojiActions:
+        for index, name in enumerate(self.done):
+            if name in self.looking:
+                raise config_problem(
+                    ("done", index),
+                    f"{name!r} is also under looking; an emoji can do one thing: remove it from one of the lists",
+                )
+        return self
+
+    def action_for(self, emoji: str) -> Literal["looking", "done"] | None:
+        name = emoji.strip().strip(":").split("::", 1)[0].casefold()  # "+1::skin-tone-2" is "+1"
+        if name in self.done:
+            return "done"
+        if name in self.looking:
+            return "looking"
+        return None
+
+
 class CxConfig(_Model):
     default_department: str
     departments: tuple[Department, ...]
@@ -230,6 +275,7 @@ class CxConfig(_Model):
     urgent: Urgent = Urgent()
     redaction: Redaction = Redaction()
     nudges: Nudges = Nudges()
+    emoji_actions: EmojiActions = EmojiActions()
 
     @model_validator(mode="after")
     def _departments_exist(self) -> CxConfig:

@@ -62,6 +62,21 @@ class CommitmentItem:
 
 
 @dataclass(frozen=True, slots=True)
+class LoopClosed:
+    """A commitment closed, as the people who raised its story and the CX team hear it (stories.loop).
+    ``threads`` and ``direct``: how many intake threads and people it was told to."""
+
+    story_id: int
+    story_title: str
+    department: str | None
+    owner_name: str | None
+    what: str
+    state: CommitmentState
+    threads: int = 0
+    direct: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class ActionsView:
     """One page of open commitments. ``owner`` is set when the list is one person's (renderers mention them)."""
 

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.blocks import digest_blocks, fallback_text, story_blocks
-from handlers.slack.channels import ChannelDirectory, Workspace
+from handlers.slack.channels import ChannelDirectory, Workspace, split_workspace
 from handlers.slack.errors import delivery_error
 from handlers.slack.mrkdwn import safe
 from handlers.slack.render import render
@@ -124,7 +124,7 @@ class SlackNotifier:
         direct message (``channel`` is a user id) is not looked up: that needs the im:history scope, which
         cxbot does without; a crash in the instant between posting a DM and recording it may repeat that DM.
         """
-        if thread is None and is_slack_user(channel):
+        if thread is None and is_slack_user(split_workspace(channel)[1]):
             return None
         oldest = f"{since.timestamp():.6f}"
         cursor: str | None = None
