@@ -287,6 +287,21 @@ class Kudos(Base):
     platform: Mapped[str] = mapped_column(String(10))
     source: Mapped[str] = mapped_column(String(20), default="cx_team")  # cx_team | customer_praise
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    receiver_name: Mapped[str | None] = mapped_column(String(100))  # as the giver saw it, for leaderboards
+    department: Mapped[str | None] = mapped_column(String(100))  # the story's or channel's; per-department view
+
+    __table_args__ = (Index("ix_kudos_giver_created_at", "giver", "created_at"),)  # the monthly limit
+
+
+class KudosOptOut(Base):
+    """A person who asked not to receive public kudos (stories.kudos): kept until they opt back in."""
+
+    __tablename__ = "kudos_optouts"
+
+    platform: Mapped[str] = mapped_column(String(10), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(100))  # to leave their name out of praise suggestions
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ProcessedEvent(Base):

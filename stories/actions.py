@@ -29,14 +29,26 @@ from stories.followup import (
     reroute_choice,
     reroute_refusal,
 )
+from stories.kudos import KudosStore, give_kudos
 from stories.outbox import OutboxWriter
 from stories.ports import Redactor
-from stories.views import CommitmentItem, Notice
+from stories.views import CommitmentItem, KudosView, Notice
 
 log = logging.getLogger(__name__)
 
-ActionKind = Literal["react", "unreact", "follow_up", "not_for_us", "commit", "reroute", "done", "drop"]
-KINDS: tuple[ActionKind, ...] = ("react", "unreact", "follow_up", "not_for_us", "commit", "reroute", "done", "drop")
+ActionKind = Literal["react", "unreact", "follow_up", "not_for_us", "commit", "reroute", "done", "drop", "give_kudos"]
+KINDS: tuple[ActionKind, ...] = (
+    "react",
+    "unreact",
+    "follow_up",
+    "not_for_us",
+    "commit",
+    "reroute",
+    "done",
+    "drop",
+    "give_kudos",
+)
+PRAISE_REASON = "for what a customer wrote about them"
 GONE = Notice("That story no longer exists.")
 
 
@@ -58,7 +70,7 @@ class Action:
 
     ``department`` is the department a form was opened for (carried in the form); ``values`` are the form's
     fields as typed: ``what``, ``due`` (ISO date), ``owner`` (a user id), ``owner_name``, ``to`` (a department),
-    or a reaction's ``emoji``.
+    a reaction's ``emoji``, or for ``give_kudos`` the ``receiver`` picked (a user id) and the praised ``name``.
     """
 
     kind: ActionKind
@@ -99,7 +111,7 @@ class Reacted:
     changed: int  # reaction rows added or removed (0: a repeat, or a message carrying no story)
 
 
-ActionResult = FollowUpForm | RerouteForm | CommitmentItem | Notice | Reacted
+ActionResult = FollowUpForm | RerouteForm | CommitmentItem | KudosView | Notice | Reacted
 
 
 class MessageStories(Protocol):
@@ -132,7 +144,9 @@ class Actions:
         today: Callable[[Actor], date],
         clock: Callable[[], datetime],
         redactor: Redactor,
+        kudos: KudosStore | None = None,
     ) -> None:
+        self.kudos = kudos  # the "Give kudos" button of customer praise; None: the button answers it is off
         self.redactor = redactor  # what employees type about customers is redacted like any comment
         self.config = config
         self.store = store
@@ -157,6 +171,8 @@ class Actions:
                     return self._reroute(action)
                 case "done" | "drop":
                     return self._close(action)
+                case "give_kudos":
+                    return self._give_kudos(action)
         except InvalidInput as exc:
             return Notice(f"Not saved: {exc.message}. Fix it in the form and send it again.")
         raise ValueError(f"unknown action kind {action.kind!r}")
@@ -342,4 +358,35 @@ class Actions:
             state="done" if action.kind == "done" else "dropped",
             now=self.clock(),
             today=self.today(action.actor),
+        )
+
+    # --- give kudos (customer praise) -------------------------------------------------------------------------
+
+    def _give_kudos(self, action: Action) -> KudosView | Notice:
+        """The "Give kudos" button of customer praise: kudos to the person picked, linked to the praise story.
+
+        Keyed by story and receiver, so clicking twice, or two CX team members clicking, thanks them once.
+        """
+        brief = self.store.story(action.story_id) if action.story_id is not None else None
+        if brief is None or action.story_id is None:
+            return GONE
+        if self.kudos is None:
+            return Notice("Kudos are not switched on here.")
+        receiver = action.values.get("receiver", "").strip()
+        name = action.values.get("name", "").strip()[:100]
+        if not receiver:
+            return Notice(f"First pick who {name or 'the customer meant'} is, then click “Give kudos”.")
+        return give_kudos(
+            store=self.kudos,
+            outbox=self.outbox,
+            config=self.config,
+            key=f"{action.platform}:praise-kudos:{action.story_id}:{receiver}",
+            giver=action.actor,
+            receiver=receiver,
+            receiver_name=action.values.get("receiver_name", "").strip()[:100] or name or None,
+            why=PRAISE_REASON,
+            story_id=action.story_id,
+            department=brief.departments[0] if brief.departments else None,
+            now=self.clock(),
+            redactor=self.redactor,
         )

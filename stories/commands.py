@@ -23,6 +23,8 @@ from stories.dates import InvalidDate, split_due
 from stories.followup import FollowUpStore, InvalidInput, commit
 from stories.home import DepartmentStories, NoStories, home_command
 from stories.kudos import KudosStore, give_kudos, praise_suggestions
+from stories.kudos_board import KudosBoardReader, run_top
+from stories.kudos_optout import KudosOptOuts, run_optin, run_optout
 from stories.models import MAX_ID, IncomingComment, InvalidComment, Origin
 from stories.outbox import OutboxWriter
 from stories.pipeline import IngestReport
@@ -78,7 +80,7 @@ class ChannelLinker(Protocol):
         ...
 
 
-class CommandStore(FollowUpStore, KudosStore, StatsReader, ChannelLinker, Protocol):
+class CommandStore(FollowUpStore, KudosStore, KudosBoardReader, KudosOptOuts, StatsReader, ChannelLinker, Protocol):
     """Everything the commands read and write; storage.command_store.SqlCommandStore implements it."""
 
 
@@ -134,6 +136,9 @@ class Commands:
             return self.help(ctx.actor.platform)
         name, args = words[0].casefold(), (words[1] if len(words) > 1 else "")
         spec = self.spec(name, ctx.actor.platform)
+        sub = args.split(maxsplit=1)
+        if sub and (two_words := self.spec(f"{name} {sub[0].casefold()}", ctx.actor.platform)):
+            spec, args = two_words, (sub[1] if len(sub) > 1 else "")  # "kudos top": a command of its own
         if spec is None:
             return self.help(ctx.actor.platform, notice=f"There is no “{truncate_word(name)}” command.")
         if spec.who == "cx_team" and not is_cx_team(self.config, ctx.actor):
@@ -389,6 +394,16 @@ def _thread_department(commands: Commands, ctx: CommandContext, story_id: int) -
     return brief.departments[0] if brief.departments else None
 
 
+def _kudos_department(commands: Commands, ctx: CommandContext) -> str | None:
+    """Kudos count for the department of the thread's story, else of the channel they were given in."""
+    if ctx.thread_story_id is not None:
+        return _thread_department(commands, ctx, ctx.thread_story_id)
+    for department in commands.config.departments:
+        if ctx.channel and ctx.channel in (department.slack_channel, department.teams_channel):
+            return department.name
+    return None
+
+
 def _kudos(commands: Commands, ctx: CommandContext, args: str) -> View:
     now = commands.clock()
     if not args or args.casefold() in ("suggestions", "suggest", "ideas"):
@@ -409,6 +424,7 @@ def _kudos(commands: Commands, ctx: CommandContext, args: str) -> View:
         receiver_name=display or None,
         why=why,
         story_id=ctx.thread_story_id,
+        department=_kudos_department(commands, ctx),
         now=now,
         redactor=commands.redactor,
     )
@@ -486,6 +502,15 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "cx_team",
         _kudos,
     ),
+    CommandSpec(
+        "kudos top",
+        "[department]",
+        "This month's kudos: who was thanked by the most different people, and per department.",
+        "anyone",
+        run_top,
+    ),
+    CommandSpec("kudos optout", "", "Receive no public kudos; stay off the kudos board.", "anyone", run_optout),
+    CommandSpec("kudos optin", "", "Receive public kudos again.", "anyone", run_optin),
     CommandSpec(
         "stats",
         "[department]",

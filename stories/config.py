@@ -264,6 +264,17 @@ class EmojiActions(_Model):
         return None
 
 
+class KudosSettings(_Model):
+    """``monthly_limit``: kudos one person may give a calendar month (UTC), so each one still means something;
+    ``praise_*_channel``: where the CX team gets the week's customer praise with "Give kudos" buttons (Monday at
+    ``praise_hour`` in the default department's timezone); no channel, no weekly push on that platform."""
+
+    monthly_limit: int = Field(default=10, ge=1, le=1000)
+    praise_slack_channel: str | None = None
+    praise_teams_channel: str | None = None
+    praise_hour: int = Field(default=9, ge=0, le=23)
+
+
 class CxConfig(_Model):
     default_department: str
     departments: tuple[Department, ...]
@@ -272,6 +283,7 @@ class CxConfig(_Model):
     intake: Intake = Intake()
     kudos_slack_channel: str | None = None
     kudos_teams_channel: str | None = None
+    kudos: KudosSettings = KudosSettings()
     urgent: Urgent = Urgent()
     redaction: Redaction = Redaction()
     nudges: Nudges = Nudges()

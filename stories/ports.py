@@ -15,7 +15,7 @@ from stories.models import DigestView, Origin, Redacted, RouteMatch, Sentiment, 
 
 if TYPE_CHECKING:
     from stories.patterns import PatternReport
-    from stories.views import SurgeView
+    from stories.views import PraiseView, SurgeView
 
 
 class Redactor(Protocol):
@@ -145,6 +145,10 @@ class Notifier(Protocol):
 
     async def post_surge(self, *, channel: str, surge: SurgeView, key: str | None = None) -> PostedMessage:
         """A surge alert (stories.surge)."""
+        ...
+
+    async def post_praise(self, *, channel: str, praise: PraiseView, key: str | None = None) -> PostedMessage:
+        """The week's customer praise for the CX team, each with a "Give kudos" button (stories.praise_push)."""
         ...
 
 

@@ -26,7 +26,7 @@ from stories.actors import is_slack_user
 from stories.models import DigestView, StoryView
 from stories.patterns import PatternReport
 from stories.ports import DeliveryError, PostedMessage
-from stories.views import SurgeView
+from stories.views import PraiseView, SurgeView
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,10 @@ class SlackNotifier:
 
     async def post_surge(self, *, channel: str, surge: SurgeView, key: str | None = None) -> PostedMessage:
         message = render(surge)
+        return await self._post(channel=channel, text=message["text"], blocks=message["blocks"], key=key)
+
+    async def post_praise(self, *, channel: str, praise: PraiseView, key: str | None = None) -> PostedMessage:
+        message = render(praise)
         return await self._post(channel=channel, text=message["text"], blocks=message["blocks"], key=key)
 
     async def find_delivered(

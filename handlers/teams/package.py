@@ -38,15 +38,23 @@ class PackageError(ValueError):
     """The package cannot be built; the message says what to fix."""
 
 
+# Teams takes at most ten commands in one command list. The list only suggests: any `cx ...` typed still works,
+# and `cx help` lists every command, so each command word is offered once (`cx kudos`, not also `cx kudos top`)
+# and the first ten in the table's order are kept.
+COMMAND_LIST_LIMIT = 10
+
+
 def command_lists() -> list[dict[str, Any]]:
     """The manifest's ``bots[0].commandLists`` as the command table defines them."""
     prefix = COMMAND_PREFIX["teams"]
     offered = [spec for spec in COMMANDS if "teams" in spec.platforms]
 
     def commands(specs: list[Any]) -> list[dict[str, str]]:
+        words = list(dict.fromkeys(spec.name.split()[0] for spec in specs))[:COMMAND_LIST_LIMIT]
+        first = {word: next(spec for spec in specs if spec.name.split()[0] == word) for word in words}
         return [
-            {"title": f"{prefix} {spec.name}"[:TITLE_LIMIT], "description": spec.summary[:DESCRIPTION_LIMIT]}
-            for spec in specs
+            {"title": f"{prefix} {word}"[:TITLE_LIMIT], "description": first[word].summary[:DESCRIPTION_LIMIT]}
+            for word in words
         ]
 
     return [

@@ -72,8 +72,9 @@ def test_the_manifest_has_the_fields_teams_requires() -> None:
 def test_the_manifests_commands_are_the_command_table() -> None:
     [bot] = _manifest()["bots"]
     assert bot["commandLists"] == command_lists()
-    team = {c["title"] for c in bot["commandLists"][0]["commands"]}
-    assert team == {f"cx {spec.name}" for spec in COMMANDS if "teams" in spec.platforms}
+    team = [c["title"] for c in bot["commandLists"][0]["commands"]]
+    words = list(dict.fromkeys(spec.name.split()[0] for spec in COMMANDS if "teams" in spec.platforms))
+    assert team == [f"cx {word}" for word in words][:10]  # each command word once; `cx help` lists the rest
     for command_list in bot["commandLists"]:
         assert len(command_list["commands"]) <= 10
         for command in command_list["commands"]:

@@ -147,7 +147,9 @@ class World:
             await asyncio.sleep(0)
 
         clock = wall_clock if as_served else lambda: NOW
-        app = build(Settings(database_url=self.database_url, **settings), config=config or CONFIG, clock=clock)
+        app = build(
+            Settings(database_url=self.database_url, **settings), config=config or CONFIG, clock=clock
+        )  # CONFIG read now: tests may patch it
         app.mounts = [
             mount_teams
             if as_served
