@@ -197,6 +197,7 @@ class App:
             redactor=self.pipeline.redactor,
             clock=self.clock,
             rituals=self.rituals,
+            stories=self.stories,
         )
 
     @cached_property

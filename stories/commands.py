@@ -21,6 +21,7 @@ from stories.actors import Actor, is_admin, is_cx_team, managed_departments
 from stories.config import CxConfig
 from stories.dates import InvalidDate, split_due
 from stories.followup import FollowUpStore, InvalidInput, commit
+from stories.home import DepartmentStories, NoStories, home_command
 from stories.kudos import KudosStore, give_kudos, praise_suggestions
 from stories.kudos_board import KudosBoardReader, run_top
 from stories.kudos_optout import KudosOptOuts, run_optin, run_optout
@@ -116,9 +117,11 @@ class Commands:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timezone: str | None = None,
         rituals: Rituals | None = None,
+        stories: DepartmentStories | None = None,
     ) -> None:
         self.config = config
         self.store = store
+        self.stories = stories or NoStories()  # departments' recent stories (the home); none in unit tests
         self.outbox = outbox
         self.intake = intake
         self.redactor = redactor  # what employees type about customers (commitments, kudos) is redacted too
@@ -549,6 +552,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "Department ambassadors: their department's stories by DM and a monthly summary (CX team).",
         "cx_team",
         ambassador_command,
+    ),
+    CommandSpec(
+        "home",
+        "",
+        "Your open commitments, kudos you received and your departments' latest stories.",
+        "anyone",
+        home_command,
     ),
     CommandSpec(
         "link",
