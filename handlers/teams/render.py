@@ -12,13 +12,14 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
-from handlers.teams.cards import SCHEMA, VERSION
+from handlers.teams.cards import SCHEMA, VERSION, home_card
 from handlers.teams.text import plain
 from stories.presentation import stats_facts, stats_heading
 from stories.views import (
     ActionsView,
     CommitmentItem,
     HelpView,
+    HomeView,
     KudosBoardView,
     KudosView,
     Notice,
@@ -253,3 +254,8 @@ def _commitment(view: CommitmentItem) -> Json:
     if view.story_title:
         body.append(_rich(f"Story: {view.story_title}", isSubtle=True, size="Small"))
     return _card(body)
+
+
+@render.register
+def _home(view: HomeView) -> Json:
+    return home_card(view)

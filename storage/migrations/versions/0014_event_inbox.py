@@ -1,7 +1,7 @@
 """event inbox: chat events acknowledged but not yet handled, replayed after a crash; delivery priority (urgent)
 
-Revision ID: 0013_event_inbox
-Revises: 0012_kudos_limits_optout
+Revision ID: 0014_event_inbox
+Revises: 0013_rituals
 Create Date: 2026-12-02 15:00:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0013_event_inbox"
-down_revision: str | Sequence[str] | None = "0012_kudos_limits_optout"
+revision: str = "0014_event_inbox"
+down_revision: str | Sequence[str] | None = "0013_rituals"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
