@@ -7,6 +7,7 @@ import asyncio
 import functools
 import hmac
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 APP: web.AppKey[App] = web.AppKey("cxbot", App)
 # The chat platforms' endpoints, whose answer time is the ack latency Slack (3 s) and Teams (15 s) hold us to.
 ACK_ROUTES = {"/slack/events": "slack", "/api/messages": "teams"}
-MAX_REQUEST_ID = 64
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # a caller's X-Request-Id we keep: a plain token
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Slack and Teams bodies are small; anything above this is refused by aiohttp with 413 before we read it.
@@ -82,8 +83,7 @@ async def observed(request: web.Request, handler: Handler) -> web.StreamResponse
     """Every request gets an id for its log lines (the caller's ``X-Request-Id`` when it is a plain token, else a
     new one; echoed in the answer), and the chat endpoints' answer time goes into ``cxbot_ack_seconds``."""
     given = request.headers.get("X-Request-Id", "")
-    request_id = given if given and len(given) <= MAX_REQUEST_ID and given.isascii() and given.isprintable() else ""
-    request_id = request_id.replace(" ", "") or uuid.uuid4().hex
+    request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
     platform = ACK_ROUTES.get(request.path)
     started = time.perf_counter()
     try:
