@@ -301,6 +301,7 @@ class Dispatcher:
         )
         if recorded:
             self.sent += 1
+            log.debug("delivery %s (%s) %s on %s", item.id, item.kind, outcome, item.platform)
         else:
             outcome = "doubled"
             log.error("delivery %s was already recorded as sent by another claimer: posted twice", item.id)

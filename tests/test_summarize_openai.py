@@ -31,6 +31,7 @@ def fake() -> Iterator[FakeOpenAI]:
     with FakeOpenAI.running() as server:
         yield server
 
+
 METRICS = Metrics()  # this module's summarisers count here (no database: no stored-state gauges)
 
 

@@ -17,8 +17,6 @@ from bot.settings import Settings
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_api import FakeSlackApi
 from tests.slack.conftest import SlackServer, fresh_event, running
-from tests.slack.conftest import slack, slack_api, slack_settings  # noqa: F401  (fixtures)
-from tests.teams.conftest import connector, world  # noqa: F401  (fixtures)
 from tests.teams.world import FINANCE, NOW, World, posted_story
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -116,7 +114,9 @@ async def test_model_calls_tokens_and_fallbacks_are_counted(make_app) -> None:  
             comments = [{"text": f"My parcel number {i} came late", "id": f"m-{i}"} for i in range(2)]
             assert (await client.post("/ingest", json=comments, headers=AUTH)).status == 200
             fake.queue(status=500)
-            assert (await client.post("/ingest", json={"text": "Refund please", "id": "m-9"}, headers=AUTH)).status == 200
+            assert (
+                await client.post("/ingest", json={"text": "Refund please", "id": "m-9"}, headers=AUTH)
+            ).status == 200
             assert (await client.post("/ingest", json={"text": "x"})).status == 401
             samples = parse(await (await client.get("/metrics")).text())
             await asyncio.sleep(0)
