@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.report import Row, quiet, table  # noqa: E402
+from bench.report import Row, quiet, table
 
 # name -> what it measures (each is bench/NAME.py, whose rows() gives its lines of the table)
 BENCHES = {
