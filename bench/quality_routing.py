@@ -236,13 +236,11 @@ README_FLOOR_400 = {"banking77": 0.492, "loans": 0.321}  # ../shared/data/README
 
 def rows(*, quick: bool, data: Path | None, pg: str | None) -> list[Row]:
     """For ``python -m bench --data DIR``: rules + learner at 400 labels beside the plain learner on the same
-    departments, and the plain learner on the original labels beside the data README's floor (banking77 only
-    with ``--quick``; the loans take minutes)."""
+    departments, and the plain learner on the original labels beside the data README's floor. BANKING77 only: the
+    loans take over ten minutes on a shared 2-core machine (``python bench/quality_routing.py --only loans``)."""
     if data is None:
         return []
     sets = [("banking77", data / "banking77_test.csv", "text", "category", BANK_GROUPS, "bank_rules.yaml")]
-    if not quick:
-        sets.append(("loans", data / "loan_complaints.csv", "narrative", "issue", LENDER_GROUPS, "lender_rules.yaml"))
     found = []
     for name, path, text_column, label_column, groups, rules in sets:
         means = evaluate(name, grouped(load(path, text_column, label_column), groups), HERE / "data" / rules)
