@@ -96,9 +96,13 @@ async def observed(request: web.Request, handler: Handler) -> web.StreamResponse
     return response
 
 
+# A scrape reads the stored-state gauges from the database: in a thread of its own, for the reason /healthz has one.
+_SCRAPE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxbot-metrics")
+
+
 async def metrics(request: web.Request) -> web.Response:
-    """The App's own registry; the database-backed gauges are read in a thread (they query)."""
-    body = await asyncio.to_thread(request.app[APP].metrics.exposition)
+    """The App's own registry (bot/metrics.py)."""
+    body = await asyncio.get_running_loop().run_in_executor(_SCRAPE_THREAD, request.app[APP].metrics.exposition)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

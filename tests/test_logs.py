@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.cli import main
-from bot.logs import BODY_LOGGERS, DatabaseDetailFilter, configure
+from bot.logs import DatabaseDetailFilter, configure
 from stories.log_context import bound
 
 SECRET = "-".join(["jane.doe@example.com", "wrote", "this"])  # built, so no source line in a traceback shows it
@@ -34,16 +34,6 @@ def test_a_database_error_logs_its_kind_and_traceback_but_not_the_row(engine) ->
     assert SECRET not in output and "jane.doe" not in output
 
 
-LEVELS = {name: logging.getLogger(name or None).level for name in (*BODY_LOGGERS, "apscheduler", "")}
-
-
-def _undo(handler: logging.Handler) -> None:
-    """Remove what configure() installed, and put the levels back as the rest of the tests expect them."""
-    logging.getLogger().removeHandler(handler)
-    for name, level in LEVELS.items():
-        logging.getLogger(name or None).setLevel(level)
-
-
 def test_console_lines_carry_the_ids_that_are_set() -> None:
     stream = io.StringIO()
     handler = configure("INFO", fmt="console", stream=stream)
@@ -52,7 +42,7 @@ def test_console_lines_carry_the_ids_that_are_set() -> None:
             logging.getLogger("cxbot.test.console").info("handled")
         logging.getLogger("cxbot.test.console").info("outside")
     finally:
-        _undo(handler)
+        logging.getLogger().removeHandler(handler)  # the levels: tests/conftest.py
     inside, outside = stream.getvalue().splitlines()
     assert inside.endswith("handled request_id=r-1 event_id=slack:event:Ev1")
     assert outside.endswith("outside")
@@ -68,7 +58,7 @@ def test_json_lines_are_one_object_each_with_the_ids_and_the_traceback() -> None
             except ValueError:
                 logging.getLogger("cxbot.test.json").exception("delivery failed")
     finally:
-        _undo(handler)
+        logging.getLogger().removeHandler(handler)  # the levels: tests/conftest.py
     [line] = stream.getvalue().splitlines()
     entry = json.loads(line)
     assert (entry["level"], entry["logger"], entry["message"], entry["delivery_id"]) == (

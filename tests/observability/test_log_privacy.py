@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.cli import main
-from bot.logs import BODY_LOGGERS, configure
+from bot.logs import configure
 from bot.server import create_web_app
 from tests.fakes.openai_server import FakeOpenAI
 from tests.slack.conftest import SlackServer, command_fields, fresh_event, payload
@@ -34,19 +33,12 @@ TOKEN = "privacy-ingest-token"
 
 
 @pytest.fixture
-def json_logs() -> Iterator[io.StringIO]:
-    """The process's logging as ``cxbot serve`` sets it with LOG_LEVEL=DEBUG LOG_FORMAT=json, into a buffer."""
-    root = logging.getLogger()
-    levels = {name: logging.getLogger(name).level for name in (*BODY_LOGGERS, "apscheduler", "")}
+def json_logs() -> io.StringIO:
+    """The process's logging as ``cxbot serve`` sets it with LOG_LEVEL=DEBUG LOG_FORMAT=json, into a buffer
+    (tests/conftest.py undoes it after the test)."""
     stream = io.StringIO()
-    handler = configure("DEBUG", fmt="json", stream=stream)
-    try:
-        yield stream
-    finally:
-        for installed in [h for h in root.handlers if h is handler or getattr(h, "_cxbot_handler", False)]:
-            root.removeHandler(installed)  # ours, and one `cxbot ...` (main) installed
-        for name, level in levels.items():
-            logging.getLogger(name or None).setLevel(level)
+    configure("DEBUG", fmt="json", stream=stream)
+    return stream
 
 
 def lines(stream: io.StringIO) -> list[dict[str, Any]]:
