@@ -181,6 +181,7 @@ class App:
             urgent=lambda ids: urgent_reasons(comment_facts(self.engine, ids), router=self.router),
             channels=lambda platforms: channel_map(self.engine, platforms=platforms),
             platforms=lambda: self.platforms,
+            praise=self.followups,
         )
 
     @cached_property
@@ -216,6 +217,7 @@ class App:
             today=self.commands.today,
             clock=self.clock,
             redactor=self.pipeline.redactor,
+            kudos=self.followups,
         )
 
     @cached_property

@@ -14,11 +14,13 @@ from datetime import date, datetime
 from typing import Protocol
 
 from stories.config import CxConfig, Department
+from stories.kudos import KudosStore
 from stories.models import DigestView
 from stories.nudges import CommitmentReader, NudgePlan, plan_nudges, plan_weekly_summaries
 from stories.outbox import Outgoing
 from stories.patterns import PatternStories, plan_reports, report_key, report_slot
 from stories.ports import StoryReader
+from stories.praise_push import plan_praise, praise_keys
 from stories.schedule import Schedule, Slot, digest_since_last, manual_digest, plan_digests
 from stories.stats import StatsReader
 from stories.surge import ThemedStory, find_surges, plan_surges
@@ -59,10 +61,11 @@ class Plan:
     summaries: list[Outgoing] = field(default_factory=list)
     reports: list[Outgoing] = field(default_factory=list)
     surges: list[Outgoing] = field(default_factory=list)
+    praise: list[Outgoing] = field(default_factory=list)
 
     @property
     def items(self) -> list[Outgoing]:
-        return [*self.digests, *self.nudges.messages, *self.summaries, *self.reports, *self.surges]
+        return [*self.digests, *self.nudges.messages, *self.summaries, *self.reports, *self.surges, *self.praise]
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,9 @@ class Planner:
         urgent: UrgentReasons,
         channels: ChannelMap,
         platforms: Callable[[], tuple[str, ...]],
+        praise: KudosStore | None = None,
     ) -> None:
+        self.praise = praise  # the weekly customer praise push to the CX team (stories.praise_push)
         self.config = config
         self.outbox = outbox
         self.stories = stories
@@ -136,6 +141,16 @@ class Planner:
             )
         plan.reports = [item for department in chosen for item in self._reports(department, channels, now)]
         plan.surges = self._surges(chosen, channels, now)
+        if departments is None and self.praise is not None:  # not a department's own job: the sweep plans it
+            platforms = self.platforms()
+            keys = list(praise_keys(self.config, now, platforms).values())
+            plan.praise = plan_praise(
+                config=self.config,
+                store=self.praise,
+                now=now,
+                platforms=platforms,
+                planned=self.outbox.states(keys) if keys else {},
+            )
         plan.nudges = plan_nudges(config=self.config, store=self.followups, now=now, departments=names)
         plan.summaries = plan_weekly_summaries(config=self.config, store=self.followups, now=now, departments=names)
         return plan
