@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg
 from sqlalchemy import text
 
+from bench.report import Row, ratio_row
 from storage.db import make_engine, upgrade
 from storage.departments import sync_departments
 from storage.followup import SqlFollowUps
@@ -122,12 +123,18 @@ def main() -> int:
     parser.add_argument("--commitments", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
+    measure(pg=args.pg, commitments=args.commitments, repeat=args.repeat)
+    return 0
 
+
+def measure(*, pg: str, commitments: int, repeat: int) -> list[tuple[str, float, float]]:
+    """Prints the table; returns ``(page, store ms, bare SQL ms)`` per case."""
+    measured: list[tuple[str, float, float]] = []
     schema = f"bench_actions_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(args.pg)
+    admin = make_engine(pg)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    scoped = f"{args.pg}{'&' if '?' in args.pg else '?'}options=-csearch_path%3D{schema}"
+    scoped = f"{pg}{'&' if '?' in pg else '?'}options=-csearch_path%3D{schema}"
     try:
         engine = make_engine(scoped)
         upgrade(engine)
@@ -135,8 +142,8 @@ def main() -> int:
         plain = scoped.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(plain, autocommit=True) as bare:
             started = time.perf_counter()
-            seed(bare, args.commitments)
-            print(f"seeded {args.commitments:,} commitments in {time.perf_counter() - started:.1f} s")
+            seed(bare, commitments)
+            print(f"seeded {commitments:,} commitments in {time.perf_counter() - started:.1f} s")
             dept = bare.execute("SELECT id FROM departments WHERE name = 'Dept 07'").fetchone()[0]  # type: ignore[index]
             owner = "U000042"
             dept_open = bare.execute(BARE_COUNT.format(filter="department_id = %(d)s"), {"d": dept}).fetchone()[0]  # type: ignore[index]
@@ -187,17 +194,18 @@ def main() -> int:
                 assert got == want, (_name, got, want)
 
             print(
-                f"\n{args.commitments:,} commitments, PostgreSQL, page of {PAGE_SIZE}, median of "
-                f"{args.repeat} runs taken in turns; shared 2-core machine, other work running"
+                f"\n{commitments:,} commitments, PostgreSQL, page of {PAGE_SIZE}, median of "
+                f"{repeat} runs taken in turns; shared 2-core machine, other work running"
             )
             print("| page | cxbot store ms | bare SQL (psycopg) ms | ratio |\n|---|---:|---:|---:|")
             worst_ratio = 0.0
             for name, ours, theirs in cases:
-                ours_ms, bare_ms = timed(ours, theirs, args.repeat)
+                ours_ms, bare_ms = timed(ours, theirs, repeat)
                 ratio = ours_ms / bare_ms
                 worst_ratio = max(worst_ratio, ratio)
+                measured.append((name, ours_ms, bare_ms))
                 print(f"| {name} | {ours_ms:.2f} | {bare_ms:.2f} | {ratio:.2f}x |")
-            old_ms, _ = timed(old_way, lambda: None, max(3, args.repeat // 10))
+            old_ms, _ = timed(old_way, lambda: None, max(3, repeat // 10))
             print(f"| before (issue 13): department page 1 loaded whole, paged in Python | {old_ms:.1f} | | |")
             print(
                 f"\ngoal: within 2x of bare SQL: {'met' if worst_ratio <= 2 else 'NOT met'} (worst {worst_ratio:.2f}x)"
@@ -207,7 +215,19 @@ def main() -> int:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-    return 0
+    return measured
+
+
+def rows(*, quick: bool, data: Path | None, pg: str | None) -> list[Row]:
+    """For ``python -m bench``: each page beside bare SQL (PostgreSQL only: skipped without ``--pg``)."""
+    if not pg:
+        return [Row("actions", "`/cx actions` pages", "skipped", "needs --pg (PostgreSQL)", "<= 2x", None)]
+    commitments = 50_000 if quick else 1_000_000
+    size = f"{commitments:,} commitments"
+    return [
+        ratio_row("actions", f"{name}, {size}", ours, theirs, unit="ms", peer_name="bare SQL", goal=2)
+        for name, ours, theirs in measure(pg=pg, commitments=commitments, repeat=10 if quick else 30)
+    ]
 
 
 if __name__ == "__main__":

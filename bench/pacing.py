@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import math
 import statistics
 import sys
@@ -34,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text
 
+from bench.report import Row, ratio_row
 from bot.dispatcher import Dispatcher
 from bot.pacing import SLACK_PER_WORKSPACE, Pacer, unpaced
 from handlers.slack.client import web_client
@@ -205,6 +207,40 @@ async def main() -> int:
     ok = all(r.over <= 0.10 and r.lost == 0 and r.doubled == 0 for r in paced)
     print("goal (paced: within 10% of the minimum, none lost, none doubled):", "met" if ok else "NOT met")
     return 0 if ok else 1
+
+
+def rows(*, quick: bool, data: Path | None, pg: str | None) -> list[Row]:
+    """For ``python -m bench``: the paced dispatcher's time beside the rate limit's minimum for the same posts."""
+    messages, channels = (40, 4) if quick else (300, 10)
+    found = []
+    with tempfile.TemporaryDirectory() as folder:
+        for kind, url in [("sqlite", None)] + ([("postgresql", pg)] if pg else []):
+            scoped, drop = database(url, Path(folder))
+            try:
+                result = asyncio.run(
+                    run(f"paced ({kind})", scoped, messages=messages, channels=channels, pacer=Pacer())
+                )
+            finally:
+                drop()  # type: ignore[operator]
+            row = ratio_row(
+                "pacing",
+                f"{messages} posts over {channels} channels at 1/s/channel, {kind}",
+                result.elapsed,
+                result.minimum,
+                unit="s",
+                peer_name="rate-limit minimum",
+                goal=1.1,
+            )
+            ok = bool(row.met) and result.lost == 0 and result.doubled == 0
+            found.append(
+                dataclasses.replace(
+                    row,
+                    value=f"{row.value}; lost {result.lost}, doubled {result.doubled}, 429s {result.refused}",
+                    goal="<= 1.1x, none lost or doubled",
+                    met=ok,
+                )
+            )
+    return found
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, text
 
+from bench.report import Row, ratio_row
 from bot.app import build
 from bot.demo import sample_csv
 from bot.settings import Settings
@@ -191,6 +192,31 @@ def main() -> int:
         print("\nwhere the pipeline's time goes (SQLite, one extra round, by own time, top 15):")
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
     return 0
+
+
+def rows(*, quick: bool, data: Path | None, pg: str | None) -> list[Row]:
+    """For ``python -m bench``: the pipeline beside its bound (the steps bare + one executemany per table)."""
+    n, rounds = (1000, 1) if quick else (10_000, 3)
+    texts = load_texts(data / "clothing_reviews.csv" if data else None)
+    comments = make_comments(texts, n)
+    folder = Path(tempfile.mkdtemp(prefix="cxbench-"))
+    found = []
+    for kind in ["sqlite"] + (["postgresql"] if pg else []):
+        times = [one_round(kind, pg, folder, comments) for _ in range(rounds)]
+        t_bound = statistics.median(t for t, _ in times)
+        t_pipe = statistics.median(t for _, t in times)
+        found.append(
+            ratio_row(
+                "pipeline",
+                f"ingest, {n:,} comments, {kind}, median of {rounds}",
+                t_pipe * 1000 / n,
+                t_bound * 1000 / n,
+                unit="ms/comment",
+                peer_name="executemany bound",
+                goal=1.5,
+            )
+        )
+    return found
 
 
 if __name__ == "__main__":

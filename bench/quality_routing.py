@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.report import Row
 from bot.config import load_config
 from stories.blended_routing import Scores, blend, predict, route_text, score, with_rules
 from stories.learning import Example, train
@@ -160,7 +161,8 @@ def mean_scores(runs: Sequence[Scores]) -> Scores:
     )
 
 
-def evaluate(name: str, rows: list[tuple[str, str, str]], rules: Path) -> None:
+def evaluate(name: str, rows: list[tuple[str, str, str]], rules: Path) -> dict[str, Scores]:
+    """Prints the table; returns the mean scores by method (and ``plain learner, original labels, N``)."""
     router = Router(load_config(rules))
     started = time.perf_counter()
     results: dict[str, list[Scores]] = {}
@@ -202,6 +204,11 @@ def evaluate(name: str, rows: list[tuple[str, str, str]], rules: Path) -> None:
     originals = ", ".join(f"N={n} {statistics.mean(v):.3f}" for n, v in plain_original.items())
     print(f"plain learner on the original labels, same run: {originals}  ({FLOORS[name]})")
     print(f"({time.perf_counter() - started:.0f} s on a shared 2-core machine)")
+    means = {label: mean_scores(runs) for label, runs in results.items()}
+    for n, values in plain_original.items():
+        top1 = statistics.mean(values)
+        means[f"plain learner, original labels, {n}"] = Scores(len(rows), top1, top1, 1.0, 0.0)
+    return means
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -222,6 +229,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = grouped(load(loans, "narrative", "issue"), LENDER_GROUPS)
         evaluate("loans", rows, HERE / "data" / "lender_rules.yaml")
     return 0
+
+
+README_FLOOR_400 = {"banking77": 0.492, "loans": 0.321}  # ../shared/data/README.md, original labels, N = 400
+
+
+def rows(*, quick: bool, data: Path | None, pg: str | None) -> list[Row]:
+    """For ``python -m bench --data DIR``: rules + learner at 400 labels beside the plain learner on the same
+    departments, and the plain learner on the original labels beside the data README's floor. BANKING77 only: the
+    loans take over ten minutes on a shared 2-core machine (``python bench/quality_routing.py --only loans``)."""
+    if data is None:
+        return []
+    sets = [("banking77", data / "banking77_test.csv", "text", "category", BANK_GROUPS, "bank_rules.yaml")]
+    found = []
+    for name, path, text_column, label_column, groups, rules in sets:
+        means = evaluate(name, grouped(load(path, text_column, label_column), groups), HERE / "data" / rules)
+        ours, plain = means["rules + learner, 400 labels"].top1, means["plain learner, 400 labels"].top1
+        original = means["plain learner, original labels, 400"].top1
+        found.append(
+            Row(
+                "quality_routing",
+                f"{name}: department top-1, rules + learner, 400 labels",
+                f"{ours:.3f}",
+                f"plain learner, 400 labels {plain:.3f}",
+                ">= the plain learner",
+                ours >= plain,
+            )
+        )
+        floor = README_FLOOR_400[name]
+        found.append(
+            Row(
+                "quality_routing",
+                f"{name}: plain learner, original labels, 400",
+                f"{original:.3f}",
+                f"data README floor {floor:.3f}",
+                "reproduces the floor (+-0.03)",
+                abs(original - floor) <= 0.03,
+            )
+        )
+    return found
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from bench.report import Row
 from stories.sentiment import LexiconSentiment
 
 LABELS = ("negative", "neutral", "positive")
@@ -54,6 +55,48 @@ def load(path: Path) -> tuple[list[str], list[str]]:
             texts.append(text)
             gold.append(label if label in LABELS else gold_label(int(row["rating"])))
     return texts, gold
+
+
+def figures(predicted: Sequence[str], gold: Sequence[str]) -> tuple[float, float]:
+    """(accuracy, macro-F1)."""
+    accuracy = sum(p == g for p, g in zip(predicted, gold, strict=True)) / len(gold)
+    return accuracy, macro_f1(predicted, gold)
+
+
+def rows(*, quick: bool, data: Path | None, pg: str | None) -> list[Row]:
+    """For ``python -m bench --data DIR``: LexiconSentiment on the clothing reviews beside plain VADER, in the same
+    run (the data README's floor: accuracy 0.504, macro-F1 0.362)."""
+    if data is None:
+        return []
+    texts, gold = load(data / "clothing_reviews.csv")
+    vader = SentimentIntensityAnalyzer()
+
+    def plain(text: str) -> str:
+        compound = vader.polarity_scores(text)["compound"]
+        return "positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral"
+
+    ours = LexiconSentiment()
+    theirs_acc, theirs_f1 = figures([plain(t) for t in texts], gold)
+    ours_acc, ours_f1 = figures([ours.analyze(t).label for t in texts], gold)
+    size = f"clothing reviews ({len(texts):,})"
+    return [
+        Row(
+            "quality_sentiment",
+            f"accuracy, {size}",
+            f"{ours_acc:.3f}",
+            f"plain VADER {theirs_acc:.3f}",
+            "> VADER (floor 0.504)",
+            ours_acc > theirs_acc,
+        ),
+        Row(
+            "quality_sentiment",
+            f"macro-F1, {size}",
+            f"{ours_f1:.3f}",
+            f"plain VADER {theirs_f1:.3f}",
+            "> VADER (floor 0.362)",
+            ours_f1 > theirs_f1,
+        ),
+    ]
 
 
 def report(name: str, predicted: Sequence[str], gold: Sequence[str], seconds: float) -> None:

@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.report import Row, ratio_row
 from bot.demo import sample_csv
 from handlers.csv_import import read_csv
 from stories.redaction import PiiRedactor
@@ -174,6 +175,37 @@ def main() -> int:
             flush=True,
         )
     return 1 if failed else 0
+
+
+def rows(*, quick: bool, data: Path | None, pg: str | None) -> list[Row]:
+    """For ``python -m bench``: each text's time at ten times the size beside its time at the smaller size (linear
+    growth is 10x; the goal allows 12x)."""
+    sizes = (20_000, 200_000) if quick else SIZES
+    families: dict[str, Callable[[int], str]] = {
+        "at": at_marks,
+        "digits": digit_runs,
+        "mixed": mixed,
+        "words": words,
+        "real": real_looking(load_texts(data / "loan_complaints.csv" if data else None)),
+    }
+    if quick:  # the fast families only: the digit-heavy ones take seconds a size
+        families = {name: families[name] for name in ("at", "words", "real")}
+    redactor = PiiRedactor(regions=["GB", "US", "DE", "FR"], digit_runs=8)
+    found = []
+    for name, make in families.items():
+        small, large = (fastest(redactor, make(size), 3 if quick else 2) for size in sizes)
+        found.append(
+            ratio_row(
+                "redaction",
+                f"{name} text, {sizes[1] // 1000:,} KB vs {sizes[0] // 1000:,} KB",
+                large,
+                small,
+                unit="s",
+                peer_name=f"{sizes[0] // 1000:,} KB",
+                goal=GOAL,
+            )
+        )
+    return found
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import json
 import os
@@ -43,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
+from bench.report import Row, ratio_row  # noqa: E402
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi  # noqa: E402
 from tests.fakes.slack_signing import FORM, JSON, signed_headers  # noqa: E402
 
@@ -392,8 +394,8 @@ def row(name: str, values: list[float], errors: int | str = "") -> str:
     return f"{name:<34}{len(ms):>7}{statistics.median(ms):>9.1f}{percentile(ms, 99):>9.1f}{max(ms):>9.1f}{errors!s:>8}"
 
 
-async def bench(n: int, database_url: str, *, fresh: bool = False) -> tuple[float, float, float]:
-    """One run: prints its table; returns (cxbot p99 ms, bare p99 ms, ratio)."""
+async def bench(n: int, database_url: str, *, fresh: bool = False) -> Run:
+    """One run: prints its table; returns its percentiles."""
     fake, stats_url, (slack_origin, response_url) = await start("slack")
     bare, bare_url, _ = await start("bare")
     cxbot, cxbot_url, _ = await start("cxbot", database_url, f"{slack_origin}/api/")
@@ -457,17 +459,36 @@ async def bench(n: int, database_url: str, *, fresh: bool = False) -> tuple[floa
     )
     print(f"meanwhile the dispatcher posted {posts_during} messages ({queued} digests queued)")
     print(f"the work behind the acks took {drained:.1f} s more in all; outbox at the end: {state['outbox']}")
-    return percentile(all_cx, 99) * 1000, percentile(all_bare, 99) * 1000, ratio
+    return Run(
+        cx_p50=percentile(all_cx, 50) * 1000,
+        cx_p99=percentile(all_cx, 99) * 1000,
+        bare_p50=percentile(all_bare, 50) * 1000,
+        bare_p99=percentile(all_bare, 99) * 1000,
+    )
 
 
-def summary(runs: list[tuple[float, float, float]]) -> None:
+@dataclass(frozen=True)
+class Run:
+    """One run's ack latencies, in ms."""
+
+    cx_p50: float
+    cx_p99: float
+    bare_p50: float
+    bare_p99: float
+
+    @property
+    def ratio(self) -> float:
+        return self.cx_p99 / self.bare_p99
+
+
+def summary(runs: list[Run]) -> None:
     """The verdict on the median run: one run's p99 rests on its 20 slowest answers, and on this 2-core machine
     the bare server's own p99 moves by half from run to run."""
-    ratios = sorted(ratio for _, _, ratio in runs)
+    ratios = sorted(run.ratio for run in runs)
     median = statistics.median(ratios)
-    worst = max(cx for cx, _, _ in runs)
+    worst = max(run.cx_p99 for run in runs)
     within = sum(ratio <= 2 for ratio in ratios)
-    print(f"\n{len(runs)} runs: p99 / bare p99 {', '.join(f'{r:.2f}x' for _, _, r in runs)}")
+    print(f"\n{len(runs)} runs: p99 / bare p99 {', '.join(f'{run.ratio:.2f}x' for run in runs)}")
     print(
         f"median {median:.2f}x (goal <= 2x: {'met' if median <= 2 else 'NOT met'}; {within} of {len(runs)} runs within);"
         f" worst cxbot p99 {worst:.1f} ms (goal < 100 ms: {'met' if worst < 100 else 'NOT met'})"
@@ -490,29 +511,63 @@ def main() -> None:
         else:
             serve_cxbot(args.serve[1], args.serve[2])
         return
+    summary(measure(requests=args.requests, runs=args.runs, pg=args.pg, fresh=args.fresh))
+
+
+def measure(*, requests: int, runs: int, pg: str | None, fresh: bool = False) -> list[Run]:
+    """``runs`` whole runs on a fresh database (SQLite, or a schema of its own on ``pg``)."""
     from storage.db import make_engine, upgrade
 
     with tempfile.TemporaryDirectory() as folder:
-        if args.pg:
+        if pg:
             from sqlalchemy import text
 
             schema = f"bench_{uuid.uuid4().hex[:8]}"
-            admin = make_engine(args.pg)
+            admin = make_engine(pg)
             with admin.begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            separator = "&" if "?" in args.pg else "?"
-            url = f"{args.pg}{separator}options=-csearch_path%3D{schema}"
+            separator = "&" if "?" in pg else "?"
+            url = f"{pg}{separator}options=-csearch_path%3D{schema}"
         else:
             url = f"sqlite:///{Path(folder) / 'bench.db'}"
         engine = make_engine(url)
         upgrade(engine)
         engine.dispose()
         try:
-            summary([asyncio.run(bench(args.requests, url, fresh=args.fresh)) for _ in range(args.runs)])
+            return [asyncio.run(bench(requests, url, fresh=fresh)) for _ in range(runs)]
         finally:
-            if args.pg:
+            if pg:
                 with admin.begin() as conn:
                     conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def rows(*, quick: bool, data: Path | None, pg: str | None) -> list[Row]:
+    """For ``python -m bench``: the median run's p50 and p99 beside the bare server's, measured alongside."""
+    requests, runs = (400, 1) if quick else (2000, 3)
+    measured = sorted(measure(requests=requests, runs=runs, pg=pg), key=lambda run: run.ratio)
+    run = measured[len(measured) // 2]
+    size = f"{requests:,} requests x {runs} runs, {'PostgreSQL' if pg else 'SQLite'}"
+    p99 = ratio_row(
+        "slack_ack",
+        f"ack p99 under load ({size})",
+        run.cx_p99,
+        run.bare_p99,
+        unit="ms",
+        peer_name="bare aiohttp",
+        goal=2,
+    )
+    return [
+        ratio_row(
+            "slack_ack",
+            f"ack p50 under load ({size})",
+            run.cx_p50,
+            run.bare_p50,
+            unit="ms",
+            peer_name="bare aiohttp",
+            goal=2,
+        ),
+        dataclasses.replace(p99, goal="<= 2x and < 100 ms", met=bool(p99.met) and run.cx_p99 < 100),
+    ]
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from bot.config import load_config
 from bot.dispatcher import Dispatcher
+from bot.metrics import Metrics
 from bot.priority import AckPriority
 from bot.settings import Settings
 from bot.wake import Wake, WakingOutbox
@@ -81,6 +82,11 @@ class App:
     teams: Teams | None = None  # once mounted
 
     @cached_property
+    def metrics(self) -> Metrics:
+        """This App's Prometheus metrics, in a registry of its own (``GET /metrics``)."""
+        return Metrics(engine=self.engine, today=lambda: self.clock().date())
+
+    @cached_property
     def summarizer(self) -> Summarizer:
         offline = OfflineSummarizer()
         if not self.settings.openai_model:
@@ -98,6 +104,7 @@ class App:
             batch_size=self.settings.openai_batch_size,
             cache=SqlSummaryCache(self.engine),
             fallback=offline,
+            meter=self.metrics,
         )
 
     @cached_property
@@ -117,6 +124,7 @@ class App:
             languages=LangidDetector(),
             backfill_after=timedelta(days=self.config.intake.backfill_days),
             link_originals=self.config.intake.link_originals,
+            meter=self.metrics,
         )
 
     @cached_property
@@ -154,6 +162,7 @@ class App:
             notifiers=self.notifiers,
             instance=self.settings.instance_name,
             turn=self.priority.turn,
+            meter=self.metrics,
         )
 
     @cached_property
@@ -248,6 +257,7 @@ class App:
             turn=self.priority.turn,
             arrived=self.priority.arrived,
             clock=self.clock,
+            meter=self.metrics,
         )
 
     @cached_property

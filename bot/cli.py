@@ -264,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = _settings()
     quiet = args.command == "demo" and settings.log_level == "INFO"  # the demo's output is the point
-    configure("WARNING" if quiet else settings.log_level)
+    configure("WARNING" if quiet else settings.log_level, fmt=settings.log_format)
     if settings.log_level != "DEBUG":
         logging.getLogger("alembic").setLevel(logging.WARNING)
     try:

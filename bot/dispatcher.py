@@ -38,12 +38,12 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from prometheus_client import Counter
-
 from bot.pacing import Lane, Pacer, Turns
 from storage.outbox import Claimed, SqlOutbox
 from storage.stories import SqlStoryReader
 from stories.erasure import erased_note
+from stories.log_context import bound
+from stories.meter import NO_METER, Meter
 from stories.models import DigestView
 from stories.ports import DeliveryError, FindsDelivered, Notifier, PostedMessage
 from stories.praise_push import from_payload as praise_from_payload
@@ -51,7 +51,6 @@ from stories.surge import Surge, surge_view
 
 log = logging.getLogger(__name__)
 
-SENT = Counter("cxbot_deliveries_total", "Deliveries by platform, kind and outcome", ["platform", "kind", "outcome"])
 
 # A Retry-After up to this long is waited out by the lane; a longer one gives the claim back.
 MAX_INLINE_RETRY_AFTER = 30.0
@@ -90,6 +89,7 @@ class Dispatcher:
         batch: int = 100,
         max_in_flight: int = 200,
         turn: Callable[[float | None], Awaitable[None]] | None = None,
+        meter: Meter = NO_METER,
         sending: int = 2,
     ) -> None:
         self.outbox = outbox
@@ -103,6 +103,7 @@ class Dispatcher:
         self.batch = batch
         self.max_in_flight = max_in_flight
         self.turn = turn  # waits while chat requests are being answered (bot/priority.py)
+        self.meter = meter
         self._sending = Turns(sending)  # deliveries in progress at once, over all lanes; urgent ones first
         self.sent = 0  # deliveries this dispatcher recorded as sent (tests, bench)
         self._wake = asyncio.Event()
@@ -249,7 +250,7 @@ class Dispatcher:
                 return
             except _RateLimited as limited:
                 if limited.retry_after > MAX_INLINE_RETRY_AFTER:
-                    SENT.labels(item.platform, item.kind, "rate_limited").inc()
+                    self._count(item, "rate_limited")
                     retry_at = self.clock() + timedelta(seconds=limited.retry_after)
                     await asyncio.to_thread(
                         self.outbox.release, item, instance=self.instance, not_before=retry_at, reason="rate limited"
@@ -258,6 +259,10 @@ class Dispatcher:
                 self.pacer.pause(item.lane, limited.retry_after)
 
     async def _send(self, item: Claimed) -> None:
+        with bound(delivery_id=str(item.id)):
+            await self._send_bound(item)
+
+    async def _send_bound(self, item: Claimed) -> None:
         notifier = self.notifiers.get(item.platform)
         now = self.clock()
         if notifier is None:
@@ -267,14 +272,14 @@ class Dispatcher:
         await self._yield(started)
         held = await asyncio.to_thread(self.outbox.hold, item, instance=self.instance, now=now, lease=self.lease)
         if not held:
-            SENT.labels(item.platform, item.kind, "lease_lost").inc()
+            self._count(item, "lease_lost")
             log.warning("delivery %s: claim lost before sending; left to its new claimer", item.id)
             return
         try:
             await self._yield(started)
             posted, carried, outcome = await self._deliver(notifier, item, since=started)
         except _ClaimLost:
-            SENT.labels(item.platform, item.kind, "lease_lost").inc()
+            self._count(item, "lease_lost")
             log.warning("delivery %s: claim lost while waiting for its turn; left to its new claimer", item.id)
             return
         except DeliveryError as exc:
@@ -300,13 +305,17 @@ class Dispatcher:
         )
         if recorded:
             self.sent += 1
+            log.debug("delivery %s (%s) %s on %s", item.id, item.kind, outcome, item.platform)
         else:
             outcome = "doubled"
             log.error("delivery %s was already recorded as sent by another claimer: posted twice", item.id)
-        SENT.labels(item.platform, item.kind, outcome).inc()
+        self._count(item, outcome)
+
+    def _count(self, item: Claimed, outcome: str) -> None:
+        self.meter.count("cxbot_deliveries_total", platform=item.platform, kind=item.kind, outcome=outcome)
 
     async def _failed(self, item: Claimed, error: str, *, retry_at: datetime | None, outcome: str = "retry") -> None:
-        SENT.labels(item.platform, item.kind, outcome).inc()
+        self._count(item, outcome)
         await asyncio.to_thread(
             self.outbox.mark_failed, item, instance=self.instance, error=error, now=self.clock(), retry_at=retry_at
         )
@@ -318,7 +327,7 @@ class Dispatcher:
         if item.attempts <= 1:
             return None
         if not isinstance(notifier, FindsDelivered):
-            SENT.labels(item.platform, item.kind, "unverified_retry").inc()
+            self._count(item, "unverified_retry")
             log.warning(
                 "delivery %s: attempt %d cannot check for an earlier post; may repeat it", item.id, item.attempts
             )

@@ -7,28 +7,35 @@ import asyncio
 import functools
 import hmac
 import logging
-from collections.abc import AsyncIterator, Callable
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import App
 from handlers.webhook import MAX_BODY, ItemError, WebhookError, parse_body
 from storage.readiness import Readiness, readiness
+from stories.log_context import bound
 
 log = logging.getLogger(__name__)
 
 APP: web.AppKey[App] = web.AppKey("cxbot", App)
-INGESTED = Counter("cxbot_ingest_requests_total", "POST /ingest requests by outcome", ["outcome"])
+# The chat platforms' endpoints, whose answer time is the ack latency Slack (3 s) and Teams (15 s) hold us to.
+ACK_ROUTES = {"/slack/events": "slack", "/api/messages": "teams"}
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # a caller's X-Request-Id we keep: a plain token
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Slack and Teams bodies are small; anything above this is refused by aiohttp with 413 before we read it.
 CLIENT_MAX_SIZE = MAX_BODY + 1024
 
 
 def create_web_app(app: App) -> web.Application:
-    web_app = web.Application(client_max_size=CLIENT_MAX_SIZE)
+    web_app = web.Application(client_max_size=CLIENT_MAX_SIZE, middlewares=[observed])
     web_app[APP] = app
     web_app.cleanup_ctx.append(_core_threads(app.settings.core_threads))
     web_app.router.add_get("/healthz", healthz)
@@ -92,8 +99,36 @@ def _ping(app: App) -> None:
         conn.exec_driver_sql("SELECT 1")
 
 
-async def metrics(_request: web.Request) -> web.Response:
-    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+@web.middleware
+async def observed(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every request gets an id for its log lines (the caller's ``X-Request-Id`` when it is a plain token, else a
+    new one; echoed in the answer), and the chat endpoints' answer time goes into ``cxbot_ack_seconds``."""
+    given = request.headers.get("X-Request-Id", "")
+    request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    platform = ACK_ROUTES.get(request.path)
+    started = time.perf_counter()
+    try:
+        with bound(request_id=request_id):
+            response = await handler(request)
+    finally:
+        if platform is not None:
+            request.app[APP].metrics.observe("cxbot_ack_seconds", time.perf_counter() - started, platform=platform)
+    response.headers["X-Request-Id"] = request_id
+    return response
+
+
+# A scrape reads the stored-state gauges from the database: in a thread of its own, for the reason /healthz has one.
+_SCRAPE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxbot-metrics")
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """The App's own registry (bot/metrics.py)."""
+    body = await asyncio.get_running_loop().run_in_executor(_SCRAPE_THREAD, request.app[APP].metrics.exposition)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def _ingested(app: App, outcome: str) -> None:
+    app.metrics.count("cxbot_ingest_requests_total", outcome=outcome)
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -108,37 +143,37 @@ async def ingest(request: web.Request) -> web.Response:
     app = request.app[APP]
     token = app.settings.cx_ingest_token
     if token is None:
-        INGESTED.labels("disabled").inc()
+        _ingested(app, "disabled")
         return _error(503, "ingest is disabled: set CX_INGEST_TOKEN to enable POST /ingest")
     supplied = request.headers.get("Authorization", "")
     expected = f"Bearer {token.get_secret_value()}"
     if not hmac.compare_digest(supplied.encode(errors="replace"), expected.encode()):
-        INGESTED.labels("unauthorised").inc()
+        _ingested(app, "unauthorised")
         return web.json_response(
             {"error": "missing or wrong bearer token"}, status=401, headers={"WWW-Authenticate": "Bearer"}
         )
     unsupported = _unsupported_type(request)
     if unsupported:
-        INGESTED.labels("unsupported_type").inc()
+        _ingested(app, "unsupported_type")
         return _error(415, unsupported)
     if request.content_length is not None and request.content_length > MAX_BODY:
-        INGESTED.labels("too_large").inc()
+        _ingested(app, "too_large")
         return _error(413, f"body is {request.content_length} bytes; the limit is {MAX_BODY} (1 MB)")
     post_old = request.query.get("post_old", "false").casefold()
     if post_old not in ("true", "false", "1", "0"):
-        INGESTED.labels("bad_request").inc()
+        _ingested(app, "bad_request")
         return _error(400, "query post_old: must be true or false (true posts comments older than the backfill window)")
     try:
         body = await request.read()
         batch = parse_body(body)
     except web.HTTPRequestEntityTooLarge:
-        INGESTED.labels("too_large").inc()
+        _ingested(app, "too_large")
         return _error(413, f"body is over the limit of {MAX_BODY} bytes (1 MB)")
     except WebhookError as exc:
-        INGESTED.labels("bad_request").inc()
+        _ingested(app, "bad_request")
         return _error(exc.status, exc.message)
     if not batch.comments:
-        INGESTED.labels("bad_request").inc()
+        _ingested(app, "bad_request")
         first, others = batch.rejected[0].message, len(batch.rejected) - 1
         message = f"no comment taken in: {first} (and {others} more: see rejected)" if others else first
         return web.json_response({"error": message, "rejected": _listed(batch.rejected)}, status=400)
@@ -147,7 +182,7 @@ async def ingest(request: web.Request) -> web.Response:
         report = await asyncio.to_thread(take_in)
     except SQLAlchemyError:  # items are keyed by source and id: the sender's retry makes nothing twice
         log.exception("ingest: the database failed")
-        INGESTED.labels("unavailable").inc()
+        _ingested(app, "unavailable")
         return web.json_response(
             {"error": "the database failed; retry later, a retry makes no duplicates (GET /readyz says why)"},
             status=503,
@@ -159,7 +194,7 @@ async def ingest(request: web.Request) -> web.Response:
     for late in report.rejected:  # the pipeline's own checks, should a source-neutral rule refuse an item
         index = batch.indexes[late.index]
         refused.append(ItemError(index, late.field, f"{batch.where(index)}.{late.field}: {late.message}"))
-    INGESTED.labels("partial" if refused else "ok").inc()
+    _ingested(app, "partial" if refused else "ok")
     return web.json_response(
         {
             "received": batch.received,

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     cx_instance: str | None = None  # a name for this replica in outbox claims; default host:pid
     cx_core_threads: int | None = Field(default=None, ge=1, le=32)  # see core_threads
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "console"  # json: one object a line with request/event/delivery ids
     port: int = Field(default=3000, ge=1, le=65535)
 
     # language model (offline summariser when no model is set)

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from stories.actions import Actions
 from stories.commands import Commands, CommandStore
 from stories.config import CxConfig
+from stories.meter import NO_METER, Meter
 from stories.models import IncomingComment, StoryView
 from stories.views import View
 
@@ -127,3 +128,4 @@ class Core:
     turn: Callable[[float], Awaitable[None]]  # wait for a lull in chat requests (bot/priority.py)
     arrived: Callable[[], None]  # a chat request is being answered
     clock: Callable[[], datetime]
+    meter: Meter = NO_METER  # the app's metrics (bot/metrics.py)

@@ -25,6 +25,7 @@ from itertools import islice
 from typing import Protocol
 
 from stories.identifiers import IdentifierHasher
+from stories.meter import NO_METER, Meter
 from stories.models import IncomingComment, InvalidComment, Origin, RouteMatch, SummaryInput
 from stories.ports import (
     CommentStore,
@@ -90,6 +91,7 @@ class CreatedStory:
     departments: tuple[str, ...]
     reasons: tuple[str, ...]
     backfill: bool = False  # older than the backfill window: stored, not posted as news
+    source: str = ""  # the comment's source (metrics)
 
 
 @dataclass
@@ -180,6 +182,7 @@ class Pipeline:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     backfill_after: timedelta = BACKFILL_AFTER
     link_originals: bool = False  # keep the chat permalink to the unredacted original (intake.link_originals)
+    meter: Meter = NO_METER  # comments by source and outcome, stories by summariser, redactions by kind
 
     def ingest(
         self,
@@ -218,6 +221,27 @@ class Pipeline:
         return comment.original_at is not None and comment.original_at < now - self.backfill_after
 
     def _ingest_batch(self, batch: Sequence[IncomingComment], *, offset: int, post_old: bool) -> IngestReport:
+        taken = Counter[str]()  # valid comments by source; those not created were duplicates
+        report = self._ingest_valid(batch, offset=offset, post_old=post_old, taken=taken)
+        self._count(report, taken=taken)
+        return report
+
+    def _count(self, report: IngestReport, *, taken: Counter[str]) -> None:
+        """The batch in the metrics: by source (as redacted), created, duplicate or rejected."""
+        created = Counter(c.source for c in report.created)
+        for source, n in taken.items():
+            if created[source]:
+                self.meter.count("cxbot_comments_ingested_total", created[source], source=source, outcome="created")
+            if n > created[source]:
+                self.meter.count(
+                    "cxbot_comments_ingested_total", n - created[source], source=source, outcome="duplicate"
+                )
+        if report.rejected:  # not redacted, so their source is not a label
+            self.meter.count("cxbot_comments_ingested_total", len(report.rejected), source="-", outcome="rejected")
+
+    def _ingest_valid(
+        self, batch: Sequence[IncomingComment], *, offset: int, post_old: bool, taken: Counter[str]
+    ) -> IngestReport:
         report = IngestReport(received=len(batch))
         now = self.clock()
         fresh: dict[str, RedactedComment] = {}
@@ -229,6 +253,9 @@ class Pipeline:
                 report.rejected.append(Rejected(offset + i, exc.field, exc.message))
                 continue
             redacted = self.redact(comment)
+            taken[redacted.comment.source] += 1
+            for kind, n in redacted.counts.items():
+                self.meter.count("cxbot_redactions_total", n, kind=kind)
             key = redacted.dedupe_key
             if key in fresh:
                 report.duplicates += 1
@@ -334,8 +361,10 @@ class Pipeline:
                     departments=departments,
                     reasons=tuple(r.reason for r in story.routes),
                     backfill=story.backfill,
+                    source=safe[story.dedupe_key].source,
                 )
             )
+            self.meter.count("cxbot_stories_total", summarizer=story.summarizer)
         return report
 
     def _detect_language(self, text: str) -> str | None:

@@ -7,6 +7,7 @@ variable is removed before each test.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -34,6 +35,22 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.upper().startswith(_ENV_PREFIXES) and name != "CX_TEST_DATABASE_URL":
             monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """`cxbot ...` (bot.cli.main) sets up the process's logging: a root handler on the stderr of the moment (a
+    test's capture) and the levels. Undone after each test, so no later test writes to a finished capture."""
+    from bot.logs import BODY_LOGGERS
+
+    names = ("", "apscheduler", *BODY_LOGGERS)
+    levels = {name: logging.getLogger(name or None).level for name in names}
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_cxbot_handler", False)]:
+        root.removeHandler(handler)
+    for name, level in levels.items():
+        logging.getLogger(name or None).setLevel(level)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

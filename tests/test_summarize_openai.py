@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from prometheus_client import REGISTRY
 
+from bot.metrics import Metrics
 from storage.db import make_engine
 from storage.summary_cache import SqlSummaryCache
 from stories.models import SummaryInput
@@ -32,6 +32,9 @@ def fake() -> Iterator[FakeOpenAI]:
         yield server
 
 
+METRICS = Metrics()  # this module's summarisers count here (no database: no stored-state gauges)
+
+
 def summarizer(fake: FakeOpenAI, **overrides: Any) -> OpenAISummarizer:
     options: dict[str, Any] = {
         "model": MODEL,
@@ -40,6 +43,7 @@ def summarizer(fake: FakeOpenAI, **overrides: Any) -> OpenAISummarizer:
         "timeout": 0.5,
         "max_retries": 0,
         "batch_size": 4,
+        "meter": METRICS,
     }
     options.update(overrides)
     return OpenAISummarizer(**options)
@@ -67,7 +71,7 @@ def entry(
 
 
 def fallbacks(reason: str) -> float:
-    return REGISTRY.get_sample_value("cxbot_summarizer_fallbacks_total", {"reason": reason}) or 0.0
+    return METRICS.value("cxbot_summarizer_fallbacks_total", reason=reason)
 
 
 def test_is_a_summarizer_named_after_its_model(fake: FakeOpenAI) -> None:

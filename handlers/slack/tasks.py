@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from handlers.ports import EventInbox, ProcessedEvents
+from stories.log_context import bound
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,10 @@ class Background:
                 del self._serial[serial]
 
     async def _once(self, key: str, work: Work) -> None:
+        with bound(event_id=key):
+            await self._once_bound(key, work)
+
+    async def _once_bound(self, key: str, work: Work) -> None:
         if not await asyncio.to_thread(self._processed.first_time, key, now=self._clock()):
             log.info("slack: %s already handled", key)
             return

@@ -91,7 +91,11 @@ def build(*, core: Core, settings: SlackSettings, engine: Engine) -> SlackConnec
             "SLACK_SIGNING_SECRET is required to serve POST /slack/events (or set SLACK_APP_TOKEN)"
         )
     bot_token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = web_client(base_url=settings.slack_api_url, token=bot_token)
+    client = web_client(
+        base_url=settings.slack_api_url,
+        token=bot_token,
+        rate_limited=lambda: core.meter.count("cxbot_rate_limited_total", platform="slack"),
+    )
     options: dict[str, object] = {
         "client": client,
         "signing_secret": signing_secret,

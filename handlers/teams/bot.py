@@ -33,6 +33,7 @@ from handlers.teams.context import TeamsContext
 from handlers.teams.messages import on_text
 from handlers.teams.reactions import record_reactions
 from stories.commands import CommandContext
+from stories.log_context import bound
 from stories.views import Notice
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,11 @@ class CxTeamsBot(TeamsActivityHandler):
         self._members: dict[str, tuple[str | None, str]] = {}  # user -> (tenant, service URL) stored last
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        with bound(event_id=f"teams:{activity.id}" if activity.id else None):
+            return await self._turn(turn_context)
+
+    async def _turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         await self._remember(turn_context)
         key = event_key(activity.conversation.id, activity.id) if activity.id and _claimed(activity) else None

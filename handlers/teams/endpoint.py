@@ -29,10 +29,10 @@ from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
-from prometheus_client import Counter
 
 from handlers.teams.activities import channel_of, team_id_of, user_id_of
 from handlers.teams.identity import IdentityUnavailable
+from stories.meter import NO_METER, Meter
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,6 @@ PROXY_HEADERS = frozenset(
         "x-original-forwarded-for",
     }
 )
-ACTIVITIES = Counter("cxbot_teams_activities_total", "Teams activities received by outcome", ["outcome"])
 
 
 def _error(status: int, message: str, **headers: str) -> web.Response:
@@ -97,9 +96,16 @@ def _problem(activity: Activity) -> str | None:
 
 class MessagesEndpoint:
     def __init__(
-        self, *, adapter: CloudAdapter, bot: Bot, auth_enabled: bool, arrived: Callable[[], None] = lambda: None
+        self,
+        *,
+        adapter: CloudAdapter,
+        bot: Bot,
+        auth_enabled: bool,
+        arrived: Callable[[], None] = lambda: None,
+        meter: Meter = NO_METER,
     ) -> None:
         self.adapter = adapter
+        self.meter = meter
         self.bot = bot
         self.auth_enabled = auth_enabled
         self.arrived = arrived  # the work that can wait steps aside while activities come in (bot/priority.py)
@@ -151,16 +157,18 @@ class MessagesEndpoint:
             invoke = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
         except Exception:
             log.exception("Teams %s activity %s failed", activity.type, activity.id)
-            ACTIVITIES.labels("error").inc()
+            self._count("error")
             return _error(500, "the activity could not be processed; it was not recorded, so a retry is safe")
-        ACTIVITIES.labels("ok").inc()
+        self._count("ok")
         if invoke is not None:
             return web.json_response(invoke.body, status=int(invoke.status))
         return web.Response(status=200)
 
-    @staticmethod
-    def _refuse(status: int, outcome: str, message: str, **headers: str) -> web.Response:
-        ACTIVITIES.labels(outcome).inc()
+    def _count(self, outcome: str) -> None:
+        self.meter.count("cxbot_teams_activities_total", outcome=outcome)
+
+    def _refuse(self, status: int, outcome: str, message: str, **headers: str) -> web.Response:
+        self._count(outcome)
         return _error(status, message, **{k.replace("_", "-"): v for k, v in headers.items()})
 
     @staticmethod

@@ -39,6 +39,7 @@ class RetryPolicy:
     max_delay: float = 8.0
     max_retry_after: float = 15.0
     timeout: float = 15.0  # seconds for one HTTP call to the connector (the adapter's, set from the delivery policy)
+    rate_limited: Callable[[], None] = lambda: None  # told of each 429 (the wiring counts them: bot/metrics.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,8 @@ async def connector_call(
             failure = _failure(exc)
             if failure is None:
                 raise
+            if failure.status == 429:
+                policy.rate_limited()
         if failure.permanent:
             raise DeliveryError(f"{what}: {failure.detail}, not retried", permanent=True)
         if attempt + 1 >= policy.attempts:

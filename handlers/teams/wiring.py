@@ -11,6 +11,7 @@ machine is served (see :mod:`handlers.teams.endpoint`). Stories only go to Teams
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -55,14 +56,23 @@ def build(
     identity: FetchOptions | None = None,
 ) -> Teams:
     """Build the Teams connector on the shared core (the same commands and actions as Slack)."""
-    delivery_retry = delivery_retry or RetryPolicy()
+
+    def counted(policy: RetryPolicy) -> RetryPolicy:
+        return dataclasses.replace(
+            policy, rate_limited=lambda: core.meter.count("cxbot_rate_limited_total", platform="teams")
+        )
+
+    delivery_retry = counted(delivery_retry or RetryPolicy())
+    reply_retry = counted(reply_retry)
     adapter = make_adapter(configuration, timeout=delivery_retry.timeout, identity=identity)
     context = TeamsContext(core=core, refs=refs, retry=reply_retry, sleep=sleep)
     bot = CxTeamsBot(context)
     notifier = TeamsNotifier(
         adapter=adapter, refs=refs, app_id=configuration.APP_ID, retry=delivery_retry, sleep=sleep, clock=core.clock
     )
-    endpoint = MessagesEndpoint(adapter=adapter, bot=bot, auth_enabled=configuration.auth_enabled, arrived=core.arrived)
+    endpoint = MessagesEndpoint(
+        adapter=adapter, bot=bot, auth_enabled=configuration.auth_enabled, arrived=core.arrived, meter=core.meter
+    )
     return Teams(context, bot, notifier, endpoint, configuration.auth_enabled)
 
 

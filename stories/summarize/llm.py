@@ -15,12 +15,12 @@ import logging
 from collections.abc import Sequence
 
 import openai
-from openai.types.chat import ChatCompletionMessageParam
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.shared_params import ResponseFormatJSONSchema
-from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from stories.language import language_name
+from stories.meter import NO_METER, Meter
 from stories.models import Summary, SummaryInput
 from stories.ports import Summarizer
 from stories.summarize.cache import CacheKey, SummaryCache, cache_key
@@ -30,12 +30,6 @@ from stories.summarize.validate import STORY_MAX, TITLE_MAX, check_summary
 log = logging.getLogger(__name__)
 
 PROMPT_VERSION = "2026-12-1"  # bump when the prompt or schema changes: cached answers then stop matching
-
-FALLBACKS = Counter(
-    "cxbot_summarizer_fallbacks_total",
-    "Comments summarised by the fallback because the language model's answer could not be used.",
-    ["reason"],
-)
 
 DATA_START = "<<<COMMENTS_JSON"
 DATA_END = "COMMENTS_JSON>>>"
@@ -162,12 +156,14 @@ class OpenAISummarizer:
         cache: SummaryCache | None = None,
         fallback: Summarizer | None = None,
         client: openai.OpenAI | None = None,
+        meter: Meter = NO_METER,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.name = f"openai:{model}"
         self.model = model
         self.batch_size = batch_size
+        self._meter = meter  # calls by outcome, tokens by kind, fallbacks by reason
         self._cache = cache
         self._fallback = fallback or OfflineSummarizer()
         self._client = client or openai.OpenAI(
@@ -220,7 +216,7 @@ class OpenAISummarizer:
             reason = failed.get(keys[i], "unknown")
             by_reason.setdefault(reason, []).append(keys[i].content_hash[:12])
         for reason, hashes in sorted(by_reason.items()):
-            FALLBACKS.labels(reason=reason).inc(len(hashes))
+            self._meter.count("cxbot_summarizer_fallbacks_total", len(hashes), reason=reason)
             log.warning(
                 "summariser %s fell back to %s for %d comments, reason=%s, content hashes %s",
                 self.name,
@@ -239,7 +235,9 @@ class OpenAISummarizer:
         try:
             answer = self._request(items)
         except _BatchFailed as failure:
+            self._meter.count("cxbot_model_calls_total", model=self.model, outcome=failure.reason)
             return {}, dict.fromkeys(range(len(items)), failure.reason)
+        self._meter.count("cxbot_model_calls_total", model=self.model, outcome="ok")
         good: dict[int, tuple[str, str]] = {}
         bad: dict[int, str] = {}
         by_index: dict[int, _Entry] = {}
@@ -258,6 +256,14 @@ class OpenAISummarizer:
                 continue
             good[i] = (title, story)
         return good, bad
+
+    def _count_tokens(self, completion: ChatCompletion) -> None:
+        """The tokens the model says this call used (paid for even when the answer is unusable)."""
+        usage = completion.usage
+        if usage is None:
+            return
+        self._meter.count("cxbot_model_tokens_total", usage.prompt_tokens, model=self.model, kind="prompt")
+        self._meter.count("cxbot_model_tokens_total", usage.completion_tokens, model=self.model, kind="completion")
 
     def _request(self, items: Sequence[SummaryInput]) -> _Answer:
         try:
@@ -280,6 +286,7 @@ class OpenAISummarizer:
             raise _BatchFailed("malformed") from None
         except (openai.OpenAIError, ValueError):  # a body that is not JSON surfaces as ValueError
             raise _BatchFailed("malformed") from None
+        self._count_tokens(completion)
         if not completion.choices:
             raise _BatchFailed("malformed")
         choice = completion.choices[0]
