@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from handlers.ports import EventInbox, ProcessedEvents
-from stories.log_context import bound
+from stories.log_context import bound, current
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class Background:
         assert self._idle is not None
         self._unfinished += 1
         self._idle.clear()
-        self._jobs.put_nowait(_Job(URGENT if urgent else NORMAL, next(self._seq), name, work))
+        self._jobs.put_nowait(_Job(URGENT if urgent else NORMAL, next(self._seq), name, _with_ids(work, current())))
 
     def once(self, key: str, work: Work, *, name: str, serial: Hashable | None = None, urgent: bool = False) -> None:
         """Run ``work()`` after the ack unless ``key`` was handled before.
@@ -106,13 +106,14 @@ class Background:
 
     async def _inboxed(self, key: str, work: Work) -> None:
         assert self._inbox is not None, "Background(inbox=...) is needed for handle()"
-        try:
-            await work()
-        except Exception as exc:
-            # the type only: an exception's text may quote the customer's comment
-            await asyncio.to_thread(self._inbox.failed, key, error=type(exc).__name__, now=self._clock())
-            raise
-        await asyncio.to_thread(self._inbox.done, key)
+        with bound(event_id=key):
+            try:
+                await work()
+            except Exception as exc:
+                # the type only: an exception's text may quote the customer's comment
+                await asyncio.to_thread(self._inbox.failed, key, error=type(exc).__name__, now=self._clock())
+                raise
+            await asyncio.to_thread(self._inbox.done, key)
 
     async def _work(self) -> None:
         assert self._jobs is not None and self._idle is not None
@@ -171,3 +172,10 @@ class Background:
         await asyncio.gather(*self._workers, return_exceptions=True)
         while self._jobs is not None and not self._jobs.empty():
             self._jobs.get_nowait().work.close()  # never started: nothing to undo
+
+
+async def _with_ids(work: Coroutine[Any, Any, None], ids: dict[str, str]) -> None:
+    """Run a queued job under the log ids of the request that queued it: the workers that run jobs are tasks of
+    their own, started by whichever request came first."""
+    with bound(**ids):
+        await work
