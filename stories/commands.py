@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from stories.actors import Actor, is_admin, is_cx_team, managed_departments
 from stories.config import CxConfig
 from stories.dates import InvalidDate, split_due
+from stories.followthrough import FollowThroughReader, all_departments
 from stories.followup import FollowUpStore, InvalidInput, commit
 from stories.kudos import KudosStore, give_kudos, praise_suggestions
 from stories.models import MAX_ID, IncomingComment, InvalidComment
@@ -76,7 +77,7 @@ class ChannelLinker(Protocol):
         ...
 
 
-class CommandStore(FollowUpStore, KudosStore, StatsReader, ChannelLinker, Protocol):
+class CommandStore(FollowUpStore, KudosStore, StatsReader, FollowThroughReader, ChannelLinker, Protocol):
     """Everything the commands read and write; storage.command_store.SqlCommandStore implements it."""
 
 
@@ -410,6 +411,10 @@ def _kudos(commands: Commands, ctx: CommandContext, args: str) -> View:
 
 
 def _stats(commands: Commands, ctx: CommandContext, args: str) -> View:
+    if args.casefold() == "all":  # a department named "All…" is reached by more of its name
+        return all_departments(
+            config=commands.config, reader=commands.store, now=commands.clock(), today=commands.today(ctx.actor)
+        )
     department = resolve_department(commands.config, args) if args else None
     return build_stats(reader=commands.store, department=department, now=commands.clock(), days=DAYS)
 
@@ -475,8 +480,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "stats",
-        "[department]",
-        f"NPS, CSAT, stories delivered, reactions and commitments over the last {DAYS} days.",
+        "[department | all]",
+        f"NPS, CSAT, stories delivered, reactions and commitments over the last {DAYS} days; "
+        "“all”: every department ranked by follow-through (when the CX team turned it on).",
         "anyone",
         _stats,
     ),

@@ -219,6 +219,10 @@ class Nudges(_Model):
     weekends: bool = False
 
 
+class Stats(_Model):
+    all_departments_view: bool = False  # `/cx stats all` ranks every department's follow-through (the CX team opts in)
+
+
 class CxConfig(_Model):
     default_department: str
     departments: tuple[Department, ...]
@@ -230,6 +234,7 @@ class CxConfig(_Model):
     urgent: Urgent = Urgent()
     redaction: Redaction = Redaction()
     nudges: Nudges = Nudges()
+    stats: Stats = Stats()
 
     @model_validator(mode="after")
     def _departments_exist(self) -> CxConfig:

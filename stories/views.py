@@ -127,7 +127,39 @@ class StoryRouted:
     reasons: tuple[str, ...]
 
 
-View = Notice | HelpView | ActionsView | StatsView | KudosView | PraiseView | StoryRouted | CommitmentItem
+@dataclass(frozen=True, slots=True)
+class FollowThroughRow:
+    """One department in the all-departments follow-through view (stories.followthrough); ``rank`` None: it
+    received no story in the period."""
+
+    rank: int | None
+    department: str
+    received: int
+    read: int
+    commitments_per_10: float | None
+    closed_per_10: float | None
+    median_days_to_close: float | None
+    overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class FollowThroughView:
+    heading: str
+    rows: tuple[FollowThroughRow, ...]
+    rule: str  # how the rows are ranked, said with them
+
+
+View = (
+    Notice
+    | HelpView
+    | ActionsView
+    | StatsView
+    | KudosView
+    | PraiseView
+    | StoryRouted
+    | CommitmentItem
+    | FollowThroughView
+)
 
 
 @dataclass(frozen=True, slots=True)
