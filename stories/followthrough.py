@@ -18,7 +18,8 @@ A department that received no story in the period is listed last, unranked.
 ``/cx stats all`` shows the last 30 days when the CX team turned the view on (``stats.all_departments_view:
 true`` in the configuration; off, it says so). The CX team's channel (the default department's) gets the last
 calendar month on the 1st at 09:00 in its timezone, once per month and platform (outbox key
-``followthrough:<YYYY-MM>:<platform>:<channel>``).
+``followthrough:<YYYY-MM>:<platform>:<channel>``), caught up for three days after downtime; a month with no story
+and no commitment anywhere is not posted.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from stories.views import FollowThroughRow, FollowThroughView, Notice
 
 DAYS = 30
 MONTHLY_SCHEDULE = "0 9 1 * *"  # crontab, in the CX team's (the default department's) timezone
+CATCH_UP = timedelta(days=3)  # a monthly post missed in downtime is still made this long after its slot
 RULE = (
     "Ranked by commitments closed per 10 stories received, then fewer overdue, then more stories read. "
     "Scores (NPS, CSAT) are not used."
@@ -161,7 +163,7 @@ def plan_monthly(
     cx = config.department(config.default_department)
     zone = ZoneInfo(cx.timezone)
     slot = Schedule(MONTHLY_SCHEDULE, cx.timezone).latest_slot(now)
-    if slot is None:
+    if slot is None or now - slot.at > CATCH_UP:
         return []
     first = slot.local.replace(hour=0, minute=0)
     previous = (first - timedelta(days=1)).replace(day=1)
@@ -171,13 +173,15 @@ def plan_monthly(
     wanted = {k: v for k, v in keys.items() if k not in done}
     if not wanted:
         return []
-    view = build_view(
-        config=config,
-        reader=reader,
-        since=local_instant(previous, zone),
-        until=local_instant(first, zone),
-        today=slot.local.date(),
+    figures = reader.follow_through(
+        since=local_instant(previous, zone), until=local_instant(first, zone), today=slot.local.date()
+    )
+    if not any(f.received or f.commitments or f.closed for f in figures):
+        return []  # a month with no story and no commitment anywhere (a new install): nothing to rank
+    view = FollowThroughView(
         heading=f"Follow-through, {previous:%B %Y}",
+        rows=rank(figures, departments=config.department_names),
+        rule=RULE,
     )
     text = view_text(view)
     return [
