@@ -135,7 +135,7 @@ def row_line(row: FollowThroughRow) -> str:
     read = f"{row.read} read ({round(100 * row.read / row.received)}%)"
     median = "no loop closed" if row.median_days_to_close is None else f"{_number(row.median_days_to_close)} days"
     return (
-        f"{place} {row.department}: {row.received} stories, {read} · "
+        f"{place} {row.department}: {row.received} {'story' if row.received == 1 else 'stories'}, {read} · "
         f"{_number(row.commitments_per_10)} commitments and {_number(row.closed_per_10)} closed per 10 stories · "
         f"median to close {median} · {row.overdue} overdue"
     )
