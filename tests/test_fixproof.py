@@ -215,3 +215,17 @@ def test_the_weekly_report_says_so_far_for_recent_fixes_and_the_verdict_for_four
         "Since Ann closed “reword the dunning letter” (18 Oct): too few dunning comments to tell "
         "(0 in the four weeks before, 0 in the four weeks since).",
     )
+
+
+def test_a_verdict_missed_for_more_than_three_days_is_not_posted_late() -> None:
+    stream = Stream(fixes=[fix()])
+    late = plan_verdicts(config=CONFIG, store=stream, now=CLOSED + timedelta(days=31, hours=1), queued=lambda k: ())
+    in_time = plan_verdicts(config=CONFIG, store=stream, now=CLOSED + timedelta(days=30, hours=23), queued=lambda k: ())
+    assert late == [] and len(in_time) == 1
+
+
+def test_a_story_posted_nowhere_gets_its_verdict_in_the_departments_channel() -> None:
+    stream = Stream(fixes=[fix()], places=[])
+    now = CLOSED + timedelta(days=28, minutes=1)
+    (item,) = plan_verdicts(config=CONFIG, store=stream, now=now, queued=lambda k: ())
+    assert (item.key, item.platform, item.channel) == ("fixproof:7:teams:19:finance", "teams", "19:finance")

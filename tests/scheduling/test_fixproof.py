@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.dispatch import connect_notifiers
 from bot.pacing import unpaced
-from storage.models import Delivery
+from storage.models import Comment, Delivery, Story
 from stories.config import CxConfig, Department, Rule
 from stories.followup import NewCommitment
 from tests.fakes.slack_api import FakeSlackApi
@@ -102,3 +102,21 @@ async def test_a_fix_that_worked_is_told_in_the_weekly_report_so_far_and_in_its_
     assert reply.params["text"] == (
         "Since Dana closed “fix the invoice template” (10 Jun), billing comments fell from 6 to 1.2 a week."
     )
+
+
+def test_a_comment_is_followed_on_the_day_it_was_written(database_url: str) -> None:
+    app = make_app(database_url, config=CONFIG)
+    try:
+        written = add_story(app, "Invoice wrong", at=CLOSED + timedelta(days=1), key="w")
+        with app.engine.begin() as conn:  # an export taken in after the close, written before it
+            comment_id = conn.scalar(select(Story.comment_id).where(Story.id == written))
+            conn.execute(update(Comment).where(Comment.id == comment_id).values(original_at=CLOSED - timedelta(days=2)))
+        arrived = add_story(app, "Refund missing", at=CLOSED + timedelta(days=2), key="a")
+        before = app.followups.followed_comments(department="Finance", since=CLOSED - timedelta(days=28), until=CLOSED)
+        after = app.followups.followed_comments(department="Finance", since=CLOSED, until=CLOSED + timedelta(days=28))
+    finally:
+        app.close()
+    assert [(c.story_id, c.written_at, c.themes) for c in before] == [
+        (written, CLOSED - timedelta(days=2), ("billing",))
+    ]
+    assert [c.story_id for c in after] == [arrived]
