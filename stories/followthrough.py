@@ -133,11 +133,15 @@ def row_line(row: FollowThroughRow) -> str:
     if row.received == 0:
         return f"{place} {row.department}: no stories received · {row.overdue} overdue"
     read = f"{row.read} read ({round(100 * row.read / row.received)}%)"
-    median = "no loop closed" if row.median_days_to_close is None else f"{_number(row.median_days_to_close)} days"
+    median = (
+        "none closed"
+        if row.median_days_to_close is None
+        else f"median {_number(row.median_days_to_close)} days to close"
+    )
     return (
         f"{place} {row.department}: {row.received} {'story' if row.received == 1 else 'stories'}, {read} · "
         f"{_number(row.commitments_per_10)} commitments and {_number(row.closed_per_10)} closed per 10 stories · "
-        f"median to close {median} · {row.overdue} overdue"
+        f"{median} · {row.overdue} overdue"
     )
 
 

@@ -56,7 +56,7 @@ def test_a_department_line_says_every_number() -> None:
     (finance,) = [r for r in rank([FINANCE], departments=NAMES) if r.department == "Finance"]
     assert row_line(finance) == (
         "1. Finance: 40 stories, 30 read (75%) · 2.5 commitments and 1.5 closed per 10 stories · "
-        "median to close 3 days · 0 overdue"
+        "median 3 days to close · 0 overdue"
     )
     idle = rank([], departments=("CX",))[0]
     assert row_line(idle) == "– CX: no stories received · 0 overdue"

@@ -105,7 +105,7 @@ async def test_the_cx_team_gets_last_months_follow_through_once(database_url: st
     assert lines[0] == "Follow-through, June 2026"
     assert lines[1] == (
         "1. Finance: 4 stories, 2 read (50%) · 7.5 commitments and 5 closed per 10 stories · "
-        "median to close 3 days · 1 overdue"
+        "median 3 days to close · 1 overdue"
     )
     assert lines[2] == "– Ops: no stories received · 0 overdue"
     assert lines[-1].startswith("Ranked by commitments closed per 10 stories received")

@@ -14,7 +14,7 @@ from stories.config import Stats
 from stories.models import IncomingComment
 from tests.fakes.bf_connector import FakeConnector
 from tests.teams import world as teams_world
-from tests.teams.world import NOW, Server, World
+from tests.teams.world import NOW, TEAM, Server, World
 
 
 def _runs(card: dict) -> list[str]:  # type: ignore[type-arg]
@@ -51,3 +51,37 @@ async def test_cx_stats_all_when_off_says_how_to_turn_it_on(cx: Server, world: W
 async def test_help_lists_stats_all_on_teams(cx: Server, world: World, connector: FakeConnector) -> None:
     assert (await cx.post(world.load("message_cx_stats_personal", text="cx help")))[0] == 200
     assert '"cx stats [department | all]"' in connector.posts()[-1].payload_text()
+
+
+async def test_the_monthly_follow_through_reaches_the_cx_teams_teams_channel_once(
+    cx: Server, world: World, connector: FakeConnector
+) -> None:
+    link = world.load(
+        "message_cx_link",
+        text="<at>cxbot</at> cx link cx team\n",
+        id="1700000000077",
+        conversation__id=f"{TEAM};messageid=1700000000077",
+        channelData__teamsChannelId=TEAM,
+        channelData__channel={"id": TEAM},
+    )
+    assert (await cx.post(link))[0] == 200
+    comment = IncomingComment(text="I was charged twice on my invoice", source="test", external_id="feb")
+    report = await asyncio.to_thread(cx.app.take_in, [comment])
+    with cx.app.engine.begin() as conn:  # arrived in February
+        story_id = report.created[0].story_id
+        conn.execute(update(Story).where(Story.id == story_id).values(created_at=NOW - timedelta(days=10)))
+    monthly = NOW  # Monday 2 March 10:00 UTC: the day after the 1st's 09:00 slot in London, caught up
+    await asyncio.to_thread(cx.app.planner.queue, monthly)
+    await asyncio.to_thread(cx.app.planner.queue, monthly + timedelta(minutes=5))
+    before = len(connector.posts())
+    await cx.deliver()
+    await cx.deliver()
+    posts = [c for c in connector.posts()[before:] if "Follow-through" in c.payload_text()]
+    (post,) = posts
+    assert post.channel == TEAM
+    runs = _runs(post.cards[0])
+    assert runs[0].splitlines()[:2] == [
+        "Follow-through, February 2026",
+        "1. Finance & Billing: 1 story, 0 read (0%) · 0 commitments and 0 closed per 10 stories · "
+        "none closed · 0 overdue",
+    ]
