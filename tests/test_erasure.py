@@ -341,6 +341,10 @@ def test_identifier_digests_are_the_pipelines_in_canonical_form() -> None:
     international = identifier_digests("+44 7911 123456", redactor=redactor, hasher=hasher)
     assert hasher.digest("phone", "+447911123456") in set(national) & set(international)
     assert hasher.digest("id", "cust-42") in identifier_digests(" cust-42 ", redactor=redactor, hasher=hasher)
+    # Not an allocated UK range: the library reads it as German, but the customer writes it with +44.
+    unallocated = identifier_digests("call 07911 654321", redactor=redactor, hasher=hasher)
+    assert set(identifier_digests("+44 7911 654321", redactor=redactor, hasher=hasher)) & set(unallocated)
+    assert not set(identifier_digests("+44 7911 654322", redactor=redactor, hasher=hasher)) & set(unallocated)
     with pytest.raises(ValueError, match="empty"):
         identifier_digests("  ", redactor=redactor, hasher=hasher)
 

@@ -292,7 +292,7 @@ def test_ordinary_numbers_survive_with_the_default_regions(text: str) -> None:
 def test_found_value_is_the_same_in_a_sentence_and_alone(value: str) -> None:
     redactor = PiiRedactor(regions=["GB", "US"])
     alone = redactor.redact(value)
-    assert alone.text.startswith("[") and len(alone.found) == 1
+    assert alone.text.startswith("[") and sum(alone.counts.values()) == 1  # one value, maybe several spellings
     assert redactor.redact(f"Hi, reach me at {value}, thanks").found == alone.found
     kind, spelled = alone.found[0]
     assert canonical(kind, spelled) == spelled or kind == "phone"

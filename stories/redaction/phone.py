@@ -34,19 +34,49 @@ _CONTEXT = 2  # the library looks at the characters next to a number (a letter g
 _STRETCH_MAX = 200
 
 
-def find_library_phones(text: str, region: str) -> Iterator[Hit]:
-    """The library's matcher (leniency VALID) over each stretch of phone characters holding 6+ digits."""
+# The library parses many splits of each stretch (about 0.1 ms a stretch in pure Python, holding the GIL that
+# the server's event loop needs). Real comments hold a handful of stretches (the most in 2,827 long loan
+# complaints: one); a pasted log or table holds hundreds. Past this many in one pass, a stretch with 7+ digits
+# is taken as a phone without asking the library: more redacted, never less, and the time stays bounded.
+_LIBRARY_STRETCHES = 100
+# Dates are the common digit stretch in real text, and German rules read "02.03.2024" as a number in Gelsenkirchen.
+_DATE = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(?:\d{4}|\d{2})|\d{4}([./-])(\d{1,2})\4(\d{1,2})")
+
+
+def _is_date(raw: str) -> bool:
+    """Day, month and year (either order, 2- or 4-digit year; or year first) with a day and month that exist."""
+    match = _DATE.fullmatch(raw)
+    if match is None:
+        return False
+    first, second = (match[1], match[3]) if match[1] else (match[5], match[6])
+    low, high = sorted((int(first), int(second)))
+    return 1 <= low <= 12 and high <= 31
+
+
+def find_library_phones(text: str, region: str, *, regions: Sequence[str] = ()) -> Iterator[Hit]:
+    """The library's matcher (leniency VALID) over each stretch of phone characters holding 6+ digits.
+
+    ``regions``: every configured region; a number written without its country code is also recorded as it reads
+    under each of them (``national_spellings``)."""
+    asked = 0
     for stretch in _STRETCH.finditer(text):
         raw = stretch.group()
-        if len(raw) > _STRETCH_MAX or sum(char.isdigit() for char in raw) < 6:
+        digits = sum(char.isdigit() for char in raw)
+        if len(raw) > _STRETCH_MAX or digits < 6 or _is_date(raw):
             continue
+        if asked >= _LIBRARY_STRETCHES:
+            if digits >= 7:
+                yield Hit(stretch.start(), stretch.end(), phone_canonical(raw))
+            continue
+        asked += 1
         offset = max(0, stretch.start() - _CONTEXT)
         window = text[offset : stretch.end() + _CONTEXT]
         # max_tries: the library gives up after 65,535 candidates by default; a window is small anyway.
         for match in phonenumbers.PhoneNumberMatcher(window, region, max_tries=sys.maxsize):
             if _plausible(match.raw_string, region):
                 number = phonenumbers.format_number(match.number, _E164)
-                yield Hit(match.start + offset, match.end + offset, number)
+                also = national_spellings(match.raw_string, regions) if regions else ()
+                yield Hit(match.start + offset, match.end + offset, number, also)
 
 
 def _plausible(raw: str, region: str) -> bool:
@@ -84,19 +114,27 @@ def _fallback_hit(match: re.Match[str], regions: Sequence[str]) -> Hit | None:
         return Hit(match.start(), match.end(), phone_canonical("+1" + raw))
     if not 9 <= digits <= 12:
         return None
-    return Hit(match.start(), match.end(), _national(raw, regions))
+    spellings = national_spellings(raw, regions)
+    return Hit(match.start(), match.end(), spellings[0] if spellings else re.sub(r"\D", "", raw), spellings[1:])
 
 
-def _national(raw: str, regions: Sequence[str]) -> str:
-    """E.164 under the first region where the number could exist; the digits alone otherwise."""
+def national_spellings(raw: str, regions: Sequence[str]) -> tuple[str, ...]:
+    """E.164 under each region where a number written without its country code could exist, in the regions'
+    order; empty for a number written with one (it has a single spelling).
+
+    "07911 654321" is not an allocated UK range, so the library accepts it under German rules only; the customer
+    who asks to be forgotten writes "+44 7911 654321". Recording every reading lets either spelling find it."""
+    if raw.lstrip("( ").startswith(("+", "\uff0b", "00")):
+        return ()
+    spellings: list[str] = []
     for region in regions:
         try:
             number = phonenumbers.parse(raw, region)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_possible_number(number):
-            return phonenumbers.format_number(number, _E164)
-    return re.sub(r"\D", "", raw)
+            spellings.append(phonenumbers.format_number(number, _E164))
+    return tuple(dict.fromkeys(spellings))
 
 
 def find_fallback_phones(text: str, regions: Sequence[str]) -> Iterator[Hit]:

@@ -65,7 +65,7 @@ class PiiRedactor:
             text = tally.apply(text, "ip", find_ipv6(text))
             text = tally.apply(text, "ip", find_ipv4(text))
             for region in self.regions:
-                text = tally.apply(text, "phone", find_library_phones(text, region))
+                text = tally.apply(text, "phone", find_library_phones(text, region, regions=self.regions))
             text = tally.apply(text, "phone", find_fallback_phones(text, self.regions))
             if self._digit_runs is not None:
                 runs = (Hit(m.start(), m.end(), m.group()) for m in self._digit_runs.finditer(text))

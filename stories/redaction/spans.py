@@ -30,6 +30,9 @@ class Hit(NamedTuple):
     start: int
     end: int
     value: str  # canonical spelling (stories.redaction.canonical)
+    # Other spellings the same value may be asked for by (a national phone number under each region where it can
+    # exist): recorded too, so `cxbot forget` finds it however it is written.
+    also: tuple[str, ...] = ()
 
 
 class Tally:
@@ -49,6 +52,7 @@ class Tally:
             last = hit.end
             self.counts[kind] += 1
             self.found.append((kind, hit.value))
+            self.found.extend((kind, value) for value in hit.also if value != hit.value)
         if not parts:
             return text
         parts.append(text[last:])
