@@ -481,8 +481,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "stats",
         "[department | all]",
-        f"NPS, CSAT, stories delivered, reactions and commitments over the last {DAYS} days; "
-        "“all”: every department ranked by follow-through (when the CX team turned it on).",
+        f"NPS, CSAT, stories, reactions, commitments (last {DAYS} days); “all”: departments ranked by follow-through.",
         "anyone",
         _stats,
     ),
