@@ -174,6 +174,7 @@ class App:
             platforms=lambda: self.platforms,
             fixes=self.followups,
             follow_through=self.followups,
+            praise=self.followups,
         )
 
     @cached_property
@@ -209,6 +210,7 @@ class App:
             today=self.commands.today,
             clock=self.clock,
             redactor=self.pipeline.redactor,
+            kudos=self.followups,
         )
 
     @cached_property

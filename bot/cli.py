@@ -249,6 +249,17 @@ def _forget(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 EXTRA_COMMANDS.append(_forget)
 
 
+def _install(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from bot.doctor import register as doctor
+    from handlers.slack.app_manifest import register as slack_app
+
+    slack_app(sub)
+    doctor(sub)
+
+
+EXTRA_COMMANDS.append(_install)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = _settings()

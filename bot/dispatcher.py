@@ -43,6 +43,7 @@ from storage.stories import SqlStoryReader
 from stories.erasure import erased_note
 from stories.models import DigestView
 from stories.ports import DeliveryError, FindsDelivered, Notifier, PostedMessage
+from stories.praise_push import from_payload as praise_from_payload
 from stories.surge import Surge, surge_view
 
 log = logging.getLogger(__name__)
@@ -362,6 +363,9 @@ class Dispatcher:
         elif item.kind == "surge":
             view = surge_view(Surge.from_payload(item.payload))
             post = partial(notifier.post_surge, channel=item.channel, surge=view, key=key)
+        elif item.kind == "praise":
+            praise = praise_from_payload(item.payload)
+            post = partial(notifier.post_praise, channel=item.channel, praise=praise, key=key)
         else:
             raise DeliveryError(f"unknown delivery kind {item.kind!r}", permanent=True)
         if found is not None:
@@ -379,6 +383,10 @@ class Dispatcher:
         return posted, carried, "sent"
 
     async def _thread(self, item: Claimed) -> PostedMessage | None:
+        """The message a reply goes under: the one its payload names (an intake message, stories.loop), else
+        the story's message in that channel; None: post it as a plain message."""
+        if item.payload.get("thread"):
+            return PostedMessage(item.channel, str(item.payload["thread"]))
         assert item.story_id is not None
         places = await asyncio.to_thread(
             self.outbox.story_messages, story_id=item.story_id, platform=item.platform, channel=item.channel

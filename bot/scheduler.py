@@ -6,7 +6,9 @@ Jobs (module-level functions, explicit ids, ``replace_existing=True``, in a per-
 - ``digest:<department>``: the department's crontab in its own timezone;
 - ``reminders:<department>``: the nudge hour in the department's timezone (nudges, Monday summaries);
 - ``report:<department>``: Monday morning, the weekly pattern report;
-- ``sweep``: every few minutes and once at start-up, for everything (catch-up after downtime, a misfire);
+- ``sweep``: every few minutes and once at start-up, for everything (catch-up after downtime, a misfire), and
+  the weekly customer praise push to the CX team (stories/praise_push.py: from Monday at ``kudos.praise_hour``,
+  keyed by ISO week);
 - ``prune_processed`` and ``retention``: nightly, forget old inbound event keys; delete comments and stories older
   than CX_RETENTION_DAYS, keeping their weekly counts (storage/retention.py).
 

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # app configuration token (xoxe.xoxp-...), only for `cxbot slack-app create`; Slack makes it last 12 hours
+    slack_config_token: SecretStr | None = None
 
     # Microsoft Teams (read as botbuilder's ConfigurationBotFrameworkAuthentication reads them)
     microsoft_app_id: str | None = None

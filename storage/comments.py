@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
 from storage.departments import DepartmentIds
-from storage.models import Comment, CommentIdentifier, Route, Story
+from storage.models import Comment, CommentIdentifier, CommentOrigin, Route, Story
 from storage.upsert import insert_ignore, one_of
+from stories.models import Origin
 from stories.ports import NewComment, NewStory
 
 _CHUNK = 500
@@ -34,6 +35,24 @@ class SqlCommentStore:
                     )
                 )
         return found
+
+    def add_origins(self, origins: Mapping[str, Origin]) -> int:
+        if not origins:
+            return 0
+        now = datetime.now(UTC)
+        with self._engine.begin() as conn:
+            ids = dict(
+                conn.execute(
+                    select(Comment.dedupe_key, Comment.id).where(
+                        one_of(Comment.dedupe_key, list(origins), self._dialect)
+                    )
+                ).all()
+            )
+            rows = [origin_row(o, comment_id=ids[k], now=now) for k, o in origins.items() if k in ids]
+            if not rows:
+                return 0
+            result = conn.execute(insert_ignore(CommentOrigin, self._dialect), rows)
+            return max(result.rowcount or 0, 0)
 
     def save(self, comments: Sequence[NewComment], stories: Sequence[NewStory]) -> dict[str, int]:
         """Insert without RETURNING (a plain executemany, the fastest path on both engines), then read the ids.
@@ -61,6 +80,13 @@ class SqlCommentStore:
             ]
             if identifier_rows:
                 conn.execute(insert_ignore(CommentIdentifier, self._dialect), identifier_rows)
+            origin_rows = [
+                origin_row(c.origin, comment_id=comment_ids[c.dedupe_key], now=now)
+                for c in comments
+                if c.origin is not None and c.dedupe_key in comment_ids
+            ]
+            if origin_rows:
+                conn.execute(insert_ignore(CommentOrigin, self._dialect), origin_rows)
             story_rows = [
                 _story_row(by_key[key], comment_id=cid, now=now) for key, cid in comment_ids.items() if key in by_key
             ]
@@ -94,6 +120,19 @@ class SqlCommentStore:
             if route_rows:
                 conn.execute(insert_ignore(Route, self._dialect), route_rows)
         return result
+
+
+def origin_row(origin: Origin, *, comment_id: int, now: datetime) -> dict[str, object]:
+    return {
+        "comment_id": comment_id,
+        "platform": origin.platform,
+        "via": origin.via,
+        "workspace": origin.workspace or "",
+        "channel": origin.channel,
+        "thread": origin.thread or "",
+        "sender": origin.sender,
+        "created_at": now,
+    }
 
 
 def _comment_row(c: NewComment) -> dict[str, object]:

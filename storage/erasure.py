@@ -1,7 +1,7 @@
 """Erasure in the database: find comments by keyed hash, then delete them and everything hanging off them.
 
 Implements :class:`stories.erasure.ErasureStore`. One transaction deletes the comments (the schema's
-``ON DELETE CASCADE`` takes their identifiers, stories, routes, corrections, reactions, story messages and the
+``ON DELETE CASCADE`` takes their identifiers, origins (who sent them, from where), stories, routes, corrections, reactions, story messages and the
 deliveries that name a story), deletes the stories' commitments (their texts are about the customer), unlinks
 kudos (they are about an employee and stay), takes the stories out of digest and report payloads still in the
 outbox, deletes cached model summaries of the comments, and queues the chat removals. A second run finds

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from storage.departments import DepartmentIds
 from storage.models import (
+    CommentOrigin,
     Commitment,
     Correction,
     Department,
@@ -25,6 +26,7 @@ from storage.models import (
 )
 from storage.upsert import insert_ignore
 from stories.followup import CommitmentPage, NewCommitment, StoryBrief, StoryPlace, commitment_item, commitment_order
+from stories.models import Origin
 from stories.views import CommitmentItem, CommitmentState
 
 CORRECTION_RULE = "correction"
@@ -109,6 +111,45 @@ class SqlFollowUps:
                 )
             )
             return bool(removed.rowcount)
+
+    def lookers(self, story_id: int, *, emoji: Sequence[str]) -> int:
+        if not emoji:
+            return 0
+        people = (
+            select(Reaction.platform, Reaction.user_id)
+            .where(Reaction.story_id == story_id, Reaction.emoji.in_(list(emoji)))
+            .distinct()
+            .subquery()
+        )
+        with self._engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(people)) or 0)
+
+    def story_origins(self, story_id: int) -> list[Origin]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    CommentOrigin.platform,
+                    CommentOrigin.via,
+                    CommentOrigin.channel,
+                    CommentOrigin.sender,
+                    CommentOrigin.thread,
+                    CommentOrigin.workspace,
+                )
+                .join(Story, Story.comment_id == CommentOrigin.comment_id)
+                .where(Story.id == story_id)
+                .order_by(CommentOrigin.id)
+            ).all()
+        return [
+            Origin(
+                platform=platform,
+                via="channel" if via == "channel" else "shortcut" if via == "shortcut" else "command",
+                channel=channel,
+                sender=sender,
+                thread=thread or None,
+                workspace=workspace or None,
+            )
+            for platform, via, channel, sender, thread, workspace in rows
+        ]
 
     # --- commitments ------------------------------------------------------------------------------------------
 

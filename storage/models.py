@@ -73,6 +73,29 @@ class CommentIdentifier(Base):
     digest: Mapped[str] = mapped_column(String(64), index=True)
 
 
+class CommentOrigin(Base):
+    """Where in chat a comment came in and who passed it on (stories.models.Origin): platform ids only, so the
+    loop can be told back when its commitment closes. Absent values are '' (the unique key needs them); erased
+    with the comment (cascade)."""
+
+    __tablename__ = "comment_origins"
+    __table_args__ = (
+        UniqueConstraint(
+            "comment_id", "platform", "via", "channel", "thread", "sender", name="uq_comment_origins_place"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(10))
+    via: Mapped[str] = mapped_column(String(10))  # channel | shortcut | command
+    workspace: Mapped[str] = mapped_column(String(100))  # Slack team id, Teams tenant id; '' when unknown
+    channel: Mapped[str] = mapped_column(String(300))
+    thread: Mapped[str] = mapped_column(String(300))  # Slack thread ts, Teams root message id; '' when none
+    sender: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Story(Base):
     """One per comment: what readers see."""
 
@@ -151,7 +174,11 @@ class Delivery(Base):
     """
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_state_not_before", "state", "not_before"),)
+    __table_args__ = (
+        Index("ix_deliveries_state_not_before", "state", "not_before"),
+        # a reaction on a message the bot posted finds the delivery (✅ on a commitment's reply, stories.emoji)
+        Index("ix_deliveries_platform_message_id", "platform", "message_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)
@@ -259,6 +286,21 @@ class Kudos(Base):
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"))
     platform: Mapped[str] = mapped_column(String(10))
     source: Mapped[str] = mapped_column(String(20), default="cx_team")  # cx_team | customer_praise
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    receiver_name: Mapped[str | None] = mapped_column(String(100))  # as the giver saw it, for leaderboards
+    department: Mapped[str | None] = mapped_column(String(100))  # the story's or channel's; per-department view
+
+    __table_args__ = (Index("ix_kudos_giver_created_at", "giver", "created_at"),)  # the monthly limit
+
+
+class KudosOptOut(Base):
+    """A person who asked not to receive public kudos (stories.kudos): kept until they opt back in."""
+
+    __tablename__ = "kudos_optouts"
+
+    platform: Mapped[str] = mapped_column(String(10), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(100))  # to leave their name out of praise suggestions
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -316,6 +316,29 @@ class SqlOutbox:
             ).all()
         return [(sid, self._departments.name_of(did) if did else None) for sid, did in rows]
 
+    def commitment_for_message(self, *, platform: str, channel: str, message_id: str) -> int | None:
+        """The commitment whose thread reply (delivery ``commitment:<id>:reply:...``) is this message, if any.
+
+        Found by the message id the dispatcher recorded. The channel must match, except for a lone Slack match
+        (a reply posted to a department channel the configuration names by ``#name``): Slack timestamps do not
+        repeat across a workspace's channels in practice, Teams message ids (milliseconds) may."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(Delivery.key, Delivery.channel).where(
+                    Delivery.platform == platform,
+                    Delivery.message_id == message_id,
+                    Delivery.kind == "reply",
+                    Delivery.key.like("commitment:%:reply:%"),
+                )
+            ).all()
+        matching = [key for key, where in rows if where == channel or where.endswith(f"/{channel}")]
+        if not matching and platform == "slack" and len(rows) == 1:
+            matching = [rows[0][0]]
+        if not matching:
+            return None
+        number = matching[0].split(":")[1]
+        return int(number) if number.isdigit() else None
+
     def payload_of(self, key: str) -> dict[str, Any] | None:
         """The current payload of delivery ``key`` (erasure redraws a digest from it), or None."""
         with self.engine.connect() as conn:

@@ -23,19 +23,32 @@ from stories.followup import (
     InvalidInput,
     close,
     commit,
+    note_updates,
     record_reaction,
     reroute,
     reroute_choice,
     reroute_refusal,
 )
+from stories.kudos import KudosStore, give_kudos
 from stories.outbox import OutboxWriter
 from stories.ports import Redactor
-from stories.views import CommitmentItem, Notice
+from stories.views import CommitmentItem, KudosView, Notice
 
 log = logging.getLogger(__name__)
 
-ActionKind = Literal["react", "unreact", "follow_up", "not_for_us", "commit", "reroute", "done", "drop"]
-KINDS: tuple[ActionKind, ...] = ("react", "unreact", "follow_up", "not_for_us", "commit", "reroute", "done", "drop")
+ActionKind = Literal["react", "unreact", "follow_up", "not_for_us", "commit", "reroute", "done", "drop", "give_kudos"]
+KINDS: tuple[ActionKind, ...] = (
+    "react",
+    "unreact",
+    "follow_up",
+    "not_for_us",
+    "commit",
+    "reroute",
+    "done",
+    "drop",
+    "give_kudos",
+)
+PRAISE_REASON = "for what a customer wrote about them"
 GONE = Notice("That story no longer exists.")
 
 
@@ -57,7 +70,7 @@ class Action:
 
     ``department`` is the department a form was opened for (carried in the form); ``values`` are the form's
     fields as typed: ``what``, ``due`` (ISO date), ``owner`` (a user id), ``owner_name``, ``to`` (a department),
-    or a reaction's ``emoji``.
+    a reaction's ``emoji``, or for ``give_kudos`` the ``receiver`` picked (a user id) and the praised ``name``.
     """
 
     kind: ActionKind
@@ -98,12 +111,16 @@ class Reacted:
     changed: int  # reaction rows added or removed (0: a repeat, or a message carrying no story)
 
 
-ActionResult = FollowUpForm | RerouteForm | CommitmentItem | Notice | Reacted
+ActionResult = FollowUpForm | RerouteForm | CommitmentItem | KudosView | Notice | Reacted
 
 
 class MessageStories(Protocol):
     def story_for_message(self, *, platform: str, channel: str, message_id: str) -> list[tuple[int, str | None]]:
         """``(story id, department)`` of each story a platform message carries (a digest carries several)."""
+        ...
+
+    def commitment_for_message(self, *, platform: str, channel: str, message_id: str) -> int | None:
+        """The commitment whose thread reply ("… will follow up: …") this platform message is, if it is one."""
         ...
 
 
@@ -127,7 +144,9 @@ class Actions:
         today: Callable[[Actor], date],
         clock: Callable[[], datetime],
         redactor: Redactor,
+        kudos: KudosStore | None = None,
     ) -> None:
+        self.kudos = kudos  # the "Give kudos" button of customer praise; None: the button answers it is off
         self.redactor = redactor  # what employees type about customers is redacted like any comment
         self.config = config
         self.store = store
@@ -152,6 +171,8 @@ class Actions:
                     return self._reroute(action)
                 case "done" | "drop":
                     return self._close(action)
+                case "give_kudos":
+                    return self._give_kudos(action)
         except InvalidInput as exc:
             return Notice(f"Not saved: {exc.message}. Fix it in the form and send it again.")
         raise ValueError(f"unknown action kind {action.kind!r}")
@@ -160,10 +181,17 @@ class Actions:
 
     def _react(self, action: Action) -> Reacted:
         emoji = action.values.get("emoji", "")
-        changed = 0
+        acts = self.config.emoji_actions.action_for(emoji)
+        if acts == "done" and action.kind == "react" and action.message is not None:
+            commitment_id = self.messages.commitment_for_message(
+                platform=action.platform, channel=action.message.channel, message_id=action.message.message_id
+            )
+            if commitment_id is not None:  # ✅ on a commitment's reply: done, as the Done button
+                return self._done_by_emoji(action, commitment_id)
+        changed: list[int] = []
         for story_id in self._carried(action):  # a digest carries several stories: the reaction is to each
             try:
-                changed += record_reaction(
+                if record_reaction(
                     store=self.store,
                     story_id=story_id,
                     platform=action.platform,
@@ -171,11 +199,46 @@ class Actions:
                     emoji=emoji,
                     added=action.kind == "react",
                     now=self.clock(),
-                )
+                ):
+                    changed.append(story_id)
             except InvalidInput:
                 log.info("%s reaction of an unusable type ignored", action.platform)
                 break
-        return Reacted(changed)
+        if acts == "looking":  # 👀: the story's cards show how many are looking into it
+            self._show_looking(action, changed)
+        return Reacted(len(changed))
+
+    def _show_looking(self, action: Action, story_ids: list[int]) -> None:
+        updates = []
+        for story_id in story_ids:
+            brief = self.store.story(story_id)
+            if brief is not None:
+                updates += note_updates(
+                    self.store,
+                    brief,
+                    key=f"looking:{action.key}:{action.kind}:{story_id}",
+                    today=self.today(action.actor),
+                    looking=self.config.emoji_actions.looking,
+                )
+        if updates:
+            self.outbox.enqueue(updates)
+
+    def _done_by_emoji(self, action: Action, commitment_id: int) -> Reacted:
+        """The Done button's rule (``may_close``) and effect; someone else's ✅ changes nothing."""
+        result = close(
+            store=self.store,
+            outbox=self.outbox,
+            config=self.config,
+            commitment_id=commitment_id,
+            by=action.actor,
+            state="done",
+            now=self.clock(),
+            today=self.today(action.actor),
+        )
+        if isinstance(result, Notice):
+            log.info("%s emoji on commitment %s changed nothing: %s", action.platform, commitment_id, result.text)
+            return Reacted(0)
+        return Reacted(1)
 
     def _carried(self, action: Action) -> list[int]:
         if action.message is None:
@@ -241,6 +304,7 @@ class Actions:
             now=self.clock(),
             redactor=self.redactor,
             today=self.today(actor),
+            looking=self.config.emoji_actions.looking,
         )
 
     # --- not for us -------------------------------------------------------------------------------------------
@@ -294,4 +358,35 @@ class Actions:
             state="done" if action.kind == "done" else "dropped",
             now=self.clock(),
             today=self.today(action.actor),
+        )
+
+    # --- give kudos (customer praise) -------------------------------------------------------------------------
+
+    def _give_kudos(self, action: Action) -> KudosView | Notice:
+        """The "Give kudos" button of customer praise: kudos to the person picked, linked to the praise story.
+
+        Keyed by story and receiver, so clicking twice, or two CX team members clicking, thanks them once.
+        """
+        brief = self.store.story(action.story_id) if action.story_id is not None else None
+        if brief is None or action.story_id is None:
+            return GONE
+        if self.kudos is None:
+            return Notice("Kudos are not switched on here.")
+        receiver = action.values.get("receiver", "").strip()
+        name = action.values.get("name", "").strip()[:100]
+        if not receiver:
+            return Notice(f"First pick who {name or 'the customer meant'} is, then click “Give kudos”.")
+        return give_kudos(
+            store=self.kudos,
+            outbox=self.outbox,
+            config=self.config,
+            key=f"{action.platform}:praise-kudos:{action.story_id}:{receiver}",
+            giver=action.actor,
+            receiver=receiver,
+            receiver_name=action.values.get("receiver_name", "").strip()[:100] or name or None,
+            why=PRAISE_REASON,
+            story_id=action.story_id,
+            department=brief.departments[0] if brief.departments else None,
+            now=self.clock(),
+            redactor=self.redactor,
         )

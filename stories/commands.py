@@ -23,7 +23,9 @@ from stories.dates import InvalidDate, split_due
 from stories.followthrough import FollowThroughReader, all_departments
 from stories.followup import FollowUpStore, InvalidInput, commit
 from stories.kudos import KudosStore, give_kudos, praise_suggestions
-from stories.models import MAX_ID, IncomingComment, InvalidComment
+from stories.kudos_board import KudosBoardReader, run_top
+from stories.kudos_optout import KudosOptOuts, run_optin, run_optout
+from stories.models import MAX_ID, IncomingComment, InvalidComment, Origin
 from stories.outbox import OutboxWriter
 from stories.pipeline import IngestReport
 from stories.ports import Redactor
@@ -65,6 +67,7 @@ class CommandContext:
     thread_story_id: int | None
     mentions: Mapping[str, str] = field(default_factory=dict)
     request_id: str | None = None
+    workspace: str | None = None  # Slack team id, Teams tenant id: where a direct message back should go
 
 
 CommentIntake = Callable[[Iterable[IncomingComment]], IngestReport]
@@ -77,7 +80,9 @@ class ChannelLinker(Protocol):
         ...
 
 
-class CommandStore(FollowUpStore, KudosStore, StatsReader, FollowThroughReader, ChannelLinker, Protocol):
+class CommandStore(
+    FollowUpStore, KudosStore, KudosBoardReader, KudosOptOuts, StatsReader, FollowThroughReader, ChannelLinker, Protocol
+):
     """Everything the commands read and write; storage.command_store.SqlCommandStore implements it."""
 
 
@@ -131,6 +136,9 @@ class Commands:
             return self.help(ctx.actor.platform)
         name, args = words[0].casefold(), (words[1] if len(words) > 1 else "")
         spec = self.spec(name, ctx.actor.platform)
+        sub = args.split(maxsplit=1)
+        if sub and (two_words := self.spec(f"{name} {sub[0].casefold()}", ctx.actor.platform)):
+            spec, args = two_words, (sub[1] if len(sub) > 1 else "")  # "kudos top": a command of its own
         if spec is None:
             return self.help(ctx.actor.platform, notice=f"There is no “{truncate_word(name)}” command.")
         if spec.who == "cx_team" and not is_cx_team(self.config, ctx.actor):
@@ -366,6 +374,7 @@ def _commit(commands: Commands, ctx: CommandContext, args: str) -> View:
         now=commands.clock(),
         redactor=commands.redactor,
         today=today,
+        looking=commands.config.emoji_actions.looking,
     )
     return Notice(f"Noted: you will follow up: {item.what} ({item.due_label}). I told the story's thread.")
 
@@ -383,6 +392,16 @@ def _thread_department(commands: Commands, ctx: CommandContext, story_id: int) -
         if department in brief.departments:
             return department
     return brief.departments[0] if brief.departments else None
+
+
+def _kudos_department(commands: Commands, ctx: CommandContext) -> str | None:
+    """Kudos count for the department of the thread's story, else of the channel they were given in."""
+    if ctx.thread_story_id is not None:
+        return _thread_department(commands, ctx, ctx.thread_story_id)
+    for department in commands.config.departments:
+        if ctx.channel and ctx.channel in (department.slack_channel, department.teams_channel):
+            return department.name
+    return None
 
 
 def _kudos(commands: Commands, ctx: CommandContext, args: str) -> View:
@@ -405,6 +424,7 @@ def _kudos(commands: Commands, ctx: CommandContext, args: str) -> View:
         receiver_name=display or None,
         why=why,
         story_id=ctx.thread_story_id,
+        department=_kudos_department(commands, ctx),
         now=now,
         redactor=commands.redactor,
     )
@@ -428,6 +448,14 @@ def _story(commands: Commands, ctx: CommandContext, args: str) -> View:
         external_id=ctx.request_id[:150] if ctx.request_id else None,
         origin_channel=ctx.channel,
         platform_ids=True,  # the request's and channel's ids, made by Slack or Teams
+        # who typed it hears by direct message when a commitment on its story is done (stories.loop)
+        origin=Origin(
+            platform=ctx.actor.platform,
+            via="command",
+            channel=ctx.channel or "",
+            sender=ctx.actor.user_id,
+            workspace=ctx.workspace,
+        ),
     )
     report = commands.intake([comment])
     if report.rejected:
@@ -478,6 +506,15 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "cx_team",
         _kudos,
     ),
+    CommandSpec(
+        "kudos top",
+        "[department]",
+        "This month's kudos: who was thanked by the most different people, and per department.",
+        "anyone",
+        run_top,
+    ),
+    CommandSpec("kudos optout", "", "Receive no public kudos; stay off the kudos board.", "anyone", run_optout),
+    CommandSpec("kudos optin", "", "Receive public kudos again.", "anyone", run_optin),
     CommandSpec(
         "stats",
         "[department | all]",

@@ -223,6 +223,62 @@ class Stats(_Model):
     all_departments_view: bool = False  # `/cx stats all` ranks every department's follow-through (the CX team opts in)
 
 
+_EMOJI_NAME = re.compile(r"^[a-z0-9_+\-']{1,100}$")
+
+
+def _emoji_name(value: str) -> str:
+    """An emoji as Slack names it (``eyes``, ``white_check_mark``); ``:eyes:`` is accepted and stored bare."""
+    name = value.strip().strip(":").casefold()
+    if not _EMOJI_NAME.fullmatch(name):
+        raise ValueError(
+            f"{value!r} is not an emoji name; write it as Slack names it, e.g. eyes or white_check_mark "
+            "(no spaces, no emoji characters)"
+        )
+    return name
+
+
+_Emoji = Annotated[str, AfterValidator(_emoji_name)]
+
+
+class EmojiActions(_Model):
+    """Reactions that act (stories.emoji). ``looking``: on a story's message, "I'm looking into it", shown on
+    its card; ``done``: on a commitment's thread reply, closes the commitment as done (the Done button's
+    permission rule). Names as Slack spells them; Teams reactions arrive under the same names (README:
+    Emoji to act). Empty lists (the default) turn the feature off."""
+
+    looking: tuple[_Emoji, ...] = ()
+    done: tuple[_Emoji, ...] = ()
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> EmojiActions:
+        for index, name in enumerate(self.done):
+            if name in self.looking:
+                raise config_problem(
+                    ("done", index),
+                    f"{name!r} is also under looking; an emoji can do one thing: remove it from one of the lists",
+                )
+        return self
+
+    def action_for(self, emoji: str) -> Literal["looking", "done"] | None:
+        name = emoji.strip().strip(":").split("::", 1)[0].casefold()  # "+1::skin-tone-2" is "+1"
+        if name in self.done:
+            return "done"
+        if name in self.looking:
+            return "looking"
+        return None
+
+
+class KudosSettings(_Model):
+    """``monthly_limit``: kudos one person may give a calendar month (UTC), so each one still means something;
+    ``praise_*_channel``: where the CX team gets the week's customer praise with "Give kudos" buttons (Monday at
+    ``praise_hour`` in the default department's timezone); no channel, no weekly push on that platform."""
+
+    monthly_limit: int = Field(default=10, ge=1, le=1000)
+    praise_slack_channel: str | None = None
+    praise_teams_channel: str | None = None
+    praise_hour: int = Field(default=9, ge=0, le=23)
+
+
 class CxConfig(_Model):
     default_department: str
     departments: tuple[Department, ...]
@@ -231,10 +287,12 @@ class CxConfig(_Model):
     intake: Intake = Intake()
     kudos_slack_channel: str | None = None
     kudos_teams_channel: str | None = None
+    kudos: KudosSettings = KudosSettings()
     urgent: Urgent = Urgent()
     redaction: Redaction = Redaction()
     nudges: Nudges = Nudges()
     stats: Stats = Stats()
+    emoji_actions: EmojiActions = EmojiActions()
 
     @model_validator(mode="after")
     def _departments_exist(self) -> CxConfig:

@@ -18,11 +18,13 @@ from typing import Protocol
 from stories.actors import Actor, is_cx_team, managed_departments, may_reroute
 from stories.config import CxConfig, Nudges
 from stories.dates import format_due
+from stories.loop import loop_deliveries
+from stories.models import Origin
 from stories.outbox import OutboxWriter, Outgoing, story_deliveries
 from stories.ports import Redactor
 from stories.presentation import clean_text, truncate
 from stories.redacted_comment import redact_free_text
-from stories.views import COMMAND_PREFIX, CommitmentItem, CommitmentState, Notice
+from stories.views import COMMAND_PREFIX, CommitmentItem, CommitmentState, LoopClosed, Notice
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,14 @@ class FollowUpStore(Protocol):
         ...
 
     def story_commitments(self, story_id: int, *, today: date) -> list[CommitmentItem]: ...
+
+    def story_origins(self, story_id: int) -> list[Origin]:
+        """Where in chat the story's comment came in and who passed it on (stories.loop), oldest first."""
+        ...
+
+    def lookers(self, story_id: int, *, emoji: Sequence[str]) -> int:
+        """How many people have reacted to the story with one of ``emoji`` ("I'm looking", stories.emoji)."""
+        ...
 
     def open_commitments(
         self, *, today: date, departments: Sequence[str] | None = None, owner: str | None = None
@@ -227,10 +237,12 @@ def commit(
     now: datetime,
     redactor: Redactor,
     today: date | None = None,
+    looking: Sequence[str] = (),
 ) -> CommitmentItem:
     """Record that ``owner`` will do ``what`` for the story, tell its thread(s) and note it on its card(s).
 
-    ``department`` defaults to the story's first; ``today`` (the person's local date) defaults to ``now``'s.
+    ``department`` defaults to the story's first; ``today`` (the person's local date) defaults to ``now``'s;
+    ``looking`` are the "I'm looking" emoji, counted on the card's note (config ``emoji_actions.looking``).
     ``what`` is redacted like a customer comment ("call her back on 07911 ..." is stored and posted as "call her
     back on [phone]"). Raises :class:`InvalidInput` for input a person can fix.
     """
@@ -263,7 +275,7 @@ def commit(
     text = f"{_name(item)} will follow up: {item.what} ({item.due_label})."
     outbox.enqueue(
         _thread_replies(store, brief, item, key=f"commitment:{item.id}:reply", text=text)
-        + _note_updates(store, brief, key=f"commitment:{item.id}:update", today=today)
+        + note_updates(store, brief, key=f"commitment:{item.id}:update", today=today, looking=looking)
     )
     return item
 
@@ -314,9 +326,33 @@ def close(
     if state == "done":
         text = f"Closed the loop: {_name(item)} followed up — {item.what}."
         items += _thread_replies(store, brief, item, key=f"commitment:{item.id}:closed", text=text)
-    items += _note_updates(store, brief, key=f"commitment:{item.id}:{state}:update", today=today)
+    looking = config.emoji_actions.looking
+    items += note_updates(store, brief, key=f"commitment:{item.id}:{state}:update", today=today, looking=looking)
+    items += _told_back(store, config, brief, item, state=state, today=today)
     outbox.enqueue(items)
     return item
+
+
+def _told_back(
+    store: FollowUpStore, config: CxConfig, brief: StoryBrief, item: CommitmentItem, *, state: str, today: date
+) -> list[Outgoing]:
+    """The loop told to the people who raised the story and to the CX team (stories.loop)."""
+    others = [c for c in store.story_commitments(brief.story_id, today=today) if c.id != item.id]
+    return loop_deliveries(
+        view=LoopClosed(
+            story_id=brief.story_id,
+            story_title=brief.title,
+            department=item.department,
+            owner_name=item.owner_name,
+            what=item.what,
+            state="done" if state == "done" else "dropped",
+        ),
+        origins=store.story_origins(brief.story_id),
+        cx_channels=store.department_channels(config.default_department),
+        commitment_id=item.id,
+        story_id=brief.story_id,
+        others_open_or_done=any(c.state != "dropped" for c in others),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,13 +489,16 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def story_note(items: Sequence[CommitmentItem]) -> str:
-    """The line under a story card: who follows up, what, by when; what was done. Dropped ones are left out.
+def story_note(items: Sequence[CommitmentItem], *, looking: int = 0) -> str:
+    """The line under a story card: how many are looking into it (the "I'm looking" emoji); who follows up,
+    what, by when; what was done. Dropped ones are left out.
 
-    >>> story_note([])
-    ''
+    >>> story_note([]), story_note([], looking=2)
+    ('', '👀 2 people are looking into it')
     """
     parts = []
+    if looking:
+        parts.append("👀 1 person is looking into it" if looking == 1 else f"👀 {looking} people are looking into it")
     for item in sorted(items, key=lambda i: (i.state != "open", i.id)):
         what = truncate(item.what, NOTE_WHAT)
         if item.state == "open":
@@ -498,9 +537,14 @@ def _thread_replies(
     ]
 
 
-def _note_updates(store: FollowUpStore, brief: StoryBrief, *, key: str, today: date) -> list[Outgoing]:
+def note_updates(
+    store: FollowUpStore, brief: StoryBrief, *, key: str, today: date, looking: Sequence[str] = ()
+) -> list[Outgoing]:
     """Re-render the story's cards on each platform with the current note (the dispatcher finds the cards)."""
-    note = story_note(store.story_commitments(brief.story_id, today=today))
+    note = story_note(
+        store.story_commitments(brief.story_id, today=today),
+        looking=store.lookers(brief.story_id, emoji=looking) if looking else 0,
+    )
     first_channel: dict[str, StoryPlace] = {}
     for place in store.story_places(brief.story_id):
         first_channel.setdefault(place.platform, place)

@@ -3,8 +3,12 @@
 Praise detection is deliberately conservative and only suggests. A first name in a comment cannot be mapped
 to a chat user safely (there is no directory, "Tom" may be three people, and public credit to the wrong
 person is worse than none), so nothing is recorded automatically: the CX team sees suggestions
-(``/cx kudos`` with no arguments) and gives kudos themselves. Kudos given inside the thread of a story whose
-comment praises someone are recorded with source ``customer_praise``: a person made the mapping.
+(``/cx kudos`` with no arguments, and weekly: stories.praise_push) and gives kudos themselves, picking the
+person beside the "Give kudos" button. Kudos given inside the thread of a story whose comment praises someone,
+or with that button, are recorded with source ``customer_praise`` and the story's id: a person made the mapping.
+
+Kudos are trusted when they are rare and wanted: a giver has ``kudos.monthly_limit`` a month, and a person who
+opted out (stories.kudos_optout) receives none publicly.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from stories.actors import Actor, is_cx_team
@@ -41,6 +45,8 @@ class NewKudos:
     platform: str
     source: str  # cx_team | customer_praise
     created_at: datetime
+    receiver_name: str | None = None
+    department: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +72,56 @@ class KudosStore(Protocol):
 
     def kudos_received(self, receiver: str, *, platform: str, limit: int = 10) -> list[KudosView]: ...
 
+    def kudos_exists(self, key: str) -> bool:
+        """Whether kudos were already recorded under ``key`` (a retry is not counted against the limit)."""
+        ...
+
+    def kudos_given(self, giver: str, *, platform: str, since: datetime) -> int:
+        """How many kudos ``giver`` gave on ``platform`` since ``since``."""
+        ...
+
+    def kudos_opted_out(self, user_id: str, *, platform: str) -> bool: ...
+
+    def opted_out_names(self) -> list[str]:
+        """The names of everyone who opted out, on any platform (to leave them out of praise suggestions)."""
+        ...
+
 
 def kudos_channel(config: CxConfig, platform: str) -> str | None:
     """The channel kudos are posted to on ``platform``, if configured."""
     return {"slack": config.kudos_slack_channel, "teams": config.kudos_teams_channel}.get(platform)
+
+
+def month_start(now: datetime) -> datetime:
+    """The first instant of ``now``'s calendar month (UTC): the monthly limit and the leaderboard start there."""
+    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_month(start: datetime) -> datetime:
+    return start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+
+
+def limit_notice(config: CxConfig, now: datetime) -> Notice:
+    limit = config.kudos.monthly_limit
+    renews = next_month(month_start(now))
+    return Notice(
+        f"You have given your {limit} kudos for {month_start(now):%B}; thank you! They renew on "
+        f"{renews.day} {renews:%B}. Keeping kudos few keeps each one meaningful."
+    )
+
+
+def opted_out_notice(name: str) -> Notice:
+    return Notice(
+        f"Thank you for noticing! {name} has asked not to receive public kudos, so nothing was posted. "
+        "A word in person or a direct message will still mean a lot."
+    )
+
+
+def story_reference(story_id: int | None, title: str | None) -> str:
+    """How kudos name the story they came from: "story #42 “Invoice template fixed”"."""
+    if story_id is None:
+        return ""
+    return f"story #{story_id}" + (f" “{truncate(title, 80)}”" if title else "")
 
 
 def give_kudos(
@@ -83,23 +135,33 @@ def give_kudos(
     receiver_name: str | None,
     why: str,
     story_id: int | None = None,
+    department: str | None = None,
     now: datetime,
     redactor: Redactor,
 ) -> KudosView | Notice:
     """Record kudos, post them to the platform's kudos channel and DM the receiver. CX team only.
 
-    Outbox keys derive from the kudos id, so a retry re-queues only what a crash lost.
+    Refused politely when the receiver opted out or the giver used this month's ``kudos.monthly_limit``. A retry
+    (same ``key``) is never counted against the limit, and outbox keys derive from the kudos id, so a retry
+    re-queues only what a crash lost.
     """
     if not is_cx_team(config, giver):
         return Notice("Kudos are given by the CX team. Ask them to pass yours on; thank you for noticing!")
     if receiver == giver.user_id:
         return Notice("Kudos are for someone else; mention the person you want to thank.")
+    if store.kudos_opted_out(receiver, platform=giver.platform):
+        return opted_out_notice(receiver_name or "They")
     why = " ".join(clean_text(why).split())
     if not why:
         raise InvalidInput("why", "say why, e.g. 'kudos @dana for calling the customer back the same day'")
     if len(why) > MAX_WHY:
         raise InvalidInput("why", f"is {len(why)} characters; keep it under {MAX_WHY}")
     why = redact_free_text(why, redactor=redactor)  # staff names stay; a customer's phone number does not
+    if not store.kudos_exists(key):
+        given = store.kudos_given(giver.user_id, platform=giver.platform, since=month_start(now))
+        if given >= config.kudos.monthly_limit:
+            log.info("kudos refused: monthly limit reached (%s)", giver.platform)
+            return limit_notice(config, now)
     praise = store.praise_source(story_id) if story_id is not None else None
     from_customer = praise is not None and bool(find_praise(praise.text, sentiment=praise.sentiment))
     kudos_id = store.add_kudos(
@@ -112,11 +174,15 @@ def give_kudos(
             platform=giver.platform,
             source="customer_praise" if from_customer else "cx_team",
             created_at=now,
+            receiver_name=receiver_name[:100] if receiver_name else None,
+            department=department,
         )
     )
     log.info("kudos %s given (%s)", kudos_id, giver.platform)
     name = receiver_name or "a colleague"
     origin = "a customer, passed on by " if from_customer else ""
+    reference = story_reference(story_id, praise.title if praise else None)
+    why_line = f"{why} (from {reference})" if reference else why
     people = {"giver": giver.user_id, "receiver": receiver}  # renderers may turn these into mentions
     items = [
         Outgoing(
@@ -125,7 +191,7 @@ def give_kudos(
             platform=giver.platform,
             channel=receiver,
             story_id=story_id,
-            payload={"text": f"Kudos to you from {origin}{giver.display}: {why}", **people},
+            payload={"text": f"Kudos to you from {origin}{giver.display}: {why_line}", **people},
         )
     ]
     channel = kudos_channel(config, giver.platform)
@@ -137,20 +203,34 @@ def give_kudos(
                 platform=giver.platform,
                 channel=channel,
                 story_id=story_id,
-                payload={"text": f"Kudos to {name} from {origin}{giver.display}: {why}", **people},
+                payload={"text": f"Kudos to {name} from {origin}{giver.display}: {why_line}", **people},
             )
         )
     outbox.enqueue(items)
-    return KudosView(giver=giver.user_id, receiver=receiver, why=why, posted_to=channel)
+    return KudosView(
+        giver=giver.user_id,
+        receiver=receiver,
+        why=why,
+        posted_to=channel,
+        story_id=story_id,
+        story_title=praise.title if praise else None,
+    )
 
 
 def praise_suggestions(
     *, store: KudosStore, since: datetime, until: datetime, limit: int = SUGGESTIONS, days: int = 14
 ) -> PraiseView:
-    """Recent positive comments that name someone, for the CX team to pass on."""
+    """Recent positive comments that name someone, for the CX team to pass on. Names of people who opted out of
+    kudos are left out (matched on their full name or any part of it: leaving out a namesake too is the safe
+    side)."""
+    hidden = {n.casefold() for name in store.opted_out_names() for n in (name, *name.split())}
     found: list[PraiseSuggestion] = []
     for source in store.praise_candidates(since=since, until=until, limit=limit * 20):
-        hits = praise_in(source.text, sentiment=source.sentiment)
+        hits = [
+            (name, sentence)
+            for name, sentence in praise_in(source.text, sentiment=source.sentiment)
+            if name.casefold() not in hidden and name.split()[-1].casefold() not in hidden
+        ]
         if hits:
             names = tuple(dict.fromkeys(name for name, _ in hits))
             quote = truncate(" ".join(hits[0][1].split()), QUOTE_CHARS)

@@ -21,6 +21,28 @@ class InvalidComment(ValueError):
         self.message = message
 
 
+OriginVia = Literal["channel", "shortcut", "command"]
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where in chat a comment came in and who passed it on, so the loop can be told back when its story's
+    commitment closes (:mod:`stories.loop`). Identifiers the platform made, never text anyone typed.
+
+    ``via``: ``channel`` (a message in an intake channel: the answer goes in its thread), ``shortcut`` or
+    ``command`` (someone sent it with the message shortcut or ``/cx story``: the answer is a direct message).
+    ``thread`` is the message to reply under (Slack thread ts, Teams root message id); ``workspace`` the Slack
+    team id or the Teams tenant id; ``sender`` the user id of who passed it on.
+    """
+
+    platform: str
+    via: OriginVia
+    channel: str
+    sender: str
+    thread: str | None = None
+    workspace: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class IncomingComment:
     """A customer comment as a source hands it over, before redaction.
@@ -42,6 +64,7 @@ class IncomingComment:
     # external_id and origin_channel were made by a chat platform (message and channel ids), not typed by anyone:
     # kept as they are by the redaction step (a Teams conversation id looks like an e-mail address).
     platform_ids: bool = False
+    origin: Origin | None = None  # the chat message it came from, and who sent it (chat intake only)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-DeliveryKind = Literal["story", "digest", "reply", "dm", "text", "update", "report", "erase", "surge"]
+DeliveryKind = Literal["story", "digest", "reply", "dm", "text", "update", "report", "erase", "surge", "praise"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +22,7 @@ class Outgoing:
     ``{"text": ...}``; update ``{"note": ...}``; digest ``{"story_ids": [...], "since": iso, "until": iso,
     "total": n}``; report: a :class:`stories.patterns.PatternReport` as ``to_payload()`` gives it; erase ``{"action": "delete" |
     "digest", "message_id": ..., "digest_key": ...}`` (:mod:`stories.erasure`); surge: a
-    :class:`stories.surge.Surge` as ``to_payload()`` gives it.
+    :class:`stories.surge.Surge` as ``to_payload()`` gives it; praise: :func:`stories.praise_push.to_payload`.
     """
 
     key: str

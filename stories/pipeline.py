@@ -25,7 +25,7 @@ from itertools import islice
 from typing import Protocol
 
 from stories.identifiers import IdentifierHasher
-from stories.models import IncomingComment, InvalidComment, RouteMatch, SummaryInput
+from stories.models import IncomingComment, InvalidComment, Origin, RouteMatch, SummaryInput
 from stories.ports import (
     CommentStore,
     LanguageDetector,
@@ -149,6 +149,21 @@ def validate(comment: IncomingComment) -> None:
             raise InvalidComment(name, "contains a NUL character (\\u0000); remove it")
     if comment.link is not None and (not comment.link.startswith(("https://", "http://")) or len(comment.link) > 500):
         raise InvalidComment("link", "must be an http(s) address of at most 500 characters")
+    if comment.origin is not None:
+        validate_origin(comment.origin)
+
+
+ORIGIN_LIMITS = {"platform": 10, "channel": 300, "sender": 100, "thread": 300, "workspace": 100}
+
+
+def validate_origin(origin: Origin) -> None:
+    """Chat identifiers fit their columns and carry no NUL; a connector passing anything else has a bug."""
+    for name, limit in ORIGIN_LIMITS.items():
+        value = getattr(origin, name)
+        if value is not None and (len(value) > limit or "\x00" in value):
+            raise InvalidComment(f"origin {name}", f"must be at most {limit} characters, without NUL")
+    if not origin.sender or origin.via not in ("channel", "shortcut", "command"):
+        raise InvalidComment("origin", "needs the sender's user id and how it came in (channel, shortcut, command)")
 
 
 @dataclass
@@ -222,6 +237,9 @@ class Pipeline:
             raw[key] = comment.text
         known = self.store.existing_keys(list(fresh))
         report.duplicates += len(known)
+        origins = {k: o for k in known if (o := fresh[k].comment.origin) is not None}
+        if origins:  # a message taken in before, now sent by shortcut too: its sender is told the loop as well
+            self.store.add_origins(origins)
         keys = [k for k in fresh if k not in known]
         if not keys:
             return report
@@ -285,6 +303,7 @@ class Pipeline:
                     language=languages[key],
                     origin_link=comment.link,
                     identifiers=fresh[key].identifiers if self.hasher is not None else (),
+                    origin=comment.origin,
                 )
             )
             new_stories.append(

@@ -16,11 +16,13 @@ from typing import Protocol
 from stories.config import CxConfig, Department
 from stories.fixproof import FixProofStore, plan_verdicts, report_lines
 from stories.followthrough import FollowThroughReader, plan_monthly
+from stories.kudos import KudosStore
 from stories.models import DigestView
 from stories.nudges import CommitmentReader, NudgePlan, plan_nudges, plan_weekly_summaries
 from stories.outbox import Outgoing
 from stories.patterns import PatternStories, plan_reports, report_key, report_slot
 from stories.ports import StoryReader
+from stories.praise_push import plan_praise, praise_keys
 from stories.schedule import Schedule, Slot, digest_since_last, manual_digest, plan_digests
 from stories.stats import StatsReader
 from stories.surge import ThemedStory, find_surges, plan_surges
@@ -63,6 +65,7 @@ class Plan:
     surges: list[Outgoing] = field(default_factory=list)
     verdicts: list[Outgoing] = field(default_factory=list)
     monthly: list[Outgoing] = field(default_factory=list)
+    praise: list[Outgoing] = field(default_factory=list)
 
     @property
     def items(self) -> list[Outgoing]:
@@ -74,6 +77,7 @@ class Plan:
             *self.surges,
             *self.verdicts,
             *self.monthly,
+            *self.praise,
         ]
 
 
@@ -103,7 +107,9 @@ class Planner:
         platforms: Callable[[], tuple[str, ...]],
         fixes: FixProofStore | None = None,
         follow_through: FollowThroughReader | None = None,
+        praise: KudosStore | None = None,
     ) -> None:
+        self.praise = praise  # the weekly customer praise push to the CX team (stories.praise_push)
         self.config = config
         self.outbox = outbox
         self.stories = stories
@@ -167,6 +173,16 @@ class Planner:
                 channels=channels.get(self.config.default_department, {}),
                 now=now,
                 queued=self.outbox.states,
+            )
+        if departments is None and self.praise is not None:  # not a department's own job: the sweep plans it
+            platforms = self.platforms()
+            keys = list(praise_keys(self.config, now, platforms).values())
+            plan.praise = plan_praise(
+                config=self.config,
+                store=self.praise,
+                now=now,
+                platforms=platforms,
+                planned=self.outbox.states(keys) if keys else {},
             )
         plan.nudges = plan_nudges(config=self.config, store=self.followups, now=now, departments=names)
         plan.summaries = plan_weekly_summaries(config=self.config, store=self.followups, now=now, departments=names)

@@ -6,16 +6,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from stories.models import DigestView, Redacted, RouteMatch, Sentiment, StoryView, Summary, SummaryInput
+from stories.models import DigestView, Origin, Redacted, RouteMatch, Sentiment, StoryView, Summary, SummaryInput
 
 if TYPE_CHECKING:
     from stories.patterns import PatternReport
-    from stories.views import SurgeView
+    from stories.views import PraiseView, SurgeView
 
 
 class Redactor(Protocol):
@@ -58,6 +58,7 @@ class NewComment:
     language: str | None
     origin_link: str | None = None
     identifiers: tuple[str, ...] = ()  # keyed hashes of the personal data removed (stories.identifiers)
+    origin: Origin | None = None  # chat identifiers of where it came in and who sent it (stories.loop)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,11 @@ class CommentStore(Protocol):
 
         Returns ``{dedupe_key: story_id}`` for the stories this call created (a retry creates none).
         """
+        ...
+
+    def add_origins(self, origins: Mapping[str, Origin]) -> int:
+        """Record more places an already stored comment came in from (``{dedupe_key: origin}``: the intake
+        message later sent by shortcut too); a known one is skipped. Returns how many were new."""
         ...
 
 
@@ -139,6 +145,10 @@ class Notifier(Protocol):
 
     async def post_surge(self, *, channel: str, surge: SurgeView, key: str | None = None) -> PostedMessage:
         """A surge alert (stories.surge)."""
+        ...
+
+    async def post_praise(self, *, channel: str, praise: PraiseView, key: str | None = None) -> PostedMessage:
+        """The week's customer praise for the CX team, each with a "Give kudos" button (stories.praise_push)."""
         ...
 
 

@@ -60,6 +60,21 @@ class CommitmentItem:
 
 
 @dataclass(frozen=True, slots=True)
+class LoopClosed:
+    """A commitment closed, as the people who raised its story and the CX team hear it (stories.loop).
+    ``threads`` and ``direct``: how many intake threads and people it was told to."""
+
+    story_id: int
+    story_title: str
+    department: str | None
+    owner_name: str | None
+    what: str
+    state: CommitmentState
+    threads: int = 0
+    direct: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class ActionsView:
     """One page of open commitments. ``owner`` is set when the list is one person's (renderers mention them)."""
 
@@ -99,6 +114,35 @@ class KudosView:
     receiver: str
     why: str
     posted_to: str | None = None
+    story_id: int | None = None  # the story the kudos came from (customer praise), shown as a reference
+    story_title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KudosBoardRow:
+    """One person on the month's kudos board: ``thanked_by`` counts different people who thanked them."""
+
+    receiver: str
+    name: str | None
+    thanked_by: int
+    kudos: int
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentThanks:
+    department: str
+    people: int  # different people thanked in the department this month
+
+
+@dataclass(frozen=True, slots=True)
+class KudosBoardView:
+    """The month's kudos: people by how many different colleagues thanked them (not by a score), and each
+    department by how many of its people were thanked. Opted-out people are never listed."""
+
+    month: str  # "December 2026"
+    department: str | None
+    rows: tuple[KudosBoardRow, ...]
+    departments: tuple[DepartmentThanks, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +153,10 @@ class PraiseSuggestion:
     story_title: str
     names: tuple[str, ...]
     quote: str  # the sentence with the praise, redacted text
+
+    def button_value(self) -> str:
+        """What a "Give kudos" button carries: the story and the first praised name (a reason is made from it)."""
+        return f"{self.story_id}:{self.names[0] if self.names else ''}"[:150]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +203,7 @@ View = (
     | ActionsView
     | StatsView
     | KudosView
+    | KudosBoardView
     | PraiseView
     | StoryRouted
     | CommitmentItem

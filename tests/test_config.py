@@ -251,3 +251,22 @@ def test_sunday_may_be_written_as_seven_as_in_crontab(tmp_path) -> None:  # type
     path = tmp_path / "cx.yaml"
     path.write_text('default_department: CX\ndepartments:\n  - name: CX\n    schedule: "0 9 * * 7"\n')
     assert load_config(path).department("CX").schedule == "0 9 * * 7"
+
+
+def test_emoji_actions_load_and_a_bad_emoji_name_points_at_its_line(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, BASE)).emoji_actions.action_for("white_check_mark") is None  # off unless set
+    bundled = load_config().emoji_actions  # the example turns them on
+    assert (bundled.action_for("eyes"), bundled.action_for("white_check_mark")) == ("looking", "done")
+    config = load_config(write(tmp_path, BASE + "emoji_actions:\n  looking: [':eyes:']\n  done: [white_check_mark]\n"))
+    assert config.emoji_actions.action_for("eyes") == "looking"
+    assert config.emoji_actions.action_for("white_check_mark") == "done"
+
+    message = error_for(tmp_path, BASE + "emoji_actions:\n  looking: [eyes]\n  done: [✅]\n")
+    assert line_of(message) == 20
+    assert "emoji_actions.done[0]:" in message and "white_check_mark" in message  # the fix: Slack's name
+
+
+def test_an_emoji_under_both_actions_is_refused_with_the_fix(tmp_path: Path) -> None:
+    message = error_for(tmp_path, BASE + "emoji_actions:\n  looking: [eyes]\n  done: [white_check_mark, eyes]\n")
+    assert "emoji_actions.done[1]:" in message
+    assert "'eyes' is also under looking" in message and "remove it from one of the lists" in message

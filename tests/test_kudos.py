@@ -118,7 +118,10 @@ def test_kudos_given_in_the_thread_of_praise_come_from_the_customer(world: World
     kudos(world, key="c")
     assert sources(world) == [("customer_praise", praise), ("cx_team", plain), ("cx_team", None)]
     dm = next(d for d in world.deliveries("dm") if d["story_id"] == praise)
-    assert dm["payload"]["text"] == "Kudos to you from a customer, passed on by Carla: for the same-day refund"
+    assert dm["payload"]["text"] == (
+        f"Kudos to you from a customer, passed on by Carla: for the same-day refund "
+        f"(from story #{praise} “Dana on the phone was so helpful, thank you”)"
+    )
 
 
 def test_suggestions_skip_stories_already_passed_on_and_old_ones(world: World) -> None:

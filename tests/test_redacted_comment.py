@@ -16,7 +16,7 @@ REDACTOR = PiiRedactor(default_region="GB")
 # Every field of IncomingComment, by what the redaction step does with it. A new field fails
 # test_every_field_is_redacted_or_declared_not_text until it is put in one of these and handled.
 REDACTED = {"text", "source", "external_id", "segment", "origin_channel", "language", "fields", "link"}
-NOT_TEXT = {"original_at", "nps", "csat", "platform_ids"}
+NOT_TEXT = {"original_at", "nps", "csat", "platform_ids", "origin"}  # origin: chat ids (stories.models.Origin)
 
 
 def redact(comment: IncomingComment, redactor: PiiRedactor = REDACTOR):  # type: ignore[no-untyped-def]

@@ -31,5 +31,5 @@ def test_dockerfile_copies_every_package_and_migrates_before_serving() -> None:
     for pattern in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]:
         package = pattern.rstrip("*")
         assert re.search(rf"^COPY {package} \./{package}$", dockerfile, flags=re.M), package
-    assert "cxbot db upgrade && exec cxbot serve" in dockerfile
+    assert 'ENTRYPOINT ["docker-entrypoint.sh"]' in dockerfile  # migrates, then serves (tests/test_container.py)
     assert re.search(r"^USER (?!root)", dockerfile, flags=re.M)

@@ -62,6 +62,8 @@ def configured_channels(config: CxConfig) -> Iterator[tuple[str, str]]:
         yield "intake.slack_channels", channel
     if config.kudos_slack_channel:
         yield "kudos_slack_channel", config.kudos_slack_channel
+    if config.kudos.praise_slack_channel:
+        yield "kudos.praise_slack_channel", config.kudos.praise_slack_channel
 
 
 @dataclass

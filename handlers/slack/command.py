@@ -85,6 +85,7 @@ async def run_command(
         thread_story_id=None,  # Slack does not run slash commands in threads; stories have buttons instead
         mentions=mentions,
         request_id=str(body["trigger_id"]) if body.get("trigger_id") else None,
+        workspace=_workspace(body),
     )
     view = await asyncio.to_thread(ctx.commands.run, request, line)
     links = (
@@ -94,3 +95,9 @@ async def run_command(
     )
     await respond(str(body.get("response_url") or ""), view, replace=replace, links=links, session=ctx.http)
     return view
+
+
+def _workspace(body: Mapping[str, Any]) -> str | None:
+    """The workspace the command was typed in (slash commands: ``team_id``; interactions: ``team.id``)."""
+    team = body.get("team_id") or (body.get("team") or {}).get("id")
+    return str(team) if team else None

@@ -41,26 +41,26 @@ def register(bolt: AsyncApp, ctx: SlackContext) -> None:
         if event.get("channel") in ctx.channels.intake:
             ctx.background.once(event_key(body), lambda: on_message(ctx, client, event), name="slack message")
 
-    def on_reaction(body: dict, event: dict, *, added: bool) -> None:
+    def on_reaction(body: dict, event: dict, client: AsyncWebClient, *, added: bool) -> None:
         item = event.get("item") or {}
         if item.get("type") != "message" or not event.get("user") or not event.get("reaction"):
             return
         ctx.background.once(
             event_key(body),
-            lambda: record_reactions(ctx, event, item, added=added, key=event_key(body)),
+            lambda: record_reactions(ctx, client, event, item, added=added, key=event_key(body)),
             name="slack reaction",
             serial=("reaction", item.get("channel"), item.get("ts"), event["user"], event["reaction"]),
         )
 
     @bolt.event("reaction_added")
-    async def reaction_added(ack: AsyncAck, body: dict, event: dict) -> None:
+    async def reaction_added(ack: AsyncAck, body: dict, event: dict, client: AsyncWebClient) -> None:
         await ack()
-        on_reaction(body, event, added=True)
+        on_reaction(body, event, client, added=True)
 
     @bolt.event("reaction_removed")
-    async def reaction_removed(ack: AsyncAck, body: dict, event: dict) -> None:
+    async def reaction_removed(ack: AsyncAck, body: dict, event: dict, client: AsyncWebClient) -> None:
         await ack()
-        on_reaction(body, event, added=False)
+        on_reaction(body, event, client, added=False)
 
     @bolt.event("app_home_opened")
     async def app_home_opened(ack: AsyncAck, body: dict, event: dict, client: AsyncWebClient) -> None:
@@ -70,11 +70,21 @@ def register(bolt: AsyncApp, ctx: SlackContext) -> None:
 
 
 async def record_reactions(
-    ctx: SlackContext, event: Mapping[str, Any], item: Mapping[str, Any], *, added: bool, key: str
+    ctx: SlackContext,
+    client: AsyncWebClient,
+    event: Mapping[str, Any],
+    item: Mapping[str, Any],
+    *,
+    added: bool,
+    key: str,
 ) -> None:
+    user = str(event["user"])
+    closes = added and ctx.config.emoji_actions.action_for(str(event["reaction"])) == "done"
+    # ✅ may close a commitment: who may is decided on the person's user groups, as for the Done button
+    actor = await ctx.people.actor(client, user) if closes else Actor(platform="slack", user_id=user)
     action = Action(
         kind="react" if added else "unreact",
-        actor=Actor(platform="slack", user_id=str(event["user"])),
+        actor=actor,
         key=key,
         message=MessageRef(channel=str(item["channel"]), message_id=str(item["ts"])),
         values={"emoji": str(event["reaction"])},

@@ -23,7 +23,7 @@ from handlers.slack.mrkdwn import MENTION
 from handlers.slack.render import render
 from handlers.slack.replies import respond
 from stories.config import CxConfig
-from stories.models import IncomingComment
+from stories.models import IncomingComment, Origin, OriginVia
 from stories.views import Notice, StoryRouted, View
 
 log = logging.getLogger(__name__)
@@ -74,11 +74,33 @@ def _when(ts: str) -> datetime | None:
         return None
 
 
-def comment_from_message(message: Mapping[str, Any], *, channel: str) -> IncomingComment | None:
+def comment_from_message(
+    message: Mapping[str, Any],
+    *,
+    channel: str,
+    via: OriginVia = "channel",
+    sender: str | None = None,
+    workspace: str | None = None,
+) -> IncomingComment | None:
+    """The comment a message carries, with where it came from and who passed it on (the poster for an intake
+    channel message, ``sender`` for the shortcut), so the loop can be told back in its thread or by DM."""
     text = message_text(message)
     ts = str(message.get("ts") or "")
     if not text or not ts:
         return None
+    who = sender or str(message.get("user") or "")
+    origin = (
+        Origin(
+            platform=SOURCE,
+            via=via,
+            channel=channel,
+            sender=who,
+            thread=str(message.get("thread_ts") or ts),  # a reply in a thread is answered in that thread
+            workspace=workspace or str(message.get("team") or "") or None,
+        )
+        if who
+        else None
+    )
     return IncomingComment(
         text=text,
         source=SOURCE,
@@ -86,6 +108,7 @@ def comment_from_message(message: Mapping[str, Any], *, channel: str) -> Incomin
         origin_channel=channel,
         original_at=_when(ts),
         platform_ids=True,
+        origin=origin,
     )
 
 
@@ -135,7 +158,17 @@ async def on_shortcut(ctx: SlackContext, client: AsyncWebClient, body: Mapping[s
     """The message shortcut: any message, anywhere, becomes a comment; the answer goes to its response_url."""
     channel = str((body.get("channel") or {}).get("id") or "")
     message = body.get("message") or {}
-    comment = comment_from_message(message, channel=channel) if channel else None
+    comment = (
+        comment_from_message(
+            message,
+            channel=channel,
+            via="shortcut",
+            sender=str((body.get("user") or {}).get("id") or "") or None,
+            workspace=str((body.get("team") or {}).get("id") or "") or None,
+        )
+        if channel
+        else None
+    )
     view: View = (
         await take_in(ctx, await with_link(ctx, client, comment))
         if comment

@@ -23,17 +23,34 @@ from handlers.slack.command import run_command
 from handlers.slack.context import SlackContext
 from handlers.slack.events import publish_home
 from handlers.slack.intake import SHORTCUT_CALLBACK, on_shortcut
-from handlers.slack.render import DONE_ACTION, DROP_ACTION, PAGE_ACTION, render
+from handlers.slack.render import (
+    DONE_ACTION,
+    DROP_ACTION,
+    GIVE_KUDOS_ACTION,
+    KUDOS_PICK_ACTION,
+    PAGE_ACTION,
+    PRAISE_BLOCK,
+    render,
+)
 from handlers.slack.replies import respond
 from handlers.slack.views import FOLLOW_UP_CALLBACK, REROUTE_CALLBACK, follow_up_modal, reroute_modal
 from stories.actions import Action, ActionResult, FollowUpForm, MessageRef, RerouteForm
 from stories.actors import Actor
 from stories.followup import InvalidInput, clean_what
-from stories.views import CommitmentItem, Notice, View
+from stories.views import CommitmentItem, KudosView, Notice, View
 
 log = logging.getLogger(__name__)
 
-ACTIONS = (FOLLOW_UP_ACTION, NOT_FOR_US_ACTION, DONE_ACTION, DROP_ACTION, PAGE_ACTION, f"{PAGE_ACTION}_previous")
+ACTIONS = (
+    FOLLOW_UP_ACTION,
+    NOT_FOR_US_ACTION,
+    DONE_ACTION,
+    DROP_ACTION,
+    PAGE_ACTION,
+    f"{PAGE_ACTION}_previous",
+    GIVE_KUDOS_ACTION,
+    KUDOS_PICK_ACTION,
+)
 VIEWS = (FOLLOW_UP_CALLBACK, REROUTE_CALLBACK)
 SHORTCUTS = (SHORTCUT_CALLBACK,)
 
@@ -161,6 +178,44 @@ def register(bolt: AsyncApp, ctx: SlackContext) -> None:
 
     bolt.action(PAGE_ACTION)(page)
     bolt.action(f"{PAGE_ACTION}_previous")(page)
+
+    @bolt.action(KUDOS_PICK_ACTION)
+    async def pick_person(ack: AsyncAck) -> None:
+        await ack()  # the choice is read from the message's state when "Give kudos" is clicked
+
+    @bolt.action(GIVE_KUDOS_ACTION)
+    async def kudos_for_praise(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        ctx.background.once(action_key(body), lambda: give_praise_kudos(ctx, client, body), name="slack kudos")
+
+
+def picked_person(body: Mapping[str, Any], story_id: int) -> str:
+    """The person chosen in the suggestion's picker, from the message state Slack sends with the click."""
+    values = ((body.get("state") or {}).get("values") or {}).get(f"{PRAISE_BLOCK}{story_id}") or {}
+    return str((values.get(KUDOS_PICK_ACTION) or {}).get("selected_user") or "")
+
+
+async def give_praise_kudos(ctx: SlackContext, client: AsyncWebClient, body: Mapping[str, Any]) -> None:
+    """ "Give kudos" on a customer praise suggestion: kudos to the person picked beside it, linked to the story."""
+    story, _, name = _value(body).partition(":")
+    user = str((body.get("user") or {}).get("id") or "")
+    message = _message(body)
+    ref = StoryRef(0, message.channel if message else None)
+    if not story.isdigit() or len(story) > 10:
+        log.info("slack kudos button without a story id")
+        return
+    receiver = picked_person(body, int(story))
+    actor = await ctx.people.actor(client, user)
+    profile_name = (await ctx.people.profile(client, receiver)).name if receiver else None
+    action = Action(
+        kind="give_kudos",
+        actor=actor,
+        key=action_key(body),
+        story_id=int(story),
+        values={"receiver": receiver, "name": name, "receiver_name": profile_name or name},
+    )
+    result = await asyncio.to_thread(ctx.actions.handle, action)
+    await _tell(client, ref, user, result if isinstance(result, KudosView) else _shown(result))
 
 
 def _message(body: Mapping[str, Any]) -> MessageRef | None:

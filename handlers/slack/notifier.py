@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.blocks import digest_blocks, fallback_text, story_blocks
-from handlers.slack.channels import ChannelDirectory, Workspace
+from handlers.slack.channels import ChannelDirectory, Workspace, split_workspace
 from handlers.slack.errors import delivery_error
 from handlers.slack.mrkdwn import safe
 from handlers.slack.render import render
@@ -26,7 +26,7 @@ from stories.actors import is_slack_user
 from stories.models import DigestView, StoryView
 from stories.patterns import PatternReport
 from stories.ports import DeliveryError, PostedMessage
-from stories.views import SurgeView
+from stories.views import PraiseView, SurgeView
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,10 @@ class SlackNotifier:
         message = render(surge)
         return await self._post(channel=channel, text=message["text"], blocks=message["blocks"], key=key)
 
+    async def post_praise(self, *, channel: str, praise: PraiseView, key: str | None = None) -> PostedMessage:
+        message = render(praise)
+        return await self._post(channel=channel, text=message["text"], blocks=message["blocks"], key=key)
+
     async def find_delivered(
         self, *, key: str, channel: str, thread: PostedMessage | None, since: datetime
     ) -> PostedMessage | None:
@@ -124,7 +128,7 @@ class SlackNotifier:
         direct message (``channel`` is a user id) is not looked up: that needs the im:history scope, which
         cxbot does without; a crash in the instant between posting a DM and recording it may repeat that DM.
         """
-        if thread is None and is_slack_user(channel):
+        if thread is None and is_slack_user(split_workspace(channel)[1]):
             return None
         oldest = f"{since.timestamp():.6f}"
         cursor: str | None = None

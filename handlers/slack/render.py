@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     PlainTextObject,
     SectionBlock,
+    UserSelectElement,
 )
 
 from handlers.slack.mrkdwn import link, safe, text_object
@@ -35,6 +36,7 @@ from stories.views import (
     CommitmentItem,
     FollowThroughView,
     HelpView,
+    KudosBoardView,
     KudosView,
     Notice,
     PraiseView,
@@ -47,6 +49,10 @@ COMMAND = "/cx"
 DONE_ACTION = "commitment_done"
 DROP_ACTION = "commitment_drop"
 PAGE_ACTION = "actions_page"
+GIVE_KUDOS_ACTION = "praise_give_kudos"
+KUDOS_PICK_ACTION = "praise_pick_person"  # the person picker beside the button; its value rides on the click
+PRAISE_BLOCK = "praise:"  # + story id: the actions block of one suggestion
+MAX_PRAISE = 12  # four blocks each, a header, under 50
 MAX_BLOCKS = 50
 HEADER_LIMIT = 150
 LINE_LIMIT = 600
@@ -193,19 +199,66 @@ def _follow_through(view: FollowThroughView, *, links: Mapping[int, str] | None 
 def _kudos(view: KudosView, *, links: Mapping[int, str] | None = None) -> Message:
     where = f" Posted in <#{view.posted_to}>." if view.posted_to and _CHANNEL_ID.match(view.posted_to) else ""
     text = f":tada: Kudos to {mention(view.receiver)}: {safe(view.why, LINE_LIMIT)}\nThanks for passing it on.{where}"
-    return _message([_section(text)], f"Kudos: {view.why}")
+    blocks: list[Block] = [_section(text)]
+    if view.story_id is not None:
+        title = f"story #{view.story_id}" + (
+            f" “{truncate(clean_text(view.story_title), 80)}”" if view.story_title else ""
+        )
+        blocks.append(_context("From " + (link((links or {}).get(view.story_id), title) or safe(title, 120))))
+    return _message(blocks, f"Kudos: {view.why}")
+
+
+@render.register
+def _board(view: KudosBoardView, *, links: Mapping[int, str] | None = None) -> Message:
+    where = f" in {view.department}" if view.department else ""
+    blocks: list[Block] = [_header(f"Kudos{where}, {view.month}")]
+    if not view.rows:
+        blocks.append(_section("Nobody thanked yet this month."))
+    lines = [
+        f"{rank}. {mention(row.receiver, row.name)}: thanked by {row.thanked_by} "
+        f"{'person' if row.thanked_by == 1 else 'people'}"
+        for rank, row in enumerate(view.rows, start=1)
+    ]
+    if lines:
+        blocks.append(_section("\n".join(lines)))
+    if view.departments:
+        depts = [
+            f"{safe(d.department, 100)}: {d.people} {'person' if d.people == 1 else 'people'} thanked"
+            for d in view.departments
+        ]
+        blocks.append(_section("*Per department*\n" + "\n".join(depts)))
+    blocks.append(
+        _context("Counted by different people who said thank you, not by points. Opted-out people are not listed.")
+    )
+    return _message(blocks, f"Kudos{where}, {view.month}")
 
 
 @render.register
 def _praise(view: PraiseView, *, links: Mapping[int, str] | None = None) -> Message:
+    """Each suggestion with a person picker and a "Give kudos" button: pick who the customer meant, click once."""
     blocks: list[Block] = [_header(f"Praise from customers in the last {view.days} days")]
     if not view.items:
         blocks.append(_section("None found."))
-    for item in view.items[:15]:
+    for item in view.items[:MAX_PRAISE]:
         names = ", ".join(item.names)
         blocks.append(DividerBlock())
-        blocks.append(_section(f"*{safe(item.story_title, 150)}*\n“{safe(item.quote, 500)}”"))
-        blocks.append(_context(f"Names: {safe(names, 200)} · give kudos with `{COMMAND} kudos @person why`"))
+        title = link((links or {}).get(item.story_id), truncate(clean_text(item.story_title), 150))
+        blocks.append(_section(f"*{title or safe(item.story_title, 150)}*\n“{safe(item.quote, 500)}”"))
+        blocks.append(_context(f"Story #{item.story_id} · names: {safe(names, 200)}"))
+        first = item.names[0] if item.names else "them"
+        blocks.append(
+            ActionsBlock(
+                block_id=f"{PRAISE_BLOCK}{item.story_id}",
+                elements=[
+                    UserSelectElement(
+                        action_id=KUDOS_PICK_ACTION, placeholder=truncate(clean_text(f"Who is {first}?"), 150)
+                    ),
+                    ButtonElement(
+                        text="Give kudos", action_id=GIVE_KUDOS_ACTION, value=item.button_value(), style="primary"
+                    ),
+                ],
+            )
+        )
     return _message(blocks, f"Praise from customers: {len(view.items)}")
 
 

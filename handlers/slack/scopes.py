@@ -20,6 +20,9 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "conversations_history": ("channels:history", "groups:history"),  # find our post after a crash
     "conversations_replies": ("channels:history", "groups:history"),  # the same in a thread
     "conversations_list": ("channels:read", "groups:read"),  # channel names in the configuration -> ids
+    "conversations_info": ("channels:read", "groups:read"),  # cxbot doctor: is the bot in each channel
+    "auth_test": (),  # cxbot doctor: whose token, and (x-oauth-scopes) what it may do
+    "apps_manifest_create": (),  # cxbot slack-app create; an app configuration token, never the bot's
     "files_upload_v2": ("files:write",),  # the weekly pattern chart
     "users_info": ("users:read",),  # names and timezones (due dates are the person's local days)
     "usergroups_users_list": ("usergroups:read",),  # CX team and manager user groups

@@ -25,6 +25,7 @@ from handlers.teams.activities import PLATFORM, actor_of, channel_of
 from handlers.teams.cards import department_picker_card, follow_up_form_card
 from handlers.teams.context import TeamsContext
 from handlers.teams.messages import Said, run_command
+from handlers.teams.render import GIVE_KUDOS, RECEIVER_INPUT
 from stories.actions import GONE, Action, ActionResult, FollowUpForm, MessageRef, RerouteForm
 from stories.models import MAX_ID
 from stories.views import CommitmentItem, Notice
@@ -181,6 +182,25 @@ async def close_commitment(tctx: TeamsContext, turn: TurnContext, data: Data) ->
     await tctx.answer(turn, await _handle(tctx, turn, action))
 
 
+async def give_kudos(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:
+    """ "Give kudos" on a customer praise suggestion: kudos to the person picked beside it, linked to the story."""
+    story_id = _int(data.get("story_id"))
+    if story_id is None:
+        await tctx.answer(turn, GONE)
+        return
+    receiver = _text(data.get(f"{RECEIVER_INPUT}{story_id}"))
+    if receiver and not _PERSON_ID.fullmatch(receiver):
+        receiver = ""  # not a person the picker chose
+    action = Action(
+        kind="give_kudos",
+        actor=actor_of(turn.activity),
+        key=f"{PLATFORM}:activity:{turn.activity.id}",
+        story_id=story_id,
+        values={"receiver": receiver, "name": _text(data.get("name"))[:100]},
+    )
+    await tctx.answer(turn, await _handle(tctx, turn, action))
+
+
 async def command(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:
     """A button that runs a command line (e.g. the next page of ``cx actions``)."""
     text = _text(data.get("text"))
@@ -193,6 +213,7 @@ HANDLERS: dict[str, Callable[[TeamsContext, TurnContext, Data], Awaitable[None]]
     "commit": save_commitment,
     "reroute": move_story,
     "close": close_commitment,
+    GIVE_KUDOS: give_kudos,
     "command": command,
 }
 

@@ -26,11 +26,13 @@ from handlers.teams.activities import (
     actor_of,
     channel_of,
     scope_of,
+    tenant_id_of,
+    user_id_of,
     without_mentions,
 )
 from handlers.teams.context import TeamsContext
 from stories.commands import COMMAND_PREFIX, CommandContext
-from stories.models import IncomingComment
+from stories.models import IncomingComment, Origin
 from stories.views import Notice, View
 
 log = logging.getLogger(__name__)
@@ -141,6 +143,7 @@ async def run_command(tctx: TeamsContext, turn: TurnContext, said: Said, text: s
         thread_story_id=await thread_story(tctx, activity),
         mentions=await resolve_mentions(turn, said.mentions) if said.mentions else {},
         request_id=activity_ref(activity) if activity.id else None,
+        workspace=tenant_id_of(activity),
     )
     view = await asyncio.to_thread(tctx.commands.run, context, text)  # what it queues wakes the dispatcher
     await tctx.answer(turn, view)
@@ -160,13 +163,23 @@ async def take_in(tctx: TeamsContext, turn: TurnContext, said: Said) -> None:
     if not said.text:
         await tctx.answer(turn, Notice("That message has no text I can take in as a customer comment."))
         return
+    conversation = activity.conversation.id
     comment = IncomingComment(
         text=said.text,
         source=SOURCE,
         external_id=activity_ref(activity),
-        origin_channel=channel_of(activity.conversation.id),
+        origin_channel=channel_of(conversation),
         original_at=activity.timestamp,
         platform_ids=True,
+        # the loop is told back under the message's thread root: its own id, or the thread it was posted in
+        origin=Origin(
+            platform=PLATFORM,
+            via="channel",
+            channel=channel_of(conversation),
+            sender=user_id_of(activity.from_property),
+            thread=conversation.split(THREAD_MARK, 1)[1] if THREAD_MARK in conversation else activity.id,
+            workspace=tenant_id_of(activity),
+        ),
     )
     view, created = await asyncio.to_thread(tctx.core.take_in_one, comment)
     if created:

@@ -43,7 +43,7 @@ from stories.models import DigestView, StoryView
 from stories.patterns import PatternReport
 from stories.ports import DeliveryError, PostedMessage
 from stories.presentation import digest_heading
-from stories.views import SurgeView
+from stories.views import PraiseView, SurgeView
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,10 @@ class TeamsNotifier:
 
     async def post_surge(self, *, channel: str, surge: SurgeView, key: str | None = None) -> PostedMessage:
         return await self._post(channel, card_message(render(surge), summary=summary_of(surge.heading)), "surge")
+
+    async def post_praise(self, *, channel: str, praise: PraiseView, key: str | None = None) -> PostedMessage:
+        summary = summary_of(f"Customer praise this week: {len(praise.items)}")
+        return await self._post(channel, card_message(render(praise), summary=summary), "praise")
 
     # --- plumbing ------------------------------------------------------------------------------------------------
 

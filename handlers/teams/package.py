@@ -18,6 +18,7 @@ import sys
 import zipfile
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from stories.commands import COMMAND_PREFIX, COMMANDS
 
@@ -35,15 +36,23 @@ class PackageError(ValueError):
     """The package cannot be built; the message says what to fix."""
 
 
+# Teams takes at most ten commands in one command list. The list only suggests: any `cx ...` typed still works,
+# and `cx help` lists every command, so each command word is offered once (`cx kudos`, not also `cx kudos top`)
+# and the first ten in the table's order are kept.
+COMMAND_LIST_LIMIT = 10
+
+
 def command_lists() -> list[dict[str, Any]]:
     """The manifest's ``bots[0].commandLists`` as the command table defines them."""
     prefix = COMMAND_PREFIX["teams"]
     offered = [spec for spec in COMMANDS if "teams" in spec.platforms]
 
     def commands(specs: list[Any]) -> list[dict[str, str]]:
+        words = list(dict.fromkeys(spec.name.split()[0] for spec in specs))[:COMMAND_LIST_LIMIT]
+        first = {word: next(spec for spec in specs if spec.name.split()[0] == word) for word in words}
         return [
-            {"title": f"{prefix} {spec.name}"[:TITLE_LIMIT], "description": spec.summary[:DESCRIPTION_LIMIT]}
-            for spec in specs
+            {"title": f"{prefix} {word}"[:TITLE_LIMIT], "description": first[word].summary[:DESCRIPTION_LIMIT]}
+            for word in words
         ]
 
     return [
@@ -60,11 +69,28 @@ DEVELOPER_OPTIONS = {
     "developer_name": "name",
 }
 EXAMPLE_HOST = "cxbot.example.com"
+# Where the Bot Framework posts activities (handlers/teams/wiring.py's ROUTE; a test keeps them equal). Not imported:
+# `cxbot --help` builds this parser and should not load botbuilder.
+MESSAGES_PATH = "/api/messages"
 
 
-def manifest(source: Path, app_id: str, developer: dict[str, str] | None = None) -> dict[str, Any]:
-    """teams/manifest.json with ``app_id`` for the app and its bot, and ``developer`` fields (manifest keys:
-    websiteUrl, privacyUrl, termsOfUseUrl, name) replacing the committed example's."""
+def server_url(url: str) -> tuple[str, str]:
+    """``--url`` -> (its https base without a trailing slash, its host): where Teams and the Bot Framework reach
+    cxbot. Teams takes only https."""
+    parts = urlsplit(url.strip())
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        raise PackageError(
+            f"--url must be the https:// address cxbot serves at (e.g. https://cxbot.example.org), not {url!r}"
+        )
+    return f"https://{parts.netloc}{parts.path.rstrip('/')}", parts.hostname
+
+
+def manifest(
+    source: Path, app_id: str, developer: dict[str, str] | None = None, *, domain: str | None = None
+) -> dict[str, Any]:
+    """teams/manifest.json with ``app_id`` for the app and its bot, ``developer`` fields (manifest keys:
+    websiteUrl, privacyUrl, termsOfUseUrl, name) replacing the committed example's, and ``domain`` (cxbot's host)
+    in ``validDomains``, which Teams needs to open links to it."""
     if not _GUID.match(app_id):
         raise PackageError(f"MICROSOFT_APP_ID must be the bot's Entra app id (a GUID), not {app_id!r}")
     for key, value in (developer or {}).items():
@@ -74,18 +100,22 @@ def manifest(source: Path, app_id: str, developer: dict[str, str] | None = None)
             raise PackageError(f"developer.name must be 1-32 characters, not {len(value)}")
     data = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
     data["developer"] = {**data["developer"], **(developer or {})}
+    if domain:
+        data["validDomains"] = sorted({*data.get("validDomains", []), domain})
     text = json.dumps(data).replace(PLACEHOLDER, app_id)  # id, bots[].botId, webApplicationInfo (RSC)
     return json.loads(text)
 
 
-def build_package(*, app_id: str, source: Path = SOURCE, developer: dict[str, str] | None = None) -> bytes:
+def build_package(
+    *, app_id: str, source: Path = SOURCE, developer: dict[str, str] | None = None, domain: str | None = None
+) -> bytes:
     """The zip Teams takes (files at the top level, no folder)."""
     missing = [name for name in FILES if not (source / name).is_file()]
     if missing:
         raise PackageError(f"{source} lacks {', '.join(missing)}; run from a cxbot checkout or pass --source")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        data = manifest(source, app_id, developer)
+        data = manifest(source, app_id, developer, domain=domain)
         archive.writestr("manifest.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         for name in FILES[1:]:
             archive.writestr(name, (source / name).read_bytes())
@@ -101,17 +131,28 @@ def cmd_teams_package(args: argparse.Namespace, settings: PackageSettings) -> in
         print("cxbot: set MICROSOFT_APP_ID (the bot's Entra app id) to build the Teams package", file=sys.stderr)
         return 2
     developer = {key: getattr(args, option) for option, key in DEVELOPER_OPTIONS.items() if getattr(args, option)}
+    missing = [o for o in ("website_url", "privacy_url", "terms_url") if not getattr(args, o)]
+    base = domain = None
     try:
-        data = build_package(app_id=settings.microsoft_app_id, source=Path(args.source), developer=developer)
+        if args.url:
+            base, domain = server_url(args.url)
+            developer = {DEVELOPER_OPTIONS[o]: f"{base}/" for o in missing} | developer
+        data = build_package(
+            app_id=settings.microsoft_app_id, source=Path(args.source), developer=developer, domain=domain
+        )
     except PackageError as exc:
         print(f"cxbot: {exc}", file=sys.stderr)
         return 2
     output = Path(args.output)
     output.write_bytes(data)
-    example = [f"--{o.replace('_', '-')}" for o in ("website_url", "privacy_url", "terms_url") if not getattr(args, o)]
-    if example:
-        print(f"note: {', '.join(example)} not given: the package keeps {EXAMPLE_HOST}'s pages", file=sys.stderr)
+    flags = ", ".join(f"--{o.replace('_', '-')}" for o in missing)
+    if missing and base:
+        print(f"note: {flags} not given: they point at {base}/; give your organisation's pages", file=sys.stderr)
+    elif missing:
+        print(f"note: {flags} not given: the package keeps {EXAMPLE_HOST}'s pages (--url sets them)", file=sys.stderr)
     print(f"wrote {output} ({len(data)} bytes): upload it in Teams (Apps > Manage your apps > Upload an app)")
+    if base:
+        print(f"In the Azure Bot's Configuration, set the messaging endpoint to {base}{MESSAGES_PATH}")
     return 0
 
 
@@ -120,6 +161,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--output", default="cxbot-teams.zip", help="where to write the zip (default cxbot-teams.zip)")
     parser.add_argument(
         "--source", default=str(SOURCE), help="folder with manifest.json and the icons (default teams/)"
+    )
+    parser.add_argument(
+        "--url", help="the https:// address cxbot serves at: validDomains, default developer pages, messaging endpoint"
     )
     parser.add_argument("--website-url", help="developer.websiteUrl Teams shows (https://...)")
     parser.add_argument("--privacy-url", help="developer.privacyUrl (https://...)")

@@ -25,6 +25,8 @@ REACTION_NAMES = {
     "sad": "cry",
     "angry": "angry",
 }
+# Emoji whose Teams name differs from Slack's, by code point, so emoji_actions (stories.config) name them once.
+CODEPOINT_NAMES = {"2705": "white_check_mark", "2714": "heavy_check_mark", "1f440": "eyes"}
 _CODEPOINTS = re.compile(r"^[0-9a-f]{4,6}(?:[-_][0-9a-f]{4,6})*_(?=[a-z])", re.IGNORECASE)
 
 
@@ -32,10 +34,16 @@ def reaction_name(teams_type: str) -> str:
     """A Teams reaction type as a Slack-style emoji name.
 
     >>> reaction_name("like"), reaction_name("1f440_eyes"), reaction_name("2705_whiteheavycheckmark")
-    ('thumbsup', 'eyes', 'whiteheavycheckmark')
+    ('thumbsup', 'eyes', 'white_check_mark')
     """
     kind = teams_type.strip()
-    return REACTION_NAMES.get(kind.lower()) or _CODEPOINTS.sub("", kind).lower()
+    named = REACTION_NAMES.get(kind.lower())
+    if named:
+        return named
+    codepoints = _CODEPOINTS.match(kind)
+    if codepoints and codepoints.group(0)[:-1].lower() in CODEPOINT_NAMES:
+        return CODEPOINT_NAMES[codepoints.group(0)[:-1].lower()]
+    return _CODEPOINTS.sub("", kind).lower()
 
 
 async def record_reactions(

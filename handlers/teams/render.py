@@ -21,6 +21,7 @@ from stories.views import (
     CommitmentItem,
     FollowThroughView,
     HelpView,
+    KudosBoardView,
     KudosView,
     Notice,
     PraiseView,
@@ -152,21 +153,60 @@ def _follow_through(view: FollowThroughView) -> Json:
 @render.register
 def _kudos(view: KudosView) -> Json:
     where = " Posted to the kudos channel." if view.posted_to else ""
-    return _card(
-        [
-            _ours("🎉 Kudos", weight="Bolder", size="Medium"),
-            _rich(view.why),
-            _ours(f"Thanks for passing it on.{where}", isSubtle=True),
-        ]
+    body = [_ours("🎉 Kudos", weight="Bolder", size="Medium"), _rich(view.why)]
+    if view.story_id is not None:
+        title = f" “{view.story_title}”" if view.story_title else ""
+        body.append(_rich(f"From story #{view.story_id}{title}", isSubtle=True, size="Small"))
+    body.append(_ours(f"Thanks for passing it on.{where}", isSubtle=True))
+    return _card(body)
+
+
+def _people(count: int) -> str:
+    return f"{count} {'person' if count == 1 else 'people'}"
+
+
+@render.register
+def _board(view: KudosBoardView) -> Json:
+    where = f" in {view.department}" if view.department else ""
+    body: list[Json] = [_rich(f"Kudos{where}, {view.month}", weight="Bolder", size="Medium")]
+    if not view.rows:
+        body.append(_ours("Nobody thanked yet this month."))
+    for rank, row in enumerate(view.rows, start=1):
+        body.append(_rich(f"{rank}. {row.name or 'A colleague'}: thanked by {_people(row.thanked_by)}"))
+    if view.departments:
+        body.append(_ours("Per department", weight="Bolder", separator=True))
+        body.append(
+            {
+                "type": "FactSet",
+                "facts": [
+                    {"title": plain(d.department, 100), "value": f"{_people(d.people)} thanked"}
+                    for d in view.departments
+                ],
+            }
+        )
+    body.append(
+        _ours(
+            "Counted by different people who said thank you, not by points. Opted-out people are not listed.",
+            isSubtle=True,
+            size="Small",
+        )
     )
+    return _card(body)
+
+
+GIVE_KUDOS = "give_kudos"
+RECEIVER_INPUT = "receiver_"  # + story id: the person picker of one suggestion
 
 
 @render.register
 def _praise(view: PraiseView) -> Json:
+    """Each suggestion with a people picker and a "Give kudos" button (``give_kudos``, handled by
+    handlers.teams.actions): pick who the customer meant, click once."""
     body: list[Json] = [_ours(f"Praise from customers in the last {view.days} days", weight="Bolder", size="Medium")]
     if not view.items:
         body.append(_ours("None found."))
     for item in view.items:
+        first = item.names[0] if item.names else ""
         body.append(
             {
                 "type": "Container",
@@ -174,7 +214,26 @@ def _praise(view: PraiseView) -> Json:
                 "items": [
                     _rich(item.story_title, weight="Bolder"),
                     _rich(f"“{item.quote}”", italic=True),
-                    _rich("Names: " + ", ".join(item.names), isSubtle=True, size="Small"),
+                    _rich(f"Story #{item.story_id} · names: " + ", ".join(item.names), isSubtle=True, size="Small"),
+                    {
+                        "type": "Input.ChoiceSet",
+                        "id": f"{RECEIVER_INPUT}{item.story_id}",
+                        "label": plain(f"Who is {first or 'it'}?", 100),
+                        "placeholder": "Search for a person",
+                        "choices": [],
+                        "choices.data": {"type": "Data.Query", "dataset": "graph.users"},
+                    },
+                    {
+                        "type": "ActionSet",
+                        "actions": [
+                            {
+                                "type": "Action.Submit",
+                                "title": "Give kudos",
+                                "style": "positive",
+                                "data": {"cx_action": GIVE_KUDOS, "story_id": item.story_id, "name": plain(first, 100)},
+                            }
+                        ],
+                    },
                 ],
             }
         )

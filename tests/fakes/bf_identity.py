@@ -2,6 +2,12 @@
 port 0, with OpenID metadata at ``/v1/.well-known/openidconfiguration`` pointing at a key set (``/keys``) that
 holds one RSA key of its own, and a way to sign tokens with it as the Bot Framework channel signs them.
 
+It also issues bot tokens as Microsoft Entra's token endpoint does (``POST /{tenant}/oauth2/v2.0/token``, client
+credentials): :attr:`FakeIdentity.apps` maps app ids to their secrets; a wrong secret answers 401 invalid_client
+(AADSTS7000215), an app unknown to the tenant 400 unauthorized_client (AADSTS700016), as Entra answers.
+:attr:`login_url` stands for ``https://login.microsoftonline.com`` (tenant ``botframework.com`` for multi-tenant
+bots, the tenant's id for single-tenant ones).
+
 Answers are scripted with :attr:`FakeIdentity.delay` (seconds before the metadata answer), :attr:`status` (the
 metadata's HTTP status) and :attr:`hang` (never answer). :attr:`calls` records each request's path and time.
 """
@@ -30,12 +36,19 @@ class FakeIdentity:
         self.status = 200
         self.hang = False
         self.calls: list[tuple[str, float]] = []
+        self.apps: dict[str, str] = {}  # app id -> client secret the token endpoint accepts
+        self.app_tenants: dict[str, str] = {}  # app id -> its tenant, for single-tenant apps (default botframework.com)
+        self.token_requests: list[dict[str, str]] = []  # form fields of each token request (secrets included)
         self._runner: web.AppRunner | None = None
         self.origin = ""
 
     @property
     def metadata_url(self) -> str:
         return f"{self.origin}/v1/.well-known/openidconfiguration"
+
+    @property
+    def login_url(self) -> str:
+        return self.origin
 
     def fetches(self) -> int:
         """How many times the metadata was asked for."""
@@ -63,8 +76,43 @@ class FakeIdentity:
         jwk.update(kid=self.kid, use="sig", endorsements=["msteams", "emulator"])
         return web.json_response({"keys": [jwk]})
 
+    async def _token(self, request: web.Request) -> web.Response:
+        self.calls.append((request.path, time.monotonic()))
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        self.token_requests.append(form)
+        tenant = request.match_info["tenant"]
+        if form.get("grant_type") != "client_credentials" or not form.get("scope", "").endswith("/.default"):
+            return self._aad_error(400, "invalid_request", "AADSTS900144: The request body must contain grant_type.")
+        app_id = form.get("client_id", "")
+        if app_id not in self.apps or self.app_tenants.get(app_id, "botframework.com") != tenant:
+            return self._aad_error(
+                400,
+                "unauthorized_client",
+                f"AADSTS700016: Application with identifier '{app_id}' was not found in the directory '{tenant}'.",
+            )
+        if form.get("client_secret") != self.apps[app_id]:
+            return self._aad_error(
+                401, "invalid_client", f"AADSTS7000215: Invalid client secret provided for app '{app_id}'."
+            )
+        now = int(time.time())
+        claims = {"aud": form["scope"].removesuffix("/.default"), "appid": app_id, "iat": now, "exp": now + 3600}
+        token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
+        return web.json_response(
+            {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}
+        )
+
+    @staticmethod
+    def _aad_error(status: int, error: str, description: str) -> web.Response:
+        body = {
+            "error": error,
+            "error_description": description,
+            "error_codes": [int(description.split(":")[0].removeprefix("AADSTS"))],
+        }
+        return web.json_response(body, status=status)
+
     async def __aenter__(self) -> FakeIdentity:
         app = web.Application()
+        app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/v1/.well-known/openidconfiguration", self._metadata)
         app.router.add_get("/keys", self._keys)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)

@@ -99,6 +99,8 @@ def well_behaved(comments: list[dict[str, Any]]) -> dict[str, Any]:
 class FakeOpenAI:
     def __init__(self) -> None:
         self.requests: list[Request] = []
+        self.models: list[str] = ["gpt-4o-mini"]  # what GET /v1/models lists
+        self.api_keys: set[str] | None = None  # keys GET /v1/models accepts (None: any)
         self._scripts: dict[str, deque[Scripted]] = defaultdict(deque)
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -109,6 +111,7 @@ class FakeOpenAI:
     async def start(self) -> FakeOpenAI:
         app = web.Application(client_max_size=10 * 1024 * 1024)
         app.router.add_post(CHAT, self._chat)
+        app.router.add_get("/v1/models", self._models)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -186,6 +189,19 @@ class FakeOpenAI:
             )
 
     # --- the route ---------------------------------------------------------------------------------------------
+
+    async def _models(self, request: web.Request) -> web.Response:
+        """The models list, as OpenAI answers it; a key not in ``api_keys`` gets 401 invalid_api_key."""
+        key = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if self.api_keys is not None and key not in self.api_keys:
+            error = {
+                "message": "Incorrect API key provided.",
+                "type": "invalid_request_error",
+                "code": "invalid_api_key",
+            }
+            return web.json_response({"error": error}, status=401)
+        data = [{"id": m, "object": "model", "created": 1700000000, "owned_by": "fake"} for m in self.models]
+        return web.json_response({"object": "list", "data": data})
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         try:

@@ -58,7 +58,11 @@ SLACK_METHOD_SCOPES: dict[str, str | dict[str, str]] = {
     "users.info": "users:read",
     "usergroups.users.list": "usergroups:read",
     "reactions.add": "reactions:write",
+    "conversations.info": {"C": "channels:read", "G": "groups:read", "D": "im:read"},
 }
+
+# App configuration tokens (apps.manifest.*) start so; Slack refuses bot and user tokens there.
+CONFIG_TOKEN_PREFIX = "xoxe.xoxp-"
 
 
 def manifest_bot_scopes() -> frozenset[str]:
@@ -131,6 +135,9 @@ class FakeSlackApi:
         self.usergroups: dict[str, list[str]] = {}  # user group id -> member user ids
         self.channels: dict[str, str] = {}  # channel id -> name (conversations.list; G… ids are private)
         self.oauth_clients: dict[str, str] = {}  # client id -> client secret (oauth.v2.access)
+        self.members: set[str] = set()  # channel ids the bot is a member of (conversations.info is_member)
+        self.config_tokens: set[str] = set()  # app configuration tokens apps.manifest.create accepts
+        self.apps: dict[str, dict[str, Any]] = {}  # app id -> the manifest it was created from
         self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections
         self.socket_acks: list[dict[str, Any]] = []  # what the app sent back over Socket Mode
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> last posted/updated message
@@ -164,6 +171,7 @@ class FakeSlackApi:
             "conversations.history": self._history,
             "conversations.list": self._conversations_list,
             "conversations.replies": self._replies,
+            "conversations.info": self._conversations_info,
         }
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -299,6 +307,8 @@ class FakeSlackApi:
             client_id, _, secret = base64.b64decode(auth.removeprefix("Basic ")).decode().partition(":")
             params.update(client_id=client_id, client_secret=secret)
         token = self._token(request, params)
+        if method.startswith("apps.manifest."):
+            return self._record(method, request, params, payload, body, arrived, 200, self._config_call(token, params))
         if method not in ("oauth.v2.access", "api.test"):
             if token is None:
                 return self._record(
@@ -373,6 +383,10 @@ class FakeSlackApi:
         self.calls.append(
             Call(method, request.method, dict(request.headers), params, payload, body, arrived, status, answer)
         )
+        headers = dict(headers or {})
+        token = self._token(request, params)
+        if token in self.tokens and not token.startswith("xapp-"):  # Slack names the token's scopes on every answer
+            headers["x-oauth-scopes"] = ",".join(sorted(self.token_scopes.get(token, self.scopes)))
         return web.json_response(answer, status=status, headers=headers)
 
     def _missing_scope(self, method: str, token: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -557,6 +571,79 @@ class FakeSlackApi:
         page = listed[start : start + limit]
         more = start + limit < len(listed)
         return {"ok": True, "channels": page, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+    def _conversations_info(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A channel the fake knows (``channels``), with ``is_member`` from ``members``."""
+        channel = str(params.get("channel", ""))
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        return {
+            "ok": True,
+            "channel": {
+                "id": channel,
+                "name": self.channels[channel],
+                "is_channel": channel.startswith("C"),
+                "is_private": channel.startswith("G"),
+                "is_archived": False,
+                "is_member": channel in self.members,
+            },
+        }
+
+    def _config_call(self, token: str | None, params: Mapping[str, Any]) -> dict[str, Any]:
+        """apps.manifest.create: only an app configuration token; the manifest checked as Slack checks the parts
+        cxbot fills in (request URLs https, a name), answering invalid_manifest with ``errors`` pointers."""
+        if token is None:
+            return {"ok": False, "error": "not_authed"}
+        if not token.startswith(CONFIG_TOKEN_PREFIX):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if token not in self.config_tokens:
+            return {"ok": False, "error": "invalid_auth"}
+        return self._manifest_create(params)
+
+    def _manifest_create(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        raw = params.get("manifest")
+        try:
+            manifest = json.loads(raw) if isinstance(raw, str) else raw
+        except ValueError:
+            manifest = None
+        if not isinstance(manifest, dict):
+            return {
+                "ok": False,
+                "error": "invalid_manifest",
+                "errors": [{"message": "must be a JSON object", "pointer": "/"}],
+            }
+        errors = []
+        if not (manifest.get("display_information") or {}).get("name"):
+            errors.append({"message": "must provide a name", "pointer": "/display_information/name"})
+        settings = manifest.get("settings") or {}
+        urls = {
+            "/settings/event_subscriptions/request_url": (settings.get("event_subscriptions") or {}).get("request_url"),
+            "/settings/interactivity/request_url": (settings.get("interactivity") or {}).get("request_url"),
+        }
+        for index, command in enumerate((manifest.get("features") or {}).get("slash_commands") or []):
+            urls[f"/features/slash_commands/{index}/url"] = command.get("url")
+        for index, url in enumerate((manifest.get("oauth_config") or {}).get("redirect_urls") or []):
+            urls[f"/oauth_config/redirect_urls/{index}"] = url
+        for pointer, url in urls.items():
+            if url is not None and not str(url).startswith("https://"):
+                errors.append({"message": "must be a valid https URL", "pointer": pointer})
+        if errors:
+            return {"ok": False, "error": "invalid_manifest", "errors": errors}
+        app_id = self._next_id("A")
+        self.apps[app_id] = manifest
+        client_id = f"{next(self._id_counter)}.{next(self._id_counter)}"
+        scopes = ",".join((manifest.get("oauth_config") or {}).get("scopes", {}).get("bot") or [])
+        return {
+            "ok": True,
+            "app_id": app_id,
+            "credentials": {
+                "client_id": client_id,
+                "client_secret": uuid.uuid4().hex,
+                "verification_token": uuid.uuid4().hex[:24],
+                "signing_secret": uuid.uuid4().hex,
+            },
+            "oauth_authorize_url": f"https://slack.com/oauth/v2/authorize?client_id={client_id}&scope={scopes}",
+        }
 
     def _history(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Top-level messages of a channel, newest first, as Slack answers."""

@@ -123,6 +123,8 @@ async def test_mark_done_closes_the_loop_once_and_refreshes_the_list(slack: Slac
 
 
 async def test_drop_closes_quietly(slack: SlackServer) -> None:
+    """Nothing in the story's thread; only the CX team hears, since nobody follows the comment up now
+    (stories.loop)."""
     story_id, _ = await _story(slack)
     commitment = _commit(slack, story_id, what="Call the customer")
     await slack.settle()
@@ -131,7 +133,9 @@ async def test_drop_closes_quietly(slack: SlackServer) -> None:
     await slack.settle()
     with slack.app.engine.connect() as conn:
         assert conn.execute(select(Commitment.state).where(Commitment.id == commitment)).scalar_one() == "dropped"
-    assert len(slack.api.calls_to("chat.postMessage")) == posts_before
+    [line] = slack.api.calls_to("chat.postMessage")[posts_before:]
+    assert line.params["channel"] == "C0SUPPORT1" and "thread_ts" not in line.params  # the CX team's channel
+    assert "dropped their follow-up" in line.params["text"] and "Nobody is following" in line.params["text"]
 
 
 async def test_long_lists_page_with_buttons(slack: SlackServer) -> None:

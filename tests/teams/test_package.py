@@ -72,8 +72,9 @@ def test_the_manifest_has_the_fields_teams_requires() -> None:
 def test_the_manifests_commands_are_the_command_table() -> None:
     [bot] = _manifest()["bots"]
     assert bot["commandLists"] == command_lists()
-    team = {c["title"] for c in bot["commandLists"][0]["commands"]}
-    assert team == {f"cx {spec.name}" for spec in COMMANDS if "teams" in spec.platforms}
+    team = [c["title"] for c in bot["commandLists"][0]["commands"]]
+    words = list(dict.fromkeys(spec.name.split()[0] for spec in COMMANDS if "teams" in spec.platforms))
+    assert team == [f"cx {word}" for word in words][:10]  # each command word once; `cx help` lists the rest
     for command_list in bot["commandLists"]:
         assert len(command_list["commands"]) <= 10
         for command in command_list["commands"]:
@@ -145,3 +146,36 @@ def test_teams_package_takes_the_developer_pages_and_refuses_plain_http(
     assert not (tmp_path / "x.zip").exists()
     assert main(["teams-package", "--output", str(output)]) == 0
     assert "--website-url, --privacy-url, --terms-url not given" in capsys.readouterr().err
+
+
+def test_teams_package_url_fills_valid_domains_and_developer_pages_and_names_the_messaging_endpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from handlers.teams.package import MESSAGES_PATH
+    from handlers.teams.wiring import ROUTE
+
+    assert MESSAGES_PATH == ROUTE
+    monkeypatch.setenv("MICROSOFT_APP_ID", APP_ID)
+    output = tmp_path / "cxbot-teams.zip"
+    args = [
+        "teams-package",
+        "--output",
+        str(output),
+        "--url",
+        "https://cx.acme.test/",
+        "--terms-url",
+        "https://acme.test/t",
+    ]
+    assert main(args) == 0
+    with zipfile.ZipFile(output) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["validDomains"] == ["cx.acme.test"]
+    assert manifest["developer"]["websiteUrl"] == "https://cx.acme.test/"
+    assert manifest["developer"]["privacyUrl"] == "https://cx.acme.test/"
+    assert manifest["developer"]["termsOfUseUrl"] == "https://acme.test/t"
+    assert "example.com" not in json.dumps(manifest) and PLACEHOLDER not in json.dumps(manifest)
+    captured = capsys.readouterr()
+    assert "messaging endpoint to https://cx.acme.test/api/messages" in captured.out
+    assert "--website-url, --privacy-url not given: they point at https://cx.acme.test/" in captured.err
+    assert main(["teams-package", "--output", str(tmp_path / "x.zip"), "--url", "http://cx.acme.test"]) == 2
+    assert "--url must be the https:// address" in capsys.readouterr().err

@@ -129,6 +129,7 @@ class World:
         retry: RetryPolicy = FAST,
         as_served: bool = False,
         identity: FetchOptions | None = None,
+        config: CxConfig | None = None,
         **settings: Any,
     ) -> Server:
         """A cxbot process on the test database (call again for a "restart": a new App, same database).
@@ -145,7 +146,9 @@ class World:
             await asyncio.sleep(0)
 
         clock = wall_clock if as_served else lambda: NOW
-        app = build(Settings(database_url=self.database_url, **settings), config=CONFIG, clock=clock)
+        app = build(
+            Settings(database_url=self.database_url, **settings), config=config or CONFIG, clock=clock
+        )  # CONFIG read now: tests may patch it
         app.mounts = [
             mount_teams
             if as_served
