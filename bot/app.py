@@ -44,6 +44,7 @@ from stories.planning import Planner
 from stories.ports import Notifier, Summarizer
 from stories.redaction import PiiRedactor
 from stories.retraining import Outcome, active_model, retrain_if_due
+from stories.rituals import Rituals
 from stories.routing import Router
 from stories.sentiment import LexiconSentiment
 from stories.summarize.offline import OfflineSummarizer
@@ -197,6 +198,24 @@ class App:
             intake=self.take_in,
             redactor=self.pipeline.redactor,
             clock=self.clock,
+            rituals=self.rituals,
+            stories=self.stories,
+        )
+
+    @cached_property
+    def rituals(self) -> Rituals:
+        """The meeting opener, the monthly pulse and ambassadors' DMs (stories/rituals.py)."""
+        from storage.rituals import SqlRituals
+
+        return Rituals(
+            config=self.config,
+            store=SqlRituals(self.engine),
+            stories=self.stories,
+            stats=self.followups,
+            outbox=self.core_outbox,
+            channels=lambda platforms: channel_map(self.engine, platforms=platforms),
+            hasher=IdentifierHasher(key=self.settings.hash_key),
+            deliveries=self.outbox,
         )
 
     @cached_property

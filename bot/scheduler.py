@@ -6,6 +6,8 @@ Jobs (module-level functions, explicit ids, ``replace_existing=True``, in a per-
 - ``digest:<department>``: the department's crontab in its own timezone;
 - ``reminders:<department>``: the nudge hour in the department's timezone (nudges, Monday summaries);
 - ``report:<department>``: Monday morning, the weekly pattern report;
+- ``rituals``: every few minutes and at start-up, the pulse question, ambassadors' stories and monthly summaries
+  (stories/rituals.py; each key names the person and the month or digest slot);
 - ``sweep``: every few minutes and once at start-up, for everything (catch-up after downtime, a misfire), and
   the weekly customer praise push to the CX team (stories/praise_push.py: from Monday at ``kudos.praise_hour``,
   keyed by ISO week);
@@ -94,6 +96,19 @@ async def plan_due(app: App, department: str | None = None) -> int:
     return queued
 
 
+async def plan_rituals(app: App) -> int:
+    """The job: queue the rituals' DMs due now (pulse, ambassadors' stories and summaries); keys make it idempotent."""
+    try:
+        queued = await asyncio.to_thread(app.rituals.queue, datetime.now(UTC))
+    except Exception:
+        log.exception("scheduler: planning the rituals failed; the next run tries again")
+        return 0
+    if queued:
+        log.info("scheduler: queued %d ritual messages", queued)
+        app.dispatcher.kick()
+    return queued
+
+
 async def learn_routing(app: App) -> bool:
     """The job: retrain the routing learner if due (batched corrections, nightly) and use the newest active
     version. Every replica may run it: a version trained twice is stored once (unique version numbers)."""
@@ -134,6 +149,14 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
         id="sweep",
         kwargs={"app": app},
         next_run_time=datetime.now(UTC),  # catch up at start-up
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        plan_rituals,
+        IntervalTrigger(seconds=SWEEP_EVERY.total_seconds(), timezone=UTC),
+        id="rituals",
+        kwargs={"app": app},
+        next_run_time=datetime.now(UTC),
         replace_existing=True,
     )
     scheduler.add_job(

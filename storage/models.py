@@ -403,3 +403,75 @@ class RoutingModel(Base):
     learned_top1: Mapped[float] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(Boolean)
     model: Mapped[str] = mapped_column(Text)
+
+
+class Opener(Base):
+    """A meeting-opener story posted to a channel (`/cx opener`): not repeated there within 30 days.
+    ``key`` is the request's idempotency key, so a retried command posts the story it chose the first time."""
+
+    __tablename__ = "openers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    platform: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(300))
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    department: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_openers_platform_channel_created_at", "platform", "channel", "created_at"),)
+
+
+class Ambassador(Base):
+    """An ambassador added with `/cx ambassador add` (the configuration's ``departments[].ambassadors`` count
+    too and are not stored here)."""
+
+    __tablename__ = "ambassadors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department: Mapped[str] = mapped_column(String(100))
+    platform: Mapped[str] = mapped_column(String(10))
+    user_id: Mapped[str] = mapped_column(String(200))
+    added_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("department", "platform", "user_id"),)
+
+
+class PulseMember(Base):
+    """Someone the CX team chose to receive the monthly pulse question. Holds no answer, ever."""
+
+    __tablename__ = "pulse_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(10))
+    user_id: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str] = mapped_column(String(100))
+    added_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+
+
+class PulseAnswered(Base):
+    """That someone answered this month's pulse, as a keyed hash of (person, month) only: it stops a second answer
+    being counted, and holds no user id, no department, no time and nothing of the answer."""
+
+    __tablename__ = "pulse_answered"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)  # YYYY-MM, so old months can be pruned
+
+
+class PulseCount(Base):
+    """The pulse as kept: per month and department, how many answered and how many of them named customers."""
+
+    __tablename__ = "pulse_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    department: Mapped[str] = mapped_column(String(100))
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+    customers: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (UniqueConstraint("month", "department"),)

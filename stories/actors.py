@@ -6,6 +6,7 @@ Authorisation lives here, not in the connectors, so Slack and Teams can never di
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from stories.config import CxConfig
@@ -30,7 +31,9 @@ def is_slack_user(value: str) -> bool:
 class Actor:
     """A chat user. ``groups`` are the Slack user groups they belong to (the connector looks them up);
     ``timezone`` is their IANA zone when the platform says (Teams ``localTimezone``, Slack ``users.info``);
-    ``admin`` is set by the connector for workspace/team admins."""
+    ``admin`` is set by the connector for workspace/team admins; ``aliases`` are other names the platform
+    confirmed for the person (Teams: user principal name and e-mail, lower case), which the configuration may
+    use instead of the user id."""
 
     platform: str
     user_id: str
@@ -38,6 +41,11 @@ class Actor:
     groups: frozenset[str] = frozenset()
     timezone: str | None = None
     admin: bool = False
+    aliases: frozenset[str] = frozenset()
+
+    def named_in(self, people: Iterable[str]) -> bool:
+        """Whether ``people`` (configured user ids, or Teams UPNs/e-mails in any case) names this actor."""
+        return any(p == self.user_id or p.casefold() in self.aliases for p in people)
 
     @property
     def display(self) -> str:
@@ -47,7 +55,7 @@ class Actor:
 
 def is_cx_team(config: CxConfig, actor: Actor) -> bool:
     """A CX team member by user id or by one of their user groups."""
-    return actor.user_id in config.cx_team.users or bool(actor.groups & set(config.cx_team.groups))
+    return actor.named_in(config.cx_team.users) or bool(actor.groups & set(config.cx_team.groups))
 
 
 def is_admin(config: CxConfig, actor: Actor) -> bool:
@@ -60,7 +68,7 @@ def managed_departments(config: CxConfig, actor: Actor) -> tuple[str, ...]:
     return tuple(
         d.name
         for d in config.departments
-        if actor.user_id in d.managers or actor.user_id in d.ambassadors or actor.groups & set(d.manager_groups)
+        if actor.named_in(d.managers) or actor.named_in(d.ambassadors) or actor.groups & set(d.manager_groups)
     )
 
 

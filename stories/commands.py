@@ -22,6 +22,7 @@ from stories.config import CxConfig
 from stories.dates import InvalidDate, split_due
 from stories.followthrough import FollowThroughReader, all_departments
 from stories.followup import FollowUpStore, InvalidInput, commit
+from stories.home import DepartmentStories, NoStories, home_command
 from stories.kudos import KudosStore, give_kudos, praise_suggestions
 from stories.kudos_board import KudosBoardReader, run_top
 from stories.kudos_optout import KudosOptOuts, run_optin, run_optout
@@ -29,6 +30,7 @@ from stories.models import MAX_ID, IncomingComment, InvalidComment, Origin
 from stories.outbox import OutboxWriter
 from stories.pipeline import IngestReport
 from stories.ports import Redactor
+from stories.rituals import Rituals, ambassador_command, opener_command, pulse_command
 from stories.stats import DAYS, StatsReader, build_stats
 from stories.views import (
     COMMAND_PREFIX,
@@ -117,13 +119,17 @@ class Commands:
         redactor: Redactor,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timezone: str | None = None,
+        rituals: Rituals | None = None,
+        stories: DepartmentStories | None = None,
     ) -> None:
         self.config = config
         self.store = store
+        self.stories = stories or NoStories()  # departments' recent stories (the home); none in unit tests
         self.outbox = outbox
         self.intake = intake
         self.redactor = redactor  # what employees type about customers (commitments, kudos) is redacted too
         self.clock = clock
+        self.rituals = rituals  # the meeting opener, the pulse and ambassadors (stories/rituals.py)
         default = timezone or config.department(config.default_department).timezone
         self.timezone = ZoneInfo(default)
 
@@ -154,6 +160,14 @@ class Commands:
             message = exc.message if isinstance(exc, InvalidInput | InvalidComment) else str(exc)
             log.info("command %s refused input (%s)", spec.name, type(exc).__name__)
             return HelpView(commands=(spec.help,), notice=_sentence(message))
+
+    def direct_reply(self, actor: Actor, text: str) -> View | None:
+        """A message someone typed in their chat with the bot that is not a command: the answer to this month's
+        pulse question if one is awaited from them (stories/rituals.py), else None (the connector shows help).
+        Platforms whose direct messages reach the bot call it (Teams; Slack would need ``im:history``)."""
+        if self.rituals is None:
+            return None
+        return self.rituals.pulse_reply(actor=actor, text=text, now=self.clock())
 
     def spec(self, name: str, platform: str) -> CommandSpec | None:
         for spec in COMMANDS:
@@ -524,6 +538,34 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "story", "<customer comment>", "Add a customer comment by hand; I say where it went.", "anyone", _story
+    ),
+    CommandSpec(
+        "opener",
+        "[department]",
+        "Post one vivid recent customer story here to open a meeting (not repeated in this channel for 30 days).",
+        "anyone",
+        opener_command,
+    ),
+    CommandSpec(
+        "pulse",
+        "[answer <words> | add @person… [department] | remove @person… | list]",
+        "The monthly anonymous pulse “Who is your work for?”: the trend, or answer it (sample: CX team).",
+        "anyone",
+        pulse_command,
+    ),
+    CommandSpec(
+        "ambassador",
+        "[list | add @person… <department> | remove @person… [department]]",
+        "Department ambassadors: their department's stories by DM and a monthly summary (CX team).",
+        "cx_team",
+        ambassador_command,
+    ),
+    CommandSpec(
+        "home",
+        "",
+        "Your open commitments, kudos you received and your departments' latest stories.",
+        "anyone",
+        home_command,
     ),
     CommandSpec(
         "link",

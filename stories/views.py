@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from stories.models import StoryView
+
 CommitmentState = Literal["open", "done", "dropped"]
 Who = Literal["anyone", "cx_team", "admin"]
 
@@ -197,6 +199,18 @@ class FollowThroughView:
     rule: str  # how the rows are ranked, said with them
 
 
+@dataclass(frozen=True, slots=True)
+class HomeView:
+    """A person's own page (Slack's App Home, Teams' home card): their open commitments, kudos they received,
+    and the latest stories of the departments they manage or champion (``departments``, empty for others)."""
+
+    commitments: tuple[CommitmentItem, ...]
+    kudos: tuple[KudosView, ...]
+    stories: tuple[StoryView, ...]
+    departments: tuple[str, ...]
+    story_days: int
+
+
 View = (
     Notice
     | HelpView
@@ -208,6 +222,7 @@ View = (
     | StoryRouted
     | CommitmentItem
     | FollowThroughView
+    | HomeView
 )
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from handlers.slack.mrkdwn import MENTION
-from stories.actors import is_slack_user
+from stories.actors import Actor, is_admin, is_cx_team, is_slack_user, managed_departments
+from stories.config import CxConfig, Department, People
 from stories.nudges import user_platform
 
 
@@ -32,3 +33,19 @@ def test_slack_user_ids(value: str, slack: bool) -> None:
 def test_mentions_with_and_without_a_label() -> None:
     found = [m.groups() for m in MENTION.finditer("ask <@U0123ABCD> or <@W0999ZZZ|ana>, not <!channel>")]
     assert found == [("U0123ABCD", None), ("W0999ZZZ", "ana")]
+
+
+def test_the_configuration_may_name_a_person_by_an_alias_the_platform_confirmed() -> None:
+    config = CxConfig(
+        default_department="CX",
+        departments=(Department(name="CX"), Department(name="Finance", managers=("Fiona.Walsh@Contoso.com",))),
+        cx_team=People(users=("carla@contoso.com", "U0CARLA001")),
+    )
+    fiona = Actor(platform="teams", user_id="f10a7e5d", aliases=frozenset({"fiona.walsh@contoso.com"}))
+    assert managed_departments(config, fiona) == ("Finance",) and not is_cx_team(config, fiona)
+    carla = Actor(platform="teams", user_id="c33aafc4", aliases=frozenset({"carla@contoso.com"}))
+    assert is_cx_team(config, carla) and is_admin(config, carla)
+    unconfirmed = Actor(platform="teams", user_id="c33aafc4")  # the roster could not be asked: no aliases
+    assert not is_cx_team(config, unconfirmed) and managed_departments(config, unconfirmed) == ()
+    assert not is_cx_team(config, Actor(platform="teams", user_id="carla@contoso.com".upper()))  # ids are exact
+    assert is_admin(config, Actor(platform="teams", user_id="x", admin=True))  # a team owner, by the roster

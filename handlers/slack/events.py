@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
@@ -20,11 +19,11 @@ from handlers.slack.context import SlackContext
 from handlers.slack.intake import on_message
 from handlers.slack.render import home_view
 from stories.actions import Action, MessageRef
-from stories.actors import Actor, managed_departments
+from stories.actors import Actor
+from stories.home import build_home
 
 log = logging.getLogger(__name__)
 
-HOME_STORY_DAYS = 14
 EVENTS = ("message", "reaction_added", "reaction_removed", "app_home_opened")
 
 
@@ -95,22 +94,13 @@ async def record_reactions(
 async def publish_home(ctx: SlackContext, client: AsyncWebClient, user_id: str) -> None:
     """views.publish the App Home for ``user_id`` (never cached: it is opened rarely and should be current)."""
     actor = await ctx.people.actor(client, user_id)
-    today = ctx.commands.today(actor)
-    departments = managed_departments(ctx.config, actor)
-    now = ctx.clock()
-
-    def gather() -> tuple[list, list, list]:
-        commitments = ctx.followups.open_commitments(today=today, owner=user_id)
-        kudos = ctx.followups.kudos_received(user_id, platform="slack", limit=5)
-        stories = []
-        for department in departments:
-            stories += ctx.core.stories.stories_for_department(
-                department=department, since=now - timedelta(days=HOME_STORY_DAYS), until=now
-            )
-        unique = {s.story_id: s for s in stories}
-        latest = sorted(unique.values(), key=lambda s: s.received_at, reverse=True)[:8]
-        return commitments, kudos, latest
-
-    commitments, kudos, stories = await asyncio.to_thread(gather)
-    view = home_view(commitments=commitments, kudos=kudos, stories=stories, departments=departments)
-    await client.views_publish(user_id=user_id, view=view)
+    view = await asyncio.to_thread(
+        build_home,
+        config=ctx.config,
+        reader=ctx.followups,
+        stories=ctx.core.stories,
+        actor=actor,
+        today=ctx.commands.today(actor),
+        now=ctx.clock(),
+    )
+    await client.views_publish(user_id=user_id, view=home_view(view))

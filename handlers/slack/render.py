@@ -29,13 +29,13 @@ from slack_sdk.models.blocks import (
 from handlers.slack.mrkdwn import link, safe, text_object
 from stories.actors import is_slack_user
 from stories.followthrough import row_line
-from stories.models import StoryView
 from stories.presentation import clean_text, context_line, stats_facts, stats_heading, truncate
 from stories.views import (
     ActionsView,
     CommitmentItem,
     FollowThroughView,
     HelpView,
+    HomeView,
     KudosBoardView,
     KudosView,
     Notice,
@@ -292,41 +292,42 @@ def _commitment(view: CommitmentItem, *, links: Mapping[int, str] | None = None)
 # --- App Home ---------------------------------------------------------------------------------------------------
 
 
-def home_view(
-    *,
-    commitments: Sequence[CommitmentItem],
-    kudos: Sequence[KudosView],
-    stories: Sequence[StoryView],
-    departments: Sequence[str],
-    links: Mapping[int, str] | None = None,
-) -> dict[str, Any]:
-    """The App Home tab: my open commitments, kudos I received, my departments' latest stories."""
+def _home_blocks(view: HomeView, links: Mapping[int, str] | None) -> list[Block]:
     blocks: list[Block] = [_header("Your open commitments")]
-    if not commitments:
+    if not view.commitments:
         blocks.append(_context("Nothing open. Use “I'll follow up” on a story to commit to something."))
-    for item in commitments[:8]:
+    for item in view.commitments[:8]:
         line, details = commitment_line(item, links)
         blocks.append(_section(line))
         blocks.append(_context(details))
         blocks.append(_close_buttons(item.id, "actions mine"))
     blocks.append(DividerBlock())
     blocks.append(_header("Kudos you received"))
-    if not kudos:
+    if not view.kudos:
         blocks.append(_context("None yet."))
-    for given in kudos[:5]:
+    for given in view.kudos[:5]:
         blocks.append(_section(f"{mention(given.giver)}: {safe(given.why, LINE_LIMIT)}"))
     blocks.append(DividerBlock())
-    heading = f"Latest stories for {', '.join(departments)}" if departments else "Latest stories"
+    heading = f"Latest stories for {', '.join(view.departments)}" if view.departments else "Latest stories"
     blocks.append(_header(heading))
-    if not departments:
+    if not view.departments:
         blocks.append(
             _context("Ask the CX team to add you to a department (manager or ambassador) to see its stories here.")
         )
-    elif not stories:
-        blocks.append(_context("No stories in the last two weeks."))
-    for story in stories[:8]:
+    elif not view.stories:
+        blocks.append(_context(f"No stories in the last {view.story_days} days."))
+    for story in view.stories[:8]:
         blocks.append(_section(f"*{safe(story.title, 150)}*\n{safe(story.text, 600)}"))
         blocks.append(_context(safe(context_line(story), 300)))
-    if len(blocks) > MAX_BLOCKS:
-        blocks = blocks[:MAX_BLOCKS]
-    return {"type": "home", "blocks": [b.to_dict() for b in blocks]}
+    return blocks[:MAX_BLOCKS]
+
+
+def home_view(view: HomeView, *, links: Mapping[int, str] | None = None) -> dict[str, Any]:
+    """The App Home tab: my open commitments, kudos I received, my departments' latest stories."""
+    return {"type": "home", "blocks": [b.to_dict() for b in _home_blocks(view, links)]}
+
+
+@render.register
+def _home(view: HomeView, *, links: Mapping[int, str] | None = None) -> Message:
+    """``/cx home``: the App Home's content as a message, for wherever the person asks."""
+    return _message(_home_blocks(view, links), "Your open commitments, kudos and latest stories")

@@ -21,12 +21,13 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 
-from handlers.teams.activities import PLATFORM, actor_of, channel_of
-from handlers.teams.cards import department_picker_card, follow_up_form_card
+from handlers.teams.activities import PLATFORM, channel_of
+from handlers.teams.cards import HOME_ACTION, department_picker_card, follow_up_form_card
 from handlers.teams.context import TeamsContext
 from handlers.teams.messages import Said, run_command
 from handlers.teams.render import GIVE_KUDOS, RECEIVER_INPUT
 from stories.actions import GONE, Action, ActionResult, FollowUpForm, MessageRef, RerouteForm
+from stories.commands import CommandContext
 from stories.models import MAX_ID
 from stories.views import CommitmentItem, Notice
 
@@ -105,7 +106,11 @@ async def follow_up(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:
         await tctx.answer(turn, GONE)
         return
     action = Action(
-        kind="follow_up", actor=actor_of(turn.activity), key=_form_key(turn), story_id=story_id, message=_message(turn)
+        kind="follow_up",
+        actor=await tctx.people.actor(turn),
+        key=_form_key(turn),
+        story_id=story_id,
+        message=_message(turn),
     )
     result = await _handle(tctx, turn, action)
     if not isinstance(result, FollowUpForm):
@@ -121,7 +126,11 @@ async def not_for_us(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:
         await tctx.answer(turn, GONE)
         return
     action = Action(
-        kind="not_for_us", actor=actor_of(turn.activity), key=_form_key(turn), story_id=story_id, message=_message(turn)
+        kind="not_for_us",
+        actor=await tctx.people.actor(turn),
+        key=_form_key(turn),
+        story_id=story_id,
+        message=_message(turn),
     )
     result = await _handle(tctx, turn, action)
     if not isinstance(result, RerouteForm):
@@ -138,7 +147,7 @@ async def save_commitment(tctx: TeamsContext, turn: TurnContext, data: Data) -> 
         return
     action = Action(
         kind="commit",
-        actor=actor_of(turn.activity),
+        actor=await tctx.people.actor(turn),
         key=_form_key(turn),
         story_id=story_id,
         department=_text(data.get("department")) or None,
@@ -158,7 +167,7 @@ async def move_story(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:
         return
     action = Action(
         kind="reroute",
-        actor=actor_of(turn.activity),
+        actor=await tctx.people.actor(turn),
         key=_form_key(turn),
         story_id=story_id,
         department=_text(data.get("from")) or None,
@@ -173,13 +182,19 @@ async def close_commitment(tctx: TeamsContext, turn: TurnContext, data: Data) ->
     if commitment_id is None or state not in ("done", "dropped"):
         await tctx.answer(turn, Notice("That button is out of date; list the commitments again."))
         return
+    actor = await tctx.people.actor(turn)
     action = Action(
-        kind="done" if state == "done" else "drop",
-        actor=actor_of(turn.activity),
-        key=_form_key(turn),
-        commitment_id=commitment_id,
+        kind="done" if state == "done" else "drop", actor=actor, key=_form_key(turn), commitment_id=commitment_id
     )
     await tctx.answer(turn, await _handle(tctx, turn, action))
+    if data.get("from") == HOME_ACTION:  # closed on the home card: the card shows what is still open
+        await refresh_home(tctx, turn, data)
+
+
+async def refresh_home(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:
+    """The home card's "Refresh": the person's home again, drawn over the card in place."""
+    context = CommandContext(actor=await tctx.people.actor(turn), channel=None, thread_story_id=None)
+    await _done(tctx, turn, await asyncio.to_thread(tctx.commands.run, context, HOME_ACTION))
 
 
 async def give_kudos(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:
@@ -193,7 +208,7 @@ async def give_kudos(tctx: TeamsContext, turn: TurnContext, data: Data) -> None:
         receiver = ""  # not a person the picker chose
     action = Action(
         kind="give_kudos",
-        actor=actor_of(turn.activity),
+        actor=await tctx.people.actor(turn),
         key=f"{PLATFORM}:activity:{turn.activity.id}",
         story_id=story_id,
         values={"receiver": receiver, "name": _text(data.get("name"))[:100]},
@@ -215,6 +230,7 @@ HANDLERS: dict[str, Callable[[TeamsContext, TurnContext, Data], Awaitable[None]]
     "close": close_commitment,
     GIVE_KUDOS: give_kudos,
     "command": command,
+    HOME_ACTION: refresh_home,
 }
 
 

@@ -34,7 +34,12 @@ def activity_ref(activity: Activity) -> str:
     """An activity's identity across conversations: Teams message ids are millisecond timestamps, unique within
     a channel or chat only, so two intake channels (or two people typing `cx commit`) in the same millisecond
     would share a bare id. At most 150 characters (a comment's external id), hashed beyond that."""
-    ref = f"{channel_of(activity.conversation.id)}:{activity.id}"
+    return message_ref(activity.conversation.id, str(activity.id))
+
+
+def message_ref(conversation_id: str, message_id: str) -> str:
+    """:func:`activity_ref` of message ``message_id`` in ``conversation_id`` (a thread's id is its channel's)."""
+    ref = f"{channel_of(conversation_id)}:{message_id}"
     return ref if len(ref) <= 150 else f"sha256:{hashlib.sha256(ref.encode()).hexdigest()}"
 
 

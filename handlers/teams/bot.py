@@ -14,8 +14,9 @@ import logging
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import ActivityTypes, MessageReaction
+from botbuilder.schema import Activity, ActivityTypes, MessageReaction
 
+from handlers.teams import message_action
 from handlers.teams.actions import on_card_action
 from handlers.teams.activities import (
     PLATFORM,
@@ -27,9 +28,11 @@ from handlers.teams.activities import (
     tenant_id_of,
     user_id_of,
 )
+from handlers.teams.cards import HOME_ACTION
 from handlers.teams.context import TeamsContext
 from handlers.teams.messages import on_text
 from handlers.teams.reactions import record_reactions
+from stories.commands import CommandContext
 from stories.views import Notice
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,12 @@ def event_key(conversation_id: str, activity_id: str) -> str:
     return f"{PLATFORM}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
+def _claimed(activity: Activity) -> bool:
+    """Whether an activity is handled once per id. A message action's invokes are not: their answer is the
+    HTTP response, which a retry must get again, and what they write is idempotent on the message's own id."""
+    return not (activity.type == ActivityTypes.invoke and activity.name in message_action.INVOKES)
+
+
 class CxTeamsBot(TeamsActivityHandler):
     def __init__(self, tctx: TeamsContext) -> None:
         self.tctx = tctx
@@ -57,7 +66,7 @@ class CxTeamsBot(TeamsActivityHandler):
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         await self._remember(turn_context)
-        key = event_key(activity.conversation.id, activity.id) if activity.id else None
+        key = event_key(activity.conversation.id, activity.id) if activity.id and _claimed(activity) else None
         if key is not None:
             first = await asyncio.to_thread(self.tctx.processed.first_time, key, now=self.tctx.clock())
             if not first:
@@ -109,6 +118,15 @@ class CxTeamsBot(TeamsActivityHandler):
         if any(member.id == bot_id for member in activity.members_added or ()):
             log.info("cxbot added to a Teams %s", scope_of(activity))
             await self.tctx.answer(turn_context, Notice(WELCOME), summary="Hi, I'm cxbot")
+            if scope_of(activity) == "personal" and activity.from_property is not None:
+                await self.send_home(turn_context)
+
+    async def send_home(self, turn_context: TurnContext) -> None:
+        """The person's home card, in the personal chat just opened (Teams' counterpart of Slack's App Home)."""
+        actor = await self.tctx.people.actor(turn_context)
+        context = CommandContext(actor=actor, channel=None, thread_story_id=None)
+        view = await asyncio.to_thread(self.tctx.commands.run, context, HOME_ACTION)
+        await self.tctx.answer(turn_context, view, summary="Your cxbot home")
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         log.info("cxbot installed in a Teams %s", scope_of(turn_context.activity))
@@ -129,6 +147,9 @@ class CxTeamsBot(TeamsActivityHandler):
         await record_reactions(self.tctx, turn_context, message_reactions, added=False)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        """cxbot's cards use Action.Submit (message activities); other invokes are acknowledged and ignored."""
+        """The "Send to CX stories" message action; cxbot's cards use Action.Submit (message activities), and
+        other invokes are acknowledged and ignored."""
+        if turn_context.activity.name in message_action.INVOKES:
+            return await message_action.on_message_action(self.tctx, turn_context)
         log.info("Teams invoke %r ignored", (turn_context.activity.name or "")[:60])
         return InvokeResponse(status=200)

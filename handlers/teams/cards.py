@@ -27,6 +27,7 @@ from stories.presentation import (
     web_link,
     why_line,
 )
+from stories.views import CommitmentItem, HomeView
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -211,3 +212,82 @@ def department_picker_card(story_id: int, departments: Sequence[str]) -> Json:
         },
     ]
     return _card(body, [_submit("Send", "reroute", story_id)])
+
+
+# --- the home card -------------------------------------------------------------------------------------------
+
+HOME_ACTION = "home"  # the card's "Refresh" button: the home again, in place
+HOME_TEXT_LIMIT = 300
+HOME_LINE_LIMIT = 200
+
+
+def _home_commitment(item: CommitmentItem) -> Json:
+    lines = [
+        _rich(f"{item.what} ({item.due_label})", limit=LINE_LIMIT, color="Attention" if item.overdue else "Default")
+    ]
+    where = " · ".join(p for p in (item.department, f"Story: {item.story_title}" if item.story_title else None) if p)
+    if where:
+        lines.append(_rich(where, limit=HOME_LINE_LIMIT, isSubtle=True, size="Small", spacing="None"))
+    data = {"cx_action": "close", "commitment_id": item.id, "from": HOME_ACTION}
+    lines.append(
+        {
+            "type": "ActionSet",
+            "actions": [
+                {"type": "Action.Submit", "title": "Done", "data": {**data, "state": "done"}, "style": "positive"},
+                {"type": "Action.Submit", "title": "Drop", "data": {**data, "state": "dropped"}},
+            ],
+        }
+    )
+    return {"type": "Container", "separator": True, "items": lines}
+
+
+def _home_story(story: StoryView) -> Json:
+    return {
+        "type": "Container",
+        "separator": True,
+        "items": [
+            _rich(story.title, limit=TITLE_LIMIT, weight="Bolder"),
+            _rich(story.text, limit=HOME_TEXT_LIMIT),
+            _rich(context_line(story), limit=HOME_LINE_LIMIT, isSubtle=True, size="Small", spacing="None"),
+        ],
+    }
+
+
+def home_card(view: HomeView) -> Json:
+    """A person's home in their personal chat (Teams' counterpart of Slack's App Home): open commitments with
+    Done/Drop, kudos received, their departments' latest stories, and "Refresh", which redraws it in place.
+    Stories that would take the card past :data:`CARD_BYTES_LIMIT` are counted in a closing line instead."""
+    body: list[Json] = [_ours("Your open commitments", weight="Bolder", size="Medium")]
+    if not view.commitments:
+        body.append(_ours("Nothing open. Use “I'll follow up” on a story to commit to something.", isSubtle=True))
+    body.extend(_home_commitment(item) for item in view.commitments)
+    body.append(_ours("Kudos you received", weight="Bolder", size="Medium", separator=True))
+    if not view.kudos:
+        body.append(_ours("None yet.", isSubtle=True))
+    body.extend(_rich(f"From a colleague: {given.why}", limit=LINE_LIMIT) for given in view.kudos)
+    heading = f"Latest stories for {', '.join(view.departments)}" if view.departments else "Latest stories"
+    body.append(_rich(heading, limit=TITLE_LIMIT, weight="Bolder", size="Medium", separator=True))
+    if not view.departments:
+        body.append(
+            _ours(
+                "Ask the CX team to add you to a department (manager or ambassador) to see its stories here.",
+                isSubtle=True,
+            )
+        )
+    elif not view.stories:
+        body.append(_ours(f"No stories in the last {view.story_days} days.", isSubtle=True))
+    actions = [{"type": "Action.Submit", "title": "Refresh", "data": {"cx_action": HOME_ACTION}}]
+    closing_reserve = _size(_ours(more_stories_line(10**6), separator=True)) + 1
+    used = _size(_card(body, actions)) + closing_reserve
+    shown = 0
+    for story in view.stories:
+        container = _home_story(story)
+        cost = _size(container) + 1
+        if used + cost > CARD_BYTES_LIMIT:
+            break
+        body.append(container)
+        used += cost
+        shown += 1
+    if shown < len(view.stories):
+        body.append(_ours(more_stories_line(len(view.stories) - shown), separator=True, isSubtle=True))
+    return _card(body, actions)

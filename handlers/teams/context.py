@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from botbuilder.core import TurnContext
 
 from handlers.ports import ConversationRefs, Core, ProcessedEvents
 from handlers.teams.activities import card_message
+from handlers.teams.people import TeamsPeople
 from handlers.teams.render import render, summary_of
 from handlers.teams.retry import RetryPolicy, Sleep, connector_call
 from stories.actions import Actions
@@ -33,6 +34,7 @@ class TeamsContext:
     refs: ConversationRefs
     retry: RetryPolicy = IN_TURN_RETRY
     sleep: Sleep = asyncio.sleep
+    people: TeamsPeople = field(default_factory=TeamsPeople)  # roster look-ups: aliases and team owners
 
     @property
     def config(self) -> CxConfig:

@@ -23,7 +23,6 @@ from handlers.teams.activities import (
     PLATFORM,
     THREAD_MARK,
     activity_ref,
-    actor_of,
     channel_of,
     scope_of,
     tenant_id_of,
@@ -33,7 +32,7 @@ from handlers.teams.activities import (
 from handlers.teams.context import TeamsContext
 from stories.commands import COMMAND_PREFIX, CommandContext
 from stories.models import IncomingComment, Origin
-from stories.views import Notice, View
+from stories.views import HomeView, Notice, View
 
 log = logging.getLogger(__name__)
 
@@ -131,14 +130,17 @@ async def on_text(tctx: TeamsContext, turn: TurnContext) -> None:
     elif channel in tctx.config.intake.teams_channels:
         await take_in(tctx, turn, said)
     elif said.addressed:
-        await tctx.answer(turn, tctx.commands.help(PLATFORM, notice=f"Start a command with “{PREFIX}”."))
+        view = None
+        if scope_of(activity) == "personal":  # a reply in the bot's chat: the core knows if it awaits one (pulse)
+            view = await asyncio.to_thread(tctx.commands.direct_reply, await tctx.people.actor(turn), said.text)
+        await tctx.answer(turn, view or tctx.commands.help(PLATFORM, notice=f"Start a command with “{PREFIX}”."))
 
 
 async def run_command(tctx: TeamsContext, turn: TurnContext, said: Said, text: str) -> View:
     activity = turn.activity
     personal = scope_of(activity) == "personal"
     context = CommandContext(
-        actor=actor_of(activity),
+        actor=await tctx.people.actor(turn),
         channel=None if personal else channel_of(activity.conversation.id),
         thread_story_id=await thread_story(tctx, activity),
         mentions=await resolve_mentions(turn, said.mentions) if said.mentions else {},
@@ -146,6 +148,8 @@ async def run_command(tctx: TeamsContext, turn: TurnContext, said: Said, text: s
         workspace=tenant_id_of(activity),
     )
     view = await asyncio.to_thread(tctx.commands.run, context, text)  # what it queues wakes the dispatcher
+    if isinstance(view, HomeView) and not personal:  # a person's home is theirs: not for a whole channel
+        view = Notice(f"Your home is in your personal chat with me: type “{PREFIX} home” there.")
     await tctx.answer(turn, view)
     return view
 

@@ -5,7 +5,8 @@ id, its bot's id and the ``webApplicationInfo`` id that resource-specific consen
 registration, as Bot Framework bots usually have). The RSC permissions (read channel and chat messages) let
 intake channels receive every message, not only those that @mention cxbot. The manifest's
 command lists are checked against :data:`stories.commands.COMMANDS` (see :func:`command_lists`) so the
-suggestions Teams shows never drift from what the bot understands.
+suggestions Teams shows never drift from what the bot understands, and its ``composeExtensions`` against the
+message action the bot serves (:func:`compose_extensions`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from handlers.teams.message_action import manifest_command
 from stories.commands import COMMAND_PREFIX, COMMANDS
 
 SOURCE = Path(__file__).resolve().parents[2] / "teams"
@@ -27,6 +29,8 @@ PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 FILES = ("manifest.json", "color.png", "outline.png")
 # Where each command is offered: `link` wires a channel (teams, group chats); `commit` needs a story's thread.
 PERSONAL_EXCLUDED = frozenset({"link", "commit"})
+# `home` is a personal chat's card; in a channel it only points there (and Teams lists at most ten commands).
+TEAM_EXCLUDED = frozenset({"home"})
 TITLE_LIMIT = 32
 DESCRIPTION_LIMIT = 128
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -56,9 +60,14 @@ def command_lists() -> list[dict[str, Any]]:
         ]
 
     return [
-        {"scopes": ["team", "groupChat"], "commands": commands(offered)},
+        {"scopes": ["team", "groupChat"], "commands": commands([s for s in offered if s.name not in TEAM_EXCLUDED])},
         {"scopes": ["personal"], "commands": commands([s for s in offered if s.name not in PERSONAL_EXCLUDED])},
     ]
+
+
+def compose_extensions(bot_id: str = PLACEHOLDER) -> list[dict[str, Any]]:
+    """The manifest's ``composeExtensions``: the "Send to CX stories" message action, served by the bot."""
+    return [{"botId": bot_id, "commands": [manifest_command()]}]
 
 
 # The developer fields Teams shows on the app's page: option -> manifest key. Teams requires https URLs.

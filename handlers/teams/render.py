@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
-from handlers.teams.cards import SCHEMA, VERSION
+from handlers.teams.cards import SCHEMA, VERSION, home_card
 from handlers.teams.text import plain
 from stories.followthrough import row_line
 from stories.presentation import stats_facts, stats_heading
@@ -21,6 +21,7 @@ from stories.views import (
     CommitmentItem,
     FollowThroughView,
     HelpView,
+    HomeView,
     KudosBoardView,
     KudosView,
     Notice,
@@ -263,3 +264,8 @@ def _commitment(view: CommitmentItem) -> Json:
     if view.story_title:
         body.append(_rich(f"Story: {view.story_title}", isSubtle=True, size="Small"))
     return _card(body)
+
+
+@render.register
+def _home(view: HomeView) -> Json:
+    return home_card(view)

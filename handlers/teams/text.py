@@ -17,6 +17,7 @@ without changing what a reader sees:
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 from stories.presentation import clean_text, truncate
 
@@ -32,3 +33,71 @@ def neutralise(text: str) -> str:
 def plain(text: str, limit: int) -> str:
     """Customer text cleaned, cut to ``limit`` visible characters and neutralised, ready for a ``TextRun``."""
     return neutralise(truncate(clean_text(text), limit))
+
+
+# --- Teams message HTML -> the words a person wrote ---------------------------------------------------------
+
+_BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "hr"})
+_SKIPPED = frozenset({"script", "style", "attachment", "template"})
+_EMOJI = frozenset({"emoji", "img"})
+
+
+class _Words(HTMLParser):
+    """Collects a Teams message body's text: blocks become lines, ``<at>`` mentions ``@Name``, links
+    ``label (url)``, emoji their character; scripts, styles and attachment placeholders are dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+        self._links: list[tuple[str | None, int]] = []  # (href, where its label starts in parts)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag in _SKIPPED:
+            self._skip += 1
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+            if tag == "li":
+                self.parts.append("- ")
+        elif tag == "at":
+            self.parts.append("@")
+        elif tag == "a":
+            self._links.append((found.get("href"), len(self.parts)))
+        elif tag in _EMOJI and not self._skip:
+            alt = found.get("alt") or ""
+            if tag == "emoji" or found.get("itemtype", "").endswith("/Emoji"):
+                self.parts.append(alt)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIPPED:
+            return
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+        elif tag == "a" and self._links:
+            href, start = self._links.pop()
+            label = "".join(self.parts[start:]).strip()
+            if href and href.startswith(("http://", "https://", "mailto:")) and href.removeprefix("mailto:") != label:
+                self.parts.append(f" ({href.removeprefix('mailto:')})" if label else href.removeprefix("mailto:"))
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_text(content: str) -> str:
+    r"""A Teams message body (HTML) as plain text: what the person wrote, one line per paragraph.
+
+    >>> html_text('<p>Refund &amp; <a href="https://x.example/o/1">order 1</a> for <at>Dana</at></p><p>thanks</p>')
+    'Refund & order 1 (https://x.example/o/1) for @Dana\nthanks'
+    """
+    words = _Words()
+    words.feed(content)
+    words.close()
+    lines = (" ".join(line.split()) for line in "".join(words.parts).splitlines())
+    return "\n".join(line for line in lines if line)

@@ -5,7 +5,9 @@ Put :attr:`FakeConnector.service_url` in an activity's ``serviceUrl`` and botbui
 to it: ``POST /v3/conversations/{id}/activities`` (send; a channel thread is ``{channel};messageid={root}``),
 ``POST .../activities/{activityId}`` (reply), ``PUT .../activities/{activityId}`` (update), ``POST
 /v3/conversations`` (create a personal conversation) and ``GET /v3/conversations/{id}/members/{userId}`` (what
-``TeamsInfo.get_member`` asks). Tests assert on :attr:`FakeConnector.calls`.
+``TeamsInfo.get_member`` asks; in a team, ``{id}`` is the team's id: ``TeamsInfo.get_team_member``), answered as a
+``TeamsChannelAccount`` with ``userPrincipalName``, ``email`` and ``userRole``. Tests assert on
+:attr:`FakeConnector.calls`.
 
 Errors are scripted with :meth:`FakeConnector.queue`: 429 with Retry-After, 500, 403/404, a malformed body or a
 slow answer, for the next N calls of one kind. Modelled on opsdroid's ``testing/external_api.py``.
@@ -88,12 +90,16 @@ class Scripted:
 
 @dataclass
 class Member:
-    """A user as ``GET .../members/{id}`` describes them."""
+    """A user as ``GET .../members/{id}`` describes them (a ``TeamsChannelAccount``)."""
 
     id: str
     name: str
     aad_object_id: str
     extra: dict[str, Any] = field(default_factory=dict)
+    user_principal_name: str | None = None
+    email: str | None = None
+    user_role: str = "user"  # "user", "guest"; "owner" where Teams says so
+    teams: frozenset[str] | None = None  # the team rosters they are in (None: every conversation's)
 
 
 class FakeConnector:
@@ -153,8 +159,21 @@ class FakeConnector:
         for _ in range(times):
             self._scripts[kind].append(Scripted(status, after, body, delay))
 
-    def add_member(self, *, id: str, name: str, aad_object_id: str) -> None:
-        self.members[id] = Member(id, name, aad_object_id)
+    def add_member(
+        self,
+        *,
+        id: str,
+        name: str,
+        aad_object_id: str,
+        upn: str | None = None,
+        role: str = "user",
+        teams: frozenset[str] | None = None,
+    ) -> None:
+        """A person the roster knows: by their ``29:`` id or their Entra object id, as the real service does.
+        ``teams``: the only conversations (team ids) whose roster lists them."""
+        member = Member(id, name, aad_object_id, user_principal_name=upn, email=upn, user_role=role, teams=teams)
+        self.members[id] = member
+        self.members[aad_object_id] = member
 
     # --- reading what happened ---------------------------------------------------------------------------------
 
@@ -281,17 +300,22 @@ class FakeConnector:
         return await self._answer(request, "create", make)
 
     async def _member(self, request: web.Request) -> web.StreamResponse:
-        def make(_conversation: str, _activity: Any, _payload: Any) -> tuple[int, dict[str, Any]]:
+        def make(conversation: str, _activity: Any, _payload: Any) -> tuple[int, dict[str, Any]]:
             member = self.members.get(request.match_info["member"])
-            if member is None:
+            if member is None or (member.teams is not None and conversation not in member.teams):
                 return 404, {"error": {"code": "MemberNotFoundInConversation", "message": "no such member"}}
-            return 200, {
+            answer: dict[str, Any] = {
                 "id": member.id,
                 "name": member.name,
                 "aadObjectId": member.aad_object_id,
-                "userRole": "user",
-                **member.extra,
+                "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+                "userRole": member.user_role,
             }
+            if member.user_principal_name:
+                answer["userPrincipalName"] = member.user_principal_name
+            if member.email:
+                answer["email"] = member.email
+            return 200, {**answer, **member.extra}
 
         return await self._answer(request, "member", make, activity=request.match_info["member"])
 

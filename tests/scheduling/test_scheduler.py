@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import App
-from bot.scheduler import build_scheduler, plan_due
+from bot.scheduler import build_scheduler, plan_due, plan_rituals
 from bot.serve import server_for
 from storage.models import Commitment, Delivery
 from stories.outbox import Outgoing
+from stories.pulse import PulseMember
 from stories.schedule import Schedule
 from tests.fakes.slack_api import FakeSlackApi
 from tests.scheduling.world import add_commitment, add_story, make_app
@@ -46,6 +47,7 @@ async def test_every_department_has_its_jobs_with_explicit_ids_in_its_own_timezo
         app.close()
     assert set(jobs) == {
         "sweep",
+        "rituals",
         "routing",
         "prune_processed",
         "retention",
@@ -169,3 +171,16 @@ def test_the_sweep_after_downtime_plans_one_digest_for_the_missed_days(database_
     assert digest.key == "digest:Ops:slack:2026-06-04T09:00"
     assert digest.payload["total"] == 3
     assert digest.payload["since"] == monday_digest.payload["until"]
+
+
+async def test_the_rituals_job_queues_the_pulse_question_once(database_url: str) -> None:
+    app = make_app(database_url)
+    try:
+        now = datetime.now(UTC)
+        app.rituals.store.add_pulse_member(PulseMember("slack", "U0PULSE001", "Ops"), added_by="U0CX", now=now)
+        asked = len(app.rituals.plan_pulse(now))  # 1, except on the 1st before the nudge hour
+        assert await plan_rituals(app) == len(app.rituals.plan(now))  # with the ambassador's DMs due now
+        assert await plan_rituals(app) == 0  # a second run, another replica: nothing new
+        assert len(deliveries(app, Delivery.key.like("pulse:%"))) == asked
+    finally:
+        app.close()

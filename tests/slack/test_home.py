@@ -9,7 +9,7 @@ from stories.actors import Actor
 from stories.followup import commit
 from stories.kudos import give_kudos
 from stories.outbox import RecordingOutbox
-from tests.slack.conftest import CONFIG, SlackServer, fresh_event, payload
+from tests.slack.conftest import CONFIG, SlackServer, command_fields, fresh_event, payload
 
 
 async def test_home_shows_commitments_kudos_and_department_stories(slack: SlackServer) -> None:
@@ -109,3 +109,34 @@ async def test_mark_done_from_the_home_tab_closes_it_and_refreshes_home(slack: S
     assert store.commitment(1, today=datetime.now(UTC).date()).state == "done"
     refreshed = slack.api.calls_to("views.publish", ok_only=True)[-1]
     assert "Nothing open" in refreshed.payload_text()
+
+
+async def test_cx_home_answers_privately_with_what_the_app_home_shows(slack: SlackServer) -> None:
+    """`/cx home`: the App Home's neutral view as an ephemeral message (the Teams home card renders the same)."""
+    await slack.event(payload("event_message_channels.json"))
+    await slack.settle()
+    post = slack.api.calls_to("chat.postMessage", ok_only=True)[0]
+    story_id = int(post.blocks[-1]["elements"][0]["value"])
+    commit(
+        store=SqlCommandStore(slack.app.engine, slack.app.departments),
+        outbox=RecordingOutbox(),
+        key="home:command",
+        story_id=story_id,
+        department="Finance",
+        owner="U0MANAGER1",
+        owner_name="Maria",
+        created_by="U0MANAGER1",
+        platform="slack",
+        what="Call the customer back",
+        due=None,
+        now=datetime.now(UTC),
+        redactor=slack.app.pipeline.redactor,
+    )
+    status, answer, _ = await slack.command(command_fields(text="home", user_id="U0MANAGER1"))
+    assert status == 200 and answer == b""
+    await slack.settle()
+    [reply] = slack.api.calls_to("response_url")
+    assert reply.params["response_type"] == "ephemeral"
+    text = reply.payload_text()
+    assert "Your open commitments" in text and "Call the customer back" in text
+    assert "Latest stories for Finance" in text and "charged twice" in text.lower()

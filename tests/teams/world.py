@@ -136,7 +136,8 @@ class World:
 
         Tests get a fixed clock and recorded (not slept) retry waits; ``as_served`` mounts Teams exactly as
         ``cxbot serve`` does instead. Without an app id the Emulator mode is on unless ``cx_teams_emulator``
-        says otherwise; ``identity`` is how Bot Framework's signing keys are fetched (a fake identity endpoint).
+        says otherwise; ``identity`` is how Bot Framework's signing keys are fetched (a fake identity endpoint);
+        ``config``: another configuration than this module's ``CONFIG`` (read at call time, tests may patch it).
         """
         settings.setdefault("cx_teams_emulator", not settings.get("microsoft_app_id"))
         sleeps: list[float] = []
