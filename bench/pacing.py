@@ -8,12 +8,18 @@ so a channel with n posts needs (n - 1) seconds after its first is accepted, plu
     python bench/pacing.py                     # SQLite
     python bench/pacing.py --pg postgresql://postgres@127.0.0.1:5432/test
     python bench/pacing.py --naive             # also the same load sent unpaced, answered with 429s
+    python bench/pacing.py --workspace 360     # also Slack's workspace limit: 360 posts to 360 channels
+
+With ``--workspace N`` the fake also enforces a workspace-wide limit of 300 posts in any 60 seconds (Slack's
+"several hundred a minute", the low end, as bot/pacing.py paces it) and N posts go to N channels, one each, so only
+the workspace limit binds: the minimum is 60 s per 300 posts after the first 300, plus a round trip.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import statistics
 import sys
 import tempfile
@@ -29,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import text
 
 from bot.dispatcher import Dispatcher
-from bot.pacing import Pacer, unpaced
+from bot.pacing import SLACK_PER_WORKSPACE, Pacer, unpaced
 from handlers.slack.client import web_client
 from handlers.slack.notifier import SlackNotifier
 from storage.db import make_engine, upgrade
@@ -80,9 +86,10 @@ def database(url: str | None, folder: Path) -> tuple[str, object]:
     return scoped, drop
 
 
-async def run(name: str, url: str, *, messages: int, channels: int, pacer: Pacer) -> Result:
+async def run(name: str, url: str, *, messages: int, channels: int, pacer: Pacer, workspace: bool = False) -> Result:
     engine = make_engine(url)
     outbox = SqlOutbox(engine, sync_departments(engine, CONFIG))
+    limit = SLACK_PER_WORKSPACE[0]
     async with FakeSlackApi() as slack:
         slack.rate_limit(1)
         notifier = SlackNotifier(client=web_client(base_url=slack.base_url, token=DEFAULT_TOKEN))
@@ -92,6 +99,8 @@ async def run(name: str, url: str, *, messages: int, channels: int, pacer: Pacer
             await notifier.post_text(channel=f"CWARM{n}", text="warm-up")
             trips.append(time.perf_counter() - started)
         round_trip = statistics.median(trips)
+        if workspace:
+            slack.rate_limit_workspace(limit.count, limit.per)  # after the warm-up, which would count against it
 
         keys = [f"bench:{uuid.uuid4().hex[:6]}:{i}" for i in range(messages)]
         outbox.enqueue(
@@ -119,8 +128,10 @@ async def run(name: str, url: str, *, messages: int, channels: int, pacer: Pacer
             per_channel[call.params["channel"]].append(call.at)
         busiest = max(len(at) for at in per_channel.values())
         minimum = (busiest - 1) * 1.0 + round_trip
+        if workspace:  # the first `count` at once, then one window per `count` more
+            minimum = max(minimum, (math.ceil(len(keys) / limit.count) - 1) * limit.per + round_trip)
         posted = Counter(str(c.params.get("text")) for c in accepted)
-        gaps = [b - a for at in per_channel.values() for a, b in pairwise(sorted(at))]
+        gaps = [b - a for at in per_channel.values() for a, b in pairwise(sorted(at))] or [float("inf")]
         refused = len([c for c in slack.calls_to("chat.postMessage") if c.status == 429])
     engine.dispose()
     return Result(
@@ -157,6 +168,9 @@ async def main() -> int:
     parser.add_argument("--channels", type=int, default=10)
     parser.add_argument("--pg", help="also run on this PostgreSQL URL")
     parser.add_argument("--naive", action="store_true", help="also send unpaced (the 429s do the pacing)")
+    parser.add_argument(
+        "--workspace", type=int, metavar="N", help="also N posts to N channels under the workspace limit"
+    )
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as folder:
@@ -167,6 +181,17 @@ async def main() -> int:
                 results.append(
                     await run(f"paced ({kind})", scoped, messages=args.messages, channels=args.channels, pacer=Pacer())
                 )
+                if args.workspace:
+                    results.append(
+                        await run(
+                            f"workspace ({kind})",
+                            scoped,
+                            messages=args.workspace,
+                            channels=args.workspace,
+                            pacer=Pacer(),
+                            workspace=True,
+                        )
+                    )
                 if args.naive:
                     results.append(
                         await run(
@@ -176,7 +201,7 @@ async def main() -> int:
             finally:
                 drop()  # type: ignore[operator]
     print(table(results))
-    paced = [r for r in results if r.name.startswith("paced")]
+    paced = [r for r in results if r.name.startswith(("paced", "workspace"))]
     ok = all(r.over <= 0.10 and r.lost == 0 and r.doubled == 0 for r in paced)
     print("goal (paced: within 10% of the minimum, none lost, none doubled):", "met" if ok else "NOT met")
     return 0 if ok else 1

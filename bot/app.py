@@ -24,6 +24,7 @@ from storage.command_store import SqlCommandStore
 from storage.comments import SqlCommentStore
 from storage.db import make_engine, require_current
 from storage.departments import DepartmentIds, channel_map, sync_departments
+from storage.inbox import SqlEventInbox
 from storage.outbox import SqlOutbox
 from storage.patterns import SqlPatternStories
 from storage.processed import SqlProcessedEvents
@@ -244,6 +245,7 @@ class App:
             messages=self.outbox,
             stories=self.stories,
             processed=SqlProcessedEvents(self.engine),
+            inbox=SqlEventInbox(self.engine, secret=self.settings.hash_key),
             wake=self.wake,
             turn=self.priority.turn,
             arrived=self.priority.arrived,
@@ -312,7 +314,7 @@ def build(
 ) -> App:
     """Everything the process needs. Refuses a database behind the migrations (``cxbot db upgrade`` fixes it)."""
     config = config or load_config(settings.cx_config)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool=settings.pool)
     if check_schema:
         require_current(engine)
     departments = sync_departments(engine, config)

@@ -48,7 +48,7 @@ def require_hash_key(settings: Settings) -> None:
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from storage.db import current_revision, head_revision, make_engine, upgrade
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool=settings.pool)
     if args.action == "upgrade":
         upgrade(engine)
     print(f"database revision {current_revision(engine)} (code needs {head_revision(engine)})")
@@ -122,7 +122,7 @@ def _learned_view(settings: Settings, *, router: object, routing: object, text: 
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
         print(f"rules + learner: no database at {url.database} (DATABASE_URL), so no learned version")
         return
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool=settings.pool)
     try:
         model, version = active_model(SqlRoutingModels(engine))
     except SQLAlchemyError as exc:

@@ -5,12 +5,13 @@ the database decides who delivers (claims with leases, see storage/outbox.py). `
 something is queued.
 
 How a delivery goes out:
-1. claimed in a batch, at most ``lane_depth`` per lane (platform, channel), lanes with work still queued here
+1. claimed in a batch, urgent stories first, at most ``lane_depth`` per lane (platform, channel), lanes with work still queued here
    skipped, so one busy channel never holds up the others, and at most ``max_in_flight`` held at once, so one
    replica does not take everything while others stand idle;
 2. each lane is worked by its own task, in order, paced (bot/pacing.py) so channels proceed in parallel and
    each at the platform's rate; a 429 pauses the lane for its Retry-After and the same claim tries again;
-   at most ``sending`` deliveries are in progress at once, and each gives way to chat answers before its steps
+   at most ``sending`` deliveries are in progress at once (an urgent one is the next to start when one ends; Slack's
+   workspace-wide pace is kept too), and each gives way to chat answers before its steps
    (``turn``, bot/priority.py): it waits for a lull in Slack/Teams requests, never longer than its bound;
 3. right before posting, the claim is renewed (``hold``); if it is no longer ours, we do not post;
 4. on a claim that is not the first (``attempts > 1``: an earlier claimer may have posted and died before
@@ -18,9 +19,11 @@ How a delivery goes out:
    key, and that message is recorded instead of posting again;
 5. the platform's message id is recorded (``mark_sent``), and the stories the message carries.
 
-What remains is a crash between a platform's answer and step 5 for a notifier that cannot look a post up: Teams
-(the Bot Framework connector cannot list a channel's messages) and Slack direct messages (no ``im:history``). The
-delivery is then posted again after its lease expires: never lost, at worst doubled, and only in that instant.
+Slack channel posts, thread replies and direct messages (im:history) can all be looked up. What remains is a crash
+between a platform's answer and step 5 on Teams: the Bot Framework connector cannot list a conversation's
+messages (that needs Microsoft Graph and a channel-read permission cxbot does not ask for), and it does not honour an
+activity id we choose. The delivery is then posted again after its lease expires: never lost, at worst doubled, and
+only in that instant. Such a retry is counted (``cxbot_deliveries_total{outcome="unverified_retry"}``) and logged.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from bot.pacing import Lane, Pacer
+from bot.pacing import Lane, Pacer, Turns
 from storage.outbox import Claimed, SqlOutbox
 from storage.stories import SqlStoryReader
 from stories.erasure import erased_note
@@ -100,7 +103,7 @@ class Dispatcher:
         self.batch = batch
         self.max_in_flight = max_in_flight
         self.turn = turn  # waits while chat requests are being answered (bot/priority.py)
-        self._sending = asyncio.Semaphore(sending)  # deliveries in progress at once, over all lanes
+        self._sending = Turns(sending)  # deliveries in progress at once, over all lanes; urgent ones first
         self.sent = 0  # deliveries this dispatcher recorded as sent (tests, bench)
         self._wake = asyncio.Event()
         self._lanes: dict[Lane, deque[Claimed]] = {}
@@ -147,7 +150,7 @@ class Dispatcher:
 
     async def _send_guarded(self, item: Claimed) -> None:
         try:
-            async with self._sending:
+            async with self._sending.turn(urgent=item.urgent):
                 await self._send_paced(item)
         except Exception:  # the database went away mid-delivery: the claim's lease brings it back
             log.exception("delivery %s (%s): left for a later claim", item.id, item.kind)
@@ -312,7 +315,13 @@ class Dispatcher:
         self, notifier: Notifier, item: Claimed, *, thread: PostedMessage | None = None
     ) -> PostedMessage | None:
         """After a claim that may have posted without recording it: the message it posted, if any."""
-        if item.attempts <= 1 or not isinstance(notifier, FindsDelivered):
+        if item.attempts <= 1:
+            return None
+        if not isinstance(notifier, FindsDelivered):
+            SENT.labels(item.platform, item.kind, "unverified_retry").inc()
+            log.warning(
+                "delivery %s: attempt %d cannot check for an earlier post; may repeat it", item.id, item.attempts
+            )
             return None
         found = await notifier.find_delivered(
             key=item.key, channel=item.channel, thread=thread, since=item.created_at - LOOKUP_SKEW

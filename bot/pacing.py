@@ -2,10 +2,12 @@
 
 Limits are sliding windows ("at most N in any P seconds"), several per lane when the platform has several
 (Teams). A lane is one (platform, channel); a platform-wide limit (Teams: 50 requests per second per app) is
-shared by all its lanes. A platform's 429 Retry-After pauses the lane it came from.
+shared by all its lanes, a workspace limit (Slack) by the lanes of one workspace (the ``T0ACME/`` prefix of a
+channel under OAuth; one workspace otherwise). A platform's 429 Retry-After pauses the lane it came from.
 
 Published limits (2025):
-- Slack chat.postMessage: about 1 message per second per channel (short bursts tolerated).
+- Slack chat.postMessage: about 1 message per second per channel (short bursts tolerated), and "several hundred
+  messages per minute" per workspace: paced at :data:`SLACK_PER_WORKSPACE`, the low end.
 - Teams, per bot per conversation: 7 operations / 1 s, 8 / 2 s, 60 / 30 s, 1,800 / 3,600 s; and 50 requests per
   second per app across all conversations.
 """
@@ -18,6 +20,7 @@ from bisect import bisect_left, insort
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from heapq import heapify, heappop, heappush
 
 Lane = tuple[str, str]  # (platform, channel)
 
@@ -31,11 +34,20 @@ class Limit:
 
 
 SLACK_PER_CHANNEL: tuple[Limit, ...] = (Limit(1, 1.0),)
+SLACK_PER_WORKSPACE: tuple[Limit, ...] = (Limit(300, 60.0),)
 TEAMS_PER_CONVERSATION: tuple[Limit, ...] = (Limit(7, 1.0), Limit(8, 2.0), Limit(60, 30.0), Limit(1800, 3600.0))
 TEAMS_PER_APP: tuple[Limit, ...] = (Limit(50, 1.0),)
 
 DEFAULT_LANES: Mapping[str, tuple[Limit, ...]] = {"slack": SLACK_PER_CHANNEL, "teams": TEAMS_PER_CONVERSATION}
 DEFAULT_PLATFORMS: Mapping[str, tuple[Limit, ...]] = {"teams": TEAMS_PER_APP}
+DEFAULT_WORKSPACES: Mapping[str, tuple[Limit, ...]] = {"slack": SLACK_PER_WORKSPACE}
+
+
+def workspace_of(lane: Lane) -> str:
+    """The workspace a lane's channel is in: ``"T0ACME"`` for ``"T0ACME/C0FIN"`` (OAuth, several workspaces),
+    ``""`` for a bare channel (the one workspace)."""
+    channel = lane[1]
+    return channel.rsplit("/", 1)[0] if "/" in channel else ""
 
 
 class Window:
@@ -80,17 +92,20 @@ class Pacer:
         *,
         lanes: Mapping[str, Sequence[Limit]] = DEFAULT_LANES,
         platforms: Mapping[str, Sequence[Limit]] = DEFAULT_PLATFORMS,
+        workspaces: Mapping[str, Sequence[Limit]] = DEFAULT_WORKSPACES,
         margin: float = 0.02,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self._lane_limits = dict(lanes)
         self._platform_limits = dict(platforms)
+        self._workspace_limits = dict(workspaces)
         self._margin = margin
         self._clock = clock
         self._sleep = sleep
         self._lanes: dict[Lane, Window] = {}
         self._platforms: dict[str, Window] = {}
+        self._workspaces: dict[tuple[str, str], Window] = {}
         self._paused: dict[Lane, float] = {}
         self._fastest = float("inf")  # the fastest round trip seen, seconds
 
@@ -105,6 +120,11 @@ class Pacer:
             if platform not in self._platforms:
                 self._platforms[platform] = Window(self._platform_limits[platform], margin=self._margin)
             windows.append(self._platforms[platform])
+        if platform in self._workspace_limits:
+            workspace = (platform, workspace_of(lane))
+            if workspace not in self._workspaces:
+                self._workspaces[workspace] = Window(self._workspace_limits[platform], margin=self._margin)
+            windows.append(self._workspaces[workspace])
         return windows
 
     def wait(self, lane: Lane) -> float:
@@ -158,4 +178,46 @@ class Pacer:
 
 def unpaced() -> Pacer:
     """A pacer with no limits (tests of other things, a platform without published limits)."""
-    return Pacer(lanes={}, platforms={}, margin=0.0)
+    return Pacer(lanes={}, platforms={}, workspaces={}, margin=0.0)
+
+
+class Turns:
+    """At most ``size`` holders at once; when one leaves, an urgent waiter goes before the others (then first come,
+    first served). The dispatcher's deliveries in progress: while a platform's pace holds posts back, an urgent
+    story's post is the next to go, not the last of the backlog."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._seq = 0
+
+    @asynccontextmanager
+    async def turn(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+        else:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._seq += 1
+            entry = (0 if urgent else 1, self._seq, future)
+            heappush(self._waiting, entry)
+            try:
+                await future  # the slot is handed over with the result
+            except BaseException:
+                if future.done() and not future.cancelled():
+                    self._release()  # handed over just as we were cancelled: pass it on
+                elif entry in self._waiting:  # a release may have dropped it already (its future was done)
+                    self._waiting.remove(entry)
+                    heapify(self._waiting)
+                raise
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        while self._waiting:
+            _, _, future = heappop(self._waiting)
+            if not future.done():
+                future.set_result(None)
+                return
+        self._free += 1

@@ -11,7 +11,8 @@ Jobs (module-level functions, explicit ids, ``replace_existing=True``, in a per-
 - ``sweep``: every few minutes and once at start-up, for everything (catch-up after downtime, a misfire), and
   the weekly customer praise push to the CX team (stories/praise_push.py: from Monday at ``kudos.praise_hour``,
   keyed by ISO week);
-- ``prune_processed`` and ``retention``: nightly, forget old inbound event keys; delete comments and stories older
+- ``prune_processed`` and ``retention``: nightly, forget old inbound event keys (and inbox events given up); delete
+  comments and stories older
   than CX_RETENTION_DAYS, keeping their weekly counts (storage/retention.py).
 
 Each job only calls :meth:`stories.planning.Planner.queue`, which plans from the outbox's state and the clock with
@@ -35,6 +36,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from storage.inbox import SqlEventInbox
 from storage.processed import SqlProcessedEvents
 from stories.crontab import crontab_trigger
 from stories.patterns import REPORT_SCHEDULE
@@ -51,10 +53,11 @@ PROCESSED_KEEP = timedelta(days=7)  # inbound event keys kept for de-duplication
 
 async def prune_processed(app: App) -> int:
     """The job: forget inbound event keys older than :data:`PROCESSED_KEEP` (every replica may run it)."""
+    before = datetime.now(UTC) - PROCESSED_KEEP
     try:
-        removed = await asyncio.to_thread(
-            SqlProcessedEvents(app.engine).prune, before=datetime.now(UTC) - PROCESSED_KEEP
-        )
+        removed = await asyncio.to_thread(SqlProcessedEvents(app.engine).prune, before=before)
+        # inbox rows that old were given up (their error logged) or left by a connector no longer configured
+        await asyncio.to_thread(SqlEventInbox(app.engine, secret=app.settings.hash_key).prune, before=before)
     except Exception:
         log.exception("scheduler: pruning processed events failed; tomorrow's run tries again")
         return 0

@@ -1,5 +1,5 @@
-"""One aiohttp server for everything: ``/slack/events``, ``/api/messages``, ``POST /ingest``, ``/healthz``,
-``/metrics``. Routes here only translate HTTP; the work is in handlers/ and stories/."""
+"""One aiohttp server for everything: ``/slack/events``, ``/api/messages``, ``POST /ingest``, ``/healthz``
+(liveness), ``/readyz`` (readiness), ``/metrics``. Routes here only translate HTTP; the work is in handlers/ and stories/."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import App
 from handlers.webhook import MAX_BODY, ItemError, WebhookError, parse_body
+from storage.readiness import Readiness, readiness
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,7 @@ def create_web_app(app: App) -> web.Application:
     web_app[APP] = app
     web_app.cleanup_ctx.append(_core_threads(app.settings.core_threads))
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/readyz", readyz)
     web_app.router.add_get("/metrics", metrics)
     web_app.router.add_post("/ingest", ingest)
     for mount in app.mounts:
@@ -64,6 +67,24 @@ async def healthz(request: web.Request) -> web.Response:
         log.exception("health check: database unreachable")
         return web.json_response({"status": "error", "database": "unreachable"}, status=503)
     return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness (storage/readiness.py): the database reachable, at the migration head, and the department rows
+    this replica loaded still there as configured; 503 with the failing check and its fix otherwise. A load
+    balancer sends this replica no traffic while it fails; ``/healthz`` (liveness) stays as it was."""
+    app = request.app[APP]
+    ready = await asyncio.get_running_loop().run_in_executor(_HEALTH_THREAD, _ready, app)
+    if not ready.ok:
+        log.warning("readiness: %s: %s", ready.check, ready.reason)
+        return web.json_response(
+            {"status": "error", "check": ready.check, "reason": ready.reason, "revision": ready.revision}, status=503
+        )
+    return web.json_response({"status": "ok", "revision": ready.revision})
+
+
+def _ready(app: App) -> Readiness:
+    return readiness(app.engine, config=app.config, departments=app.departments)
 
 
 def _ping(app: App) -> None:
@@ -122,7 +143,16 @@ async def ingest(request: web.Request) -> web.Response:
         message = f"no comment taken in: {first} (and {others} more: see rejected)" if others else first
         return web.json_response({"error": message, "rejected": _listed(batch.rejected)}, status=400)
     take_in = functools.partial(app.take_in, batch.comments, post_old=post_old in ("true", "1"))
-    report = await asyncio.to_thread(take_in)
+    try:
+        report = await asyncio.to_thread(take_in)
+    except SQLAlchemyError:  # items are keyed by source and id: the sender's retry makes nothing twice
+        log.exception("ingest: the database failed")
+        INGESTED.labels("unavailable").inc()
+        return web.json_response(
+            {"error": "the database failed; retry later, a retry makes no duplicates (GET /readyz says why)"},
+            status=503,
+            headers={"Retry-After": "30"},
+        )
     if report.created:
         app.dispatcher.kick()
     refused = list(batch.rejected)

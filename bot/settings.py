@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.db import PoolOptions
+
 MIN_HASH_KEY = 16  # bytes
 MIN_RETENTION_DAYS = 42  # the pattern report reads five weeks back; retention never takes what it reads
 DEVELOPMENT_HASH_KEY = b"cxbot-development-key-set-CX_HASH_KEY"
@@ -26,6 +28,13 @@ class Settings(BaseSettings):
 
     # storage
     database_url: str = "sqlite:///cxbot.db"
+    # connection pool per replica (PostgreSQL; storage.db.PoolOptions says why each matters)
+    db_pool_size: int = Field(default=5, ge=1, le=100)
+    db_max_overflow: int = Field(default=10, ge=0, le=100)
+    db_pool_timeout: float = Field(default=30.0, gt=0, le=600)
+    db_pool_recycle: int = Field(default=1800, ge=-1, le=86400)
+    db_pool_pre_ping: bool = True
+    db_application_name: str = Field(default="cxbot", min_length=1, max_length=63, pattern=r"^[\x20-\x7e]+$")
     # CX configuration (departments, rules); None = the bundled example
     cx_config: Path | None = None
     cx_keep_raw: bool = False
@@ -97,6 +106,18 @@ class Settings(BaseSettings):
                 "an app id (unauthenticated, local only): unset one of them"
             )
         return self
+
+    @property
+    def pool(self) -> PoolOptions:
+        """The DB_POOL_* settings for :func:`storage.db.make_engine`."""
+        return PoolOptions(
+            size=self.db_pool_size,
+            overflow=self.db_max_overflow,
+            timeout=self.db_pool_timeout,
+            recycle=self.db_pool_recycle,
+            pre_ping=self.db_pool_pre_ping,
+            application_name=self.db_application_name,
+        )
 
     @property
     def teams_enabled(self) -> bool:

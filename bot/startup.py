@@ -38,5 +38,5 @@ def startup_lines(settings: Settings) -> list[str]:
         f"teams: {teams}",
         f"ingest: {ingest}",
         f"summaries: {summariser}",
-        "health: GET /healthz, GET /metrics",
+        "health: GET /healthz (liveness), GET /readyz (readiness: database, migrations, departments), GET /metrics",
     ]

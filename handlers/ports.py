@@ -7,9 +7,9 @@ dataclass and these small protocols are all they know of the rest. ``storage`` i
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from stories.actions import Actions
@@ -28,6 +28,46 @@ class ProcessedEvents(Protocol):
 
     def forget(self, key: str) -> None:
         """Release a claim whose work failed, so a redelivery is handled."""
+        ...
+
+
+class Inboxed(Protocol):
+    """An acknowledged event claimed for replay."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def body(self) -> dict[str, Any]: ...
+    @property
+    def attempts(self) -> int: ...
+
+
+class EventInbox(Protocol):
+    """Events acknowledged but not yet handled (storage/inbox.py): none is lost to a crash after its ack."""
+
+    def accept(self, *, key: str, kind: str, body: Mapping[str, Any], now: datetime, lease: timedelta) -> bool:
+        """Before the ack: claim ``key`` (as :meth:`ProcessedEvents.first_time`) and keep the event, in one
+        transaction; False if the key was claimed before."""
+        ...
+
+    def accept_many(
+        self, events: Sequence[tuple[str, str, Mapping[str, Any]]], *, now: datetime, lease: timedelta
+    ) -> list[bool]:
+        """:meth:`accept` for ``(key, kind, body)`` events arriving together, in one transaction."""
+        ...
+
+    def done(self, key: str) -> None:
+        """The event was handled."""
+        ...
+
+    def failed(self, key: str, *, error: str, now: datetime) -> None:
+        """Handling failed: replay it later (with a back-off)."""
+        ...
+
+    def due(self, *, now: datetime, lease: timedelta, limit: int = 20) -> Sequence[Inboxed]:
+        """Claim events nobody is handling (their lease has passed) to replay them."""
         ...
 
 
@@ -82,6 +122,7 @@ class Core:
     messages: StoryMessages
     stories: DepartmentStories
     processed: ProcessedEvents
+    inbox: EventInbox
     wake: Callable[[], None]  # the dispatcher, from any thread: something was queued
     turn: Callable[[float], Awaitable[None]]  # wait for a lull in chat requests (bot/priority.py)
     arrived: Callable[[], None]  # a chat request is being answered

@@ -6,6 +6,7 @@ schema source: :func:`upgrade` migrates, :func:`require_current` refuses a datab
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -30,7 +31,25 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: object) -> Engine:
+@dataclass(frozen=True, slots=True)
+class PoolOptions:
+    """The connection pool of a server database (PostgreSQL); SQLite ignores it.
+
+    Each replica holds at most ``size + overflow`` connections: with N replicas that times N must stay under the
+    server's ``max_connections``. ``pre_ping`` tests a connection before lending it out, so one the server dropped
+    (a restart, ``pg_terminate_backend``, an idle timeout in a proxy) is replaced instead of failing a request;
+    ``recycle`` replaces connections older than that many seconds before a proxy or firewall drops them silently.
+    """
+
+    size: int = 5
+    overflow: int = 10
+    timeout: float = 30.0  # seconds a request waits for a free connection before failing
+    recycle: int = 1800  # seconds; -1 never
+    pre_ping: bool = True
+    application_name: str = "cxbot"  # pg_stat_activity shows it: an operator finds (and can end) our sessions
+
+
+def make_engine(url: str, *, pool: PoolOptions | None = None, **kwargs: object) -> Engine:
     """An engine for ``url``. Its errors never quote the statement's parameters (``hide_parameters``): those are
     comment texts, names and ids, and a failed write is logged with its traceback at ERROR."""
     url = normalise_url(url)
@@ -48,7 +67,20 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+    pool = pool or PoolOptions()
+    connect_args: dict[str, object] = {}
+    if url.startswith("postgresql"):
+        connect_args["application_name"] = pool.application_name
+    return create_engine(  # type: ignore[call-overload,no-any-return]
+        url,
+        pool_size=pool.size,
+        max_overflow=pool.overflow,
+        pool_timeout=pool.timeout,
+        pool_recycle=pool.recycle,
+        pool_pre_ping=pool.pre_ping,
+        connect_args=connect_args,
+        **kwargs,
+    )
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -189,6 +190,7 @@ class Delivery(Base):
     channel: Mapped[str] = mapped_column(String(300))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(10), default="pending")  # pending|claimed|sent|failed
+    priority: Mapped[int] = mapped_column(SmallInteger, server_default="1")  # 0 urgent: claimed and sent first
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(100))
@@ -311,6 +313,22 @@ class ProcessedEvent(Base):
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # pruned after PROCESSED_KEEP
+
+
+class InboxEvent(Base):
+    """A chat event acknowledged but not yet handled (storage/inbox.py): written before the ack, deleted once
+    handled, replayed after a crash. Its body is encrypted (``sealed``): it holds customer text before redaction."""
+
+    __tablename__ = "event_inbox"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # the processed_events key
+    kind: Mapped[str] = mapped_column(String(40))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(10), server_default="pending")  # pending | failed (gave up)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # replayed once this has passed
+    last_error: Mapped[str | None] = mapped_column(String(500))
 
 
 class ConversationRef(Base):

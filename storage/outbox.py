@@ -42,6 +42,7 @@ class Claimed:
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+    urgent: bool = False
 
     @property
     def lane(self) -> tuple[str, str]:
@@ -60,6 +61,7 @@ _COLUMNS = (
     Delivery.payload,
     Delivery.attempts,
     Delivery.created_at,
+    Delivery.priority,
 )
 
 
@@ -94,6 +96,7 @@ class SqlOutbox:
                 "channel": item.channel,
                 "payload": dict(item.payload),
                 "state": "pending",
+                "priority": 0 if item.urgent else 1,
                 "attempts": 0,
                 "not_before": item.not_before or now,
                 "created_at": now,
@@ -143,18 +146,27 @@ class SqlOutbox:
             if keys is not None:
                 lanes_ok = and_(lanes_ok, Delivery.key.in_(sorted(keys)))
             if per_lane is None:
-                candidates = select(Delivery.id).where(due, lanes_ok).order_by(Delivery.not_before, Delivery.id)
+                candidates = (
+                    select(Delivery.id)
+                    .where(due, lanes_ok)
+                    .order_by(Delivery.priority, Delivery.not_before, Delivery.id)
+                )
             else:
                 rank = (
                     func.row_number()
                     .over(
-                        partition_by=(Delivery.platform, Delivery.channel), order_by=(Delivery.not_before, Delivery.id)
+                        partition_by=(Delivery.platform, Delivery.channel),
+                        order_by=(Delivery.priority, Delivery.not_before, Delivery.id),
                     )
                     .label("rank")
                 )
-                ranked = select(Delivery.id, Delivery.not_before, rank).where(due, lanes_ok).subquery()
+                ranked = (
+                    select(Delivery.id, Delivery.priority, Delivery.not_before, rank).where(due, lanes_ok).subquery()
+                )
                 candidates = (
-                    select(ranked.c.id).where(ranked.c.rank <= per_lane).order_by(ranked.c.not_before, ranked.c.id)
+                    select(ranked.c.id)
+                    .where(ranked.c.rank <= per_lane)
+                    .order_by(ranked.c.priority, ranked.c.not_before, ranked.c.id)
                 )
             ids = list(conn.scalars(candidates.limit(limit)))
         if not ids:
@@ -170,7 +182,7 @@ class SqlOutbox:
         )
         with self.engine.begin() as conn:
             rows = conn.execute(statement).all()
-        return sorted((self._claimed(r) for r in rows), key=lambda c: c.id)
+        return sorted((self._claimed(r) for r in rows), key=lambda c: (not c.urgent, c.id))
 
     def hold(self, claimed: Claimed, *, instance: str, now: datetime, lease: timedelta) -> bool:
         """Renew the lease right before posting; False if the claim is no longer ours (do not post)."""
@@ -379,6 +391,7 @@ class SqlOutbox:
             payload=dict(row.payload or {}),
             attempts=row.attempts,
             created_at=row.created_at,
+            urgent=row.priority == 0,
         )
 
 

@@ -117,7 +117,12 @@ def immediate_deliveries(
         targets = [d for d in story.departments if d in awake]
         if story.story_id in urgent:
             targets = [*story.departments, config.default_department]
-        for item in story_deliveries(story_id=story.story_id, departments=dict.fromkeys(targets), channels=channels):
+        for item in story_deliveries(
+            story_id=story.story_id,
+            departments=dict.fromkeys(targets),
+            channels=channels,
+            urgent=story.story_id in urgent,
+        ):
             if item.key not in seen:
                 seen.add(item.key)
                 result.append(item)

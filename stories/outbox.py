@@ -33,6 +33,7 @@ class Outgoing:
     department: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
     not_before: datetime | None = None
+    urgent: bool = False  # claimed and sent before the others when a platform's pace holds them back
 
 
 class OutboxWriter(Protocol):
@@ -59,6 +60,7 @@ def story_deliveries(
     departments: Iterable[str],
     channels: Mapping[tuple[str, str], str],
     not_before: datetime | None = None,
+    urgent: bool = False,
 ) -> list[Outgoing]:
     """A story posted to each department's channel on each platform that has one.
 
@@ -80,6 +82,7 @@ def story_deliveries(
                         story_id=story_id,
                         department=department,
                         not_before=not_before,
+                        urgent=urgent,
                     )
                 )
     return result

@@ -26,7 +26,7 @@ PG_URL = os.environ.get("CX_TEST_DATABASE_URL")
 hypothesis_settings.register_profile("repeatable", derandomize=True, deadline=None, print_blob=True)
 hypothesis_settings.register_profile("explore", deadline=None, max_examples=1000)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
-_ENV_PREFIXES = ("CX_", "SLACK_", "OPENAI_", "MICROSOFT_", "DATABASE_URL", "PORT", "LOG_LEVEL")
+_ENV_PREFIXES = ("CX_", "DB_", "SLACK_", "OPENAI_", "MICROSOFT_", "DATABASE_URL", "PORT", "LOG_LEVEL")
 
 
 @pytest.fixture(autouse=True)

@@ -25,3 +25,29 @@ def test_teams_emulator_mode_is_asked_for_explicitly_and_never_beside_an_app_id(
     assert Settings(microsoft_app_id="a", microsoft_app_password="p").teams_enabled
     with pytest.raises(ValidationError, match="CX_TEAMS_EMULATOR=true and MICROSOFT_APP_ID are both set"):
         Settings(cx_teams_emulator=True, microsoft_app_id="a")
+
+
+def test_pool_settings_from_the_environment_reach_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.cli import _settings
+    from storage.db import make_engine
+
+    for name, value in {"DB_POOL_SIZE": "3", "DB_MAX_OVERFLOW": "2", "DB_POOL_RECYCLE": "600"}.items():
+        monkeypatch.setenv(name, value)
+    settings = _settings()
+    engine = make_engine("postgresql://cx@127.0.0.1:9/cx", pool=settings.pool)  # not connected: only its pool read
+    assert (engine.pool.size(), engine.pool._max_overflow, engine.pool._recycle) == (3, 2, 600)  # type: ignore[attr-defined]
+    assert engine.pool._pre_ping is True  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DB_POOL_SIZE", "0"), ("DB_MAX_OVERFLOW", "-1"), ("DB_POOL_TIMEOUT", "0"), ("DB_POOL_PRE_PING", "maybe")],
+)
+def test_a_bad_pool_setting_stops_start_up_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    from bot.cli import _settings
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit, match=f"{name}: "):
+        _settings()

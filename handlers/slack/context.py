@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import aiohttp
 
@@ -17,6 +18,9 @@ from stories.actions import Actions
 from stories.commands import Commands, CommandStore
 from stories.config import CxConfig
 
+if TYPE_CHECKING:
+    from handlers.slack.inbox import Acceptor
+
 
 @dataclass
 class SlackContext:
@@ -26,6 +30,7 @@ class SlackContext:
     permalinks: Permalinks
     channels: ChannelDirectory  # configured channel names -> ids; the intake channels' ids
     http: aiohttp.ClientSession | None = None  # shared while serving (keep-alive to Slack)
+    acceptor: Acceptor | None = None  # stores events before their ack, a burst in one commit (made on first use)
 
     @property
     def config(self) -> CxConfig:

@@ -26,6 +26,8 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from handlers.slack.inbox import InboxUnavailable
+
 log = logging.getLogger(__name__)
 
 # Payload types answered with an empty 200 before bolt runs (what the listeners would ack anyway).
@@ -34,6 +36,10 @@ ACK_FIRST = frozenset({"event_callback", "slash_command", "block_actions", "mess
 URGENT = frozenset({"block_actions", "message_action", "shortcut"})
 
 Spawn = Callable[..., None]  # Background.spawn(coroutine, name=...)
+Keep = Callable[[dict[str, Any]], Awaitable[bool | None]]
+"""Stores an event before it is acknowledged (handlers/slack/inbox.py): True kept, False a duplicate (already
+kept: answer and drop it), None not an event that is kept; raises :class:`InboxUnavailable` when it cannot."""
+KEPT = "cx_kept"  # in the bolt context of an event the route kept before answering
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -88,9 +94,17 @@ def ack_first(request: AsyncBoltRequest) -> bool:
 
 
 def bolt_route(
-    bolt: AsyncApp, *, signing_secret: str, spawn: Spawn, arrived: Callable[[], None] = lambda: None
+    bolt: AsyncApp,
+    *,
+    signing_secret: str,
+    spawn: Spawn,
+    arrived: Callable[[], None] = lambda: None,
+    keep: Keep | None = None,
 ) -> Handler:
-    """The aiohttp handler for events, slash commands and interactivity; ``arrived`` is told of each request."""
+    """The aiohttp handler for events, slash commands and interactivity; ``arrived`` is told of each request.
+
+    ``keep`` stores the events whose loss would lose data (intake messages, reactions) before they are answered:
+    Slack sends an answered event only once, so it must outlive this process (handlers/slack/inbox.py)."""
     verifier = SignatureVerifier(signing_secret)
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -103,6 +117,15 @@ def bolt_route(
             return web.json_response({"error": str(exc)}, status=exc.status)
         if ack_first(bolt_request):
             urgent = payload_type(bolt_request) in URGENT
+            if keep is not None and payload_type(bolt_request) == "event_callback":
+                try:
+                    kept = await keep(bolt_request.body)
+                except InboxUnavailable:
+                    return web.json_response({"error": "the event could not be stored; retry"}, status=503)
+                if kept is False:
+                    return web.Response(status=200)  # a retry of an event already kept: its work is under way
+                if kept:
+                    bolt_request.context[KEPT] = True
             spawn(_dispatch(bolt, bolt_request), name="slack dispatch", urgent=urgent)
             return web.Response(status=200)
         return await _answer(bolt, bolt_request)

@@ -124,12 +124,14 @@ class SlackNotifier:
     ) -> PostedMessage | None:
         """A message we posted earlier carrying delivery ``key`` in its metadata, or None.
 
-        Reads the thread (conversations.replies) or the channel (conversations.history) since ``since``. A
-        direct message (``channel`` is a user id) is not looked up: that needs the im:history scope, which
-        cxbot does without; a crash in the instant between posting a DM and recording it may repeat that DM.
+        Reads the thread (conversations.replies) or the channel (conversations.history) since ``since``; for a
+        direct message (``channel`` is a user id) the app's conversation with that person, opened by
+        conversations.open (im:write) and read with im:history. Only our own posts' metadata is looked at.
         """
-        if thread is None and is_slack_user(split_workspace(channel)[1]):
-            return None
+        workspace, user = split_workspace(channel)
+        if thread is None and is_slack_user(user):
+            opened = await self._call("conversations_open", users=user, workspace=workspace)
+            channel = channel[: len(channel) - len(user)] + str(opened["channel"]["id"])  # "T0ACME/" kept
         oldest = f"{since.timestamp():.6f}"
         cursor: str | None = None
         for _ in range(LOOKUP_PAGES):
@@ -183,8 +185,7 @@ class SlackNotifier:
         """The token calls to ``workspace`` are made with (None: the client's own)."""
         return await self._token(workspace)
 
-    async def _call(self, method: str, **kwargs: Any) -> Any:
-        workspace = None
+    async def _call(self, method: str, *, workspace: Workspace | None = None, **kwargs: Any) -> Any:
         if self._channels is not None and kwargs.get("channel"):
             # "#cx-finance" -> C0…; "T0ACME/C0FIN" -> the ACME workspace's token, channel C0FIN
             workspace, kwargs["channel"] = self._channels.locate(str(kwargs["channel"]))

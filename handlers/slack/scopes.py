@@ -5,7 +5,8 @@ tests/slack/test_manifest.py finds every Web API method the code calls and check
 without ``files:write``, failing with ``missing_scope`` in a real workspace).
 
 Scopes are as Slack's method reference lists them for bot tokens; where a method's scope depends on the kind of
-conversation, the kinds cxbot uses (public and private channels; DMs are posted, never read) are listed.
+conversation, the kinds cxbot uses (public and private channels; the app's own DMs, read only to find its own post
+after a crash) are listed.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat_delete": ("chat:write",),  # erasure (cxbot forget): the bot's own messages about a forgotten comment
     "chat_postEphemeral": ("chat:write",),  # answers only the person sees
     "chat_getPermalink": (),  # the link to an intake message
-    "conversations_history": ("channels:history", "groups:history"),  # find our post after a crash
+    # find our post after a crash: in a channel, a private channel, or the app's direct messages with a person
+    "conversations_history": ("channels:history", "groups:history", "im:history"),
     "conversations_replies": ("channels:history", "groups:history"),  # the same in a thread
+    "conversations_open": ("im:write",),  # the direct-message conversation a DM went to, to look in it
     "conversations_list": ("channels:read", "groups:read"),  # channel names in the configuration -> ids
     "conversations_info": ("channels:read", "groups:read"),  # cxbot doctor: is the bot in each channel
     "auth_test": (),  # cxbot doctor: whose token, and (x-oauth-scopes) what it may do

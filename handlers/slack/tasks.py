@@ -9,7 +9,8 @@ is :data:`URGENT_HEADSTART` shorter), in the order the jobs were queued.
 
 :meth:`Background.once` claims the event's key in ``processed_events`` first (one statement, so it holds
 across retries, restarts and replicas); if the work then fails the claim is released, so a redelivery is
-handled rather than mistaken for a duplicate.
+handled rather than mistaken for a duplicate. :meth:`Background.handle` runs the work of an event already kept in
+the inbox before its ack (handlers/slack/inbox.py): done, it leaves the inbox; failed, it stays there for a replay.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from handlers.ports import ProcessedEvents
+from handlers.ports import EventInbox, ProcessedEvents
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,13 @@ class Background:
         self,
         *,
         processed: ProcessedEvents,
+        inbox: EventInbox | None = None,
         workers: int | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         turn: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self._processed = processed
+        self._inbox = inbox
         self._turn = turn
         self._clock = clock
         self._size = workers or WORKERS
@@ -90,8 +93,25 @@ class Background:
         Work with the same ``serial`` runs one at a time in the order it arrived (a reaction added, then
         removed, must not be applied the other way round).
         """
-        job = self._serially(serial, key, work) if serial is not None else self._once(key, work)
+        job = self._serially(serial, key, work, self._once) if serial is not None else self._once(key, work)
         self.spawn(job, name=name, urgent=urgent)
+
+    def handle(self, key: str, work: Work, *, name: str, serial: Hashable | None = None) -> None:
+        """Run ``work()`` after the ack for an event already in the inbox (its key claimed before the ack,
+        handlers/slack/inbox.py): when it is done the event leaves the inbox; if it fails it stays there and is
+        replayed later (by this replica or another)."""
+        job = self._serially(serial, key, work, self._inboxed) if serial is not None else self._inboxed(key, work)
+        self.spawn(job, name=name)
+
+    async def _inboxed(self, key: str, work: Work) -> None:
+        assert self._inbox is not None, "Background(inbox=...) is needed for handle()"
+        try:
+            await work()
+        except Exception as exc:
+            # the type only: an exception's text may quote the customer's comment
+            await asyncio.to_thread(self._inbox.failed, key, error=type(exc).__name__, now=self._clock())
+            raise
+        await asyncio.to_thread(self._inbox.done, key)
 
     async def _work(self) -> None:
         assert self._jobs is not None and self._idle is not None
@@ -109,12 +129,14 @@ class Background:
                 if not self._unfinished:
                     self._idle.set()
 
-    async def _serially(self, serial: Hashable, key: str, work: Work) -> None:
+    async def _serially(
+        self, serial: Hashable, key: str, work: Work, run: Callable[[str, Work], Awaitable[None]]
+    ) -> None:
         entry = self._serial.setdefault(serial, _Serial())
         entry.users += 1
         try:
             async with entry.lock:  # jobs start in the order they were queued, and take the lock before awaiting
-                await self._once(key, work)
+                await run(key, work)
         finally:
             entry.users -= 1
             if not entry.users:

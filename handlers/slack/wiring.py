@@ -9,12 +9,13 @@ SLACK_CLIENT_ID is set) or, with SLACK_APP_TOKEN, connects over Socket Mode when
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
@@ -32,6 +33,7 @@ from handlers.slack.channels import ChannelDirectory, Workspace
 from handlers.slack.client import web_client
 from handlers.slack.context import SlackContext
 from handlers.slack.http import bolt_route, oauth_route
+from handlers.slack.inbox import InboxUnavailable, replaying
 from handlers.slack.notifier import SlackNotifier, TokenSource, no_token
 from handlers.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SqlInstallationStore, oauth_settings
 from handlers.slack.people import People, configured_groups
@@ -114,7 +116,7 @@ def build(*, core: Core, settings: SlackSettings, engine: Engine) -> SlackConnec
     context = SlackContext(
         core=core,
         people=People(groups=configured_groups(core.config)),
-        background=Background(processed=core.processed, turn=core.turn),
+        background=Background(processed=core.processed, inbox=core.inbox, turn=core.turn),
         permalinks=Permalinks(core.messages),
         channels=channels,
     )
@@ -160,12 +162,33 @@ def _installation_token(store: SqlInstallationStore) -> TokenSource:
     return token
 
 
+def _client_for(connector: SlackConnector) -> events.ClientFor:
+    """The client a replayed event's work uses: its workspace's installation token under OAuth, else the bot's."""
+
+    async def client_for(body: Mapping[str, Any]) -> AsyncWebClient:
+        workspace = Workspace(enterprise_id=body.get("enterprise_id"), team_id=body.get("team_id"))
+        token = await connector.notifier.token(workspace)
+        if token is None:
+            return connector.client
+        own = web_client(base_url=connector.client.base_url, token=token)
+        own.session = connector.client.session
+        return own
+
+    return client_for
+
+
 async def _answer_error(error: Exception) -> BoltResponse:
     """An event, action or command nobody listens to is acknowledged quietly (Slack would retry a 404); a
     signed payload bolt or a listener cannot make sense of (a missing or odd field) is a 400, never a 500."""
     if isinstance(error, BoltUnhandledRequestError):
         log.debug("slack: unhandled request acknowledged")
         return BoltResponse(status=200, body="")
+    if isinstance(error, InboxUnavailable):  # not acknowledged: Slack sends the event again
+        return BoltResponse(
+            status=503,
+            body='{"error": "the event could not be stored; retry"}',
+            headers={"content-type": "application/json"},
+        )
     log.warning("slack: could not handle a request (%s)", type(error).__name__, exc_info=error)
     return BoltResponse(
         status=400, body='{"error": "malformed Slack payload"}', headers={"content-type": "application/json"}
@@ -181,6 +204,7 @@ def mount(web_app: web.Application, connector: SlackConnector) -> None:
             signing_secret=connector.signing_secret,
             spawn=connector.context.background.spawn,
             arrived=connector.context.core.arrived,
+            keep=events.keeper(connector.context),
         )
         web_app.router.add_post(EVENTS_PATH, route)
         if connector.bolt.oauth_flow is not None:
@@ -203,9 +227,15 @@ def _running(connector: SlackConnector) -> Callable[[web.Application], AsyncIter
             socket = AsyncSocketModeHandler(connector.bolt, app_token=connector.app_token, web_client=connector.client)
             await socket.connect_async()
             log.info("slack: connected over Socket Mode")
+        replays = asyncio.get_running_loop().create_task(
+            replaying(context, events.replay_work(context, _client_for(connector))), name="slack inbox replay"
+        )
         try:
             yield
         finally:
+            replays.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await replays
             if socket is not None:
                 await socket.close_async()
             await context.background.close()

@@ -145,6 +145,8 @@ class FakeSlackApi:
         self._rate_limit: int | None = None
         self.latency = 0.0  # seconds every Web API answer takes (Slack is a network away), scripts aside
         self._posted_at: dict[str, deque[float]] = defaultdict(deque)
+        self._workspace_limit: tuple[int, float] | None = None
+        self._workspace_posts: deque[float] = deque()
         self._ts_counter = itertools.count(1)
         self._id_counter = itertools.count(1)
         self._dm_channels: dict[str, str] = {}
@@ -250,6 +252,11 @@ class FakeSlackApi:
         """Allow at most this many chat.postMessage per channel in any one second (None: unlimited)."""
         self._rate_limit = per_channel_per_second
 
+    def rate_limit_workspace(self, count: int | None, per: float = 60.0) -> None:
+        """Allow at most ``count`` chat.postMessage in any ``per`` seconds over all channels (None: unlimited)."""
+        self._workspace_limit = None if count is None else (count, per)
+        self._workspace_posts.clear()
+
     # --- reading what happened ---------------------------------------------------------------------------------
 
     def calls_to(self, method: str, *, ok_only: bool = False) -> list[Call]:
@@ -322,7 +329,7 @@ class FakeSlackApi:
             if (missing := self._missing_scope(method, token, params)) is not None:
                 return self._record(method, request, params, payload, body, arrived, 200, missing)
 
-        if method == "chat.postMessage" and self._rate_limit is not None:
+        if method == "chat.postMessage" and (self._rate_limit is not None or self._workspace_limit is not None):
             wait = self._over_rate(str(params.get("channel", "")), arrived)
             if wait:
                 retry = max(1, math.ceil(wait))
@@ -422,13 +429,20 @@ class FakeSlackApi:
         return str(token) if token else None
 
     def _over_rate(self, channel: str, now: float) -> float:
-        """Seconds until another post to ``channel`` is allowed; 0 if it is allowed now (and counts it)."""
-        assert self._rate_limit is not None
+        """Seconds until another post to ``channel`` is allowed (by the channel's and the workspace's limits); 0
+        if it is allowed now (and counts it)."""
         window = self._posted_at[channel]
         while window and now - window[0] >= 1.0:
             window.popleft()
-        if len(window) >= self._rate_limit:
+        if self._rate_limit is not None and len(window) >= self._rate_limit:
             return 1.0 - (now - window[0])
+        if self._workspace_limit is not None:
+            count, per = self._workspace_limit
+            while self._workspace_posts and now - self._workspace_posts[0] >= per:
+                self._workspace_posts.popleft()
+            if len(self._workspace_posts) >= count:
+                return per - (now - self._workspace_posts[0])
+            self._workspace_posts.append(now)
         window.append(now)
         return 0.0
 

@@ -37,6 +37,18 @@ def test_a_busy_channel_does_not_starve_the_others(outbox: SqlOutbox) -> None:
     assert sorted(c.key for c in claimed) == ["CBUSY:0", "CBUSY:1", "CBUSY:2", "CQUIET:0"]
 
 
+def test_urgent_deliveries_are_claimed_first_across_lanes_and_within_one(outbox: SqlOutbox) -> None:
+    queue(outbox, {"CBUSY": 5, "CQUIET": 2})
+    late = [
+        Outgoing(key=f"urgent:{c}", kind="story", platform="slack", channel=c, urgent=True) for c in ("CBUSY", "CELSE")
+    ]
+    outbox.enqueue(late, now=NOW + timedelta(seconds=1))
+    first = outbox.claim(instance="a", now=NOW + LEASE, lease=LEASE, limit=2, per_lane=1)
+    assert sorted(c.key for c in first) == ["urgent:CBUSY", "urgent:CELSE"] and all(c.urgent for c in first)
+    rest = outbox.claim(instance="a", now=NOW + LEASE, lease=LEASE, limit=10)
+    assert not any(c.urgent for c in rest) and len(rest) == 7
+
+
 def test_lanes_still_queued_here_are_skipped(outbox: SqlOutbox) -> None:
     queue(outbox, {"C1": 5, "C2": 5})
     claimed = outbox.claim(instance="a", now=NOW, lease=LEASE, per_lane=2, exclude=[("slack", "C1")])

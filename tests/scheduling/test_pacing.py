@@ -19,7 +19,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
 
 from bot.dispatcher import Dispatcher
-from bot.pacing import TEAMS_PER_APP, TEAMS_PER_CONVERSATION, Limit, Pacer, unpaced
+from bot.pacing import (
+    SLACK_PER_CHANNEL,
+    SLACK_PER_WORKSPACE,
+    TEAMS_PER_APP,
+    TEAMS_PER_CONVERSATION,
+    Limit,
+    Pacer,
+    Turns,
+    unpaced,
+)
 from bot.priority import AckPriority
 from handlers.slack.client import web_client
 from handlers.slack.notifier import SlackNotifier
@@ -86,6 +95,50 @@ async def test_teams_app_limit_spans_all_conversations() -> None:
     assert clock.now == 0.0
     await teams.acquire(("teams", "conversation-50"))
     assert clock.now == 1.0  # the 51st request in a second waits, though its conversation is idle
+
+
+async def test_slack_workspace_limit_spans_its_channels_and_not_other_workspaces() -> None:
+    clock = Clock()
+    slack = pacer(clock, lanes={"slack": SLACK_PER_CHANNEL}, platforms={}, workspaces={"slack": (Limit(3, 1.0),)})
+    times = []
+    for n in range(4):
+        await slack.acquire(("slack", f"C{n}"))
+        times.append(clock.now)
+    assert times == [0.0, 0.0, 0.0, 1.0]  # four channels of one workspace share its three a second
+    others = [await slack.acquire(("slack", f"T0OTHER/C{n}")) for n in range(3)]
+    assert others == [0.0, 0.0, 0.0] and clock.now == 1.0  # another workspace (OAuth) has its own
+
+
+async def test_slack_posts_keep_to_the_published_workspace_pace_by_default() -> None:
+    clock = Clock()
+    slack = pacer(clock)
+    for n in range(SLACK_PER_WORKSPACE[0].count):
+        await slack.acquire(("slack", f"C{n}"))
+    assert clock.now == 0.0
+    await slack.acquire(("slack", "CONEMORE"))
+    assert clock.now == SLACK_PER_WORKSPACE[0].per  # 300 in any minute
+
+
+async def test_an_urgent_waiter_is_the_next_to_go_whoever_queued_first() -> None:
+    turns = Turns(1)
+    order: list[str] = []
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with turns.turn():
+            await release.wait()
+
+    async def wait(name: str, *, urgent: bool) -> None:
+        async with turns.turn(urgent=urgent):
+            order.append(name)
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0)
+    waiters = [asyncio.create_task(wait(n, urgent=n.startswith("urgent"))) for n in ("a", "b", "urgent", "c")]
+    await asyncio.sleep(0)
+    release.set()
+    await asyncio.gather(holder, *waiters)
+    assert order == ["urgent", "a", "b", "c"]
 
 
 async def test_a_post_held_back_after_its_turn_counts_from_when_it_can_have_arrived() -> None:
@@ -269,3 +322,51 @@ async def test_deliveries_wait_while_chat_requests_arrive(outbox: SqlOutbox, sla
     assert sent == 6 and delivered_once(slack, keys)
     first = min(c.at for c in slack.calls_to("chat.postMessage"))
     assert first >= burst_ends  # nothing was posted while the requests were being answered
+
+
+async def test_under_the_workspace_pace_an_urgent_story_goes_before_the_backlog(
+    outbox: SqlOutbox, slack: FakeSlackApi
+) -> None:
+    keys = queue(outbox, channels=12, per_channel=1)
+    urgent = Outgoing(
+        key="urgent:1", kind="text", platform="slack", channel="CURGENT01", payload={"text": "!"}, urgent=True
+    )
+    outbox.enqueue([urgent])
+    client = web_client(base_url=slack.base_url, token=DEFAULT_TOKEN)
+    window = Limit(4, 0.5)  # Slack's 300 a minute, scaled down to keep the test short
+    pace = Pacer(lanes={"slack": SLACK_PER_CHANNEL}, platforms={}, workspaces={"slack": (window,)})
+
+    assert await dispatcher(outbox, client, pace, sending=1).drain() == 13
+    assert delivered_once(slack, [*keys, urgent.key])
+    posts = sorted(slack.calls_to("chat.postMessage", ok_only=True), key=lambda c: c.at)
+    assert posts[0].params["channel"] == "CURGENT01"  # queued last, sent first
+    arrivals = [c.at for c in posts]
+    spans = [later - earlier for earlier, later in zip(arrivals, arrivals[window.count :], strict=False)]
+    assert min(spans) >= window.per - 0.02  # never more than 4 in any 0.5 s across the workspace's channels
+
+
+async def test_a_waiter_cancelled_gives_its_turn_to_the_next() -> None:
+    turns = Turns(1)
+    release = asyncio.Event()
+    order: list[str] = []
+
+    async def hold() -> None:
+        async with turns.turn():
+            await release.wait()
+
+    async def wait(name: str) -> None:
+        async with turns.turn():
+            order.append(name)
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0)
+    gone, stays = asyncio.create_task(wait("gone")), asyncio.create_task(wait("stays"))
+    await asyncio.sleep(0)
+    gone.cancel()
+    release.set()
+    await asyncio.gather(holder, stays)
+    assert order == ["stays"] and gone.cancelled()
+    async with asyncio.timeout(1):
+        async with turns.turn():  # the slot came back: nobody holds it
+            order.append("later")
+    assert order == ["stays", "later"]

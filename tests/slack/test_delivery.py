@@ -14,6 +14,7 @@ from handlers.slack.client import web_client
 from handlers.slack.notifier import SlackNotifier
 from storage.models import Delivery
 from stories.models import StoryView
+from stories.outbox import Outgoing
 from stories.ports import DeliveryError, PostedMessage
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
 from tests.slack.conftest import SlackServer, fresh_event
@@ -191,3 +192,34 @@ async def test_rate_limit_beyond_the_client_retries_reports_retry_after(
     with pytest.raises(DeliveryError) as caught:
         await notifier.update_story(message=PostedMessage("C1", "1.000001"), story=_story("x"), note="")
     assert caught.value.retry_after == 1 and not caught.value.permanent
+
+
+async def test_a_dm_posted_before_a_crash_is_found_and_recorded_not_sent_again(slack: SlackServer) -> None:
+    """The DM window: a claim posted a direct message and died before recording it. The next claim finds the
+    message in the app's conversation with that person (conversations.open, then its history) and records it."""
+    outbox = slack.app.outbox
+    outbox.enqueue(
+        [
+            Outgoing(
+                key="nudge:1:U0DANA0001",
+                kind="dm",
+                platform="slack",
+                channel="U0DANA0001",
+                payload={"text": "Your follow-up is due today"},
+            )
+        ]
+    )
+    now = datetime.now(UTC)
+    [dying] = outbox.claim(instance="died", now=now, lease=timedelta(seconds=1))
+    notifier = slack.app.notifiers["slack"]
+    earlier = await notifier.send_direct_message(user="U0DANA0001", text="Your follow-up is due today", key=dying.key)
+    with slack.app.engine.begin() as conn:  # its lease runs out
+        conn.execute(update(Delivery).values(lease_until=now - timedelta(seconds=1)))
+
+    await slack.settle()
+
+    assert len(slack.api.calls_to("chat.postMessage")) == 1  # the one before the crash, none after
+    assert [c.params["users"] for c in slack.api.calls_to("conversations.open")] == ["U0DANA0001"]
+    with slack.app.engine.connect() as conn:
+        state, message_id, attempts = conn.execute(select(Delivery.state, Delivery.message_id, Delivery.attempts)).one()
+    assert (state, message_id, attempts) == ("sent", earlier.message_id, 2)

@@ -1,0 +1,170 @@
+"""The event inbox: a chat event acknowledged is never lost to a crash.
+
+Slack wants its ack within 3 seconds and does not send an acknowledged event again, so the work after the ack
+(redacting, summarising, routing, posting) must survive the process dying. Before the ack, one transaction claims
+the event's key in ``processed_events`` (the existing de-duplication, storage/processed.py) and writes the event
+here; the work runs after the ack and deletes the row when done. Rows still here once their lease has passed
+(the process died, or the work failed) are claimed again and replayed by any replica, at start and periodically.
+
+Encrypted, not redacted: the handler needs the event as Slack sent it (redaction belongs to the pipeline, which
+also keeps keyed hashes of the identifiers it removes so ``cxbot forget`` can find the comment later; a body
+redacted here would lose them). So the body is sealed with Fernet (AES-128-CBC + HMAC-SHA256) under a key derived
+from CX_HASH_KEY, the row lives only until the event is handled (seconds), and a database dump or backup holds
+no readable customer text from it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import Engine, and_, delete, select, update
+
+from storage.models import InboxEvent, ProcessedEvent
+from storage.processed import KEY_LENGTH
+from storage.upsert import insert_ignore
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8  # then the row is kept as failed (its error logged) until pruned with the processed keys
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min ... capped at 30 minutes."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 1800))
+
+
+@dataclass(frozen=True, slots=True)
+class Inboxed:
+    """An event claimed for replay: its key, the kind of work, the body as received, and the attempt number."""
+
+    key: str
+    kind: str
+    body: dict[str, Any]
+    attempts: int
+
+
+def sealer(secret: bytes) -> Fernet:
+    """Fernet under a key derived from ``secret`` (CX_HASH_KEY) for this one purpose (HKDF, its own ``info``)."""
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"cxbot event inbox v1").derive(secret)
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+class SqlEventInbox:
+    """Implements :class:`handlers.ports.EventInbox`."""
+
+    def __init__(self, engine: Engine, *, secret: bytes) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+        self._fernet = sealer(secret)
+
+    def accept(self, *, key: str, kind: str, body: Mapping[str, Any], now: datetime, lease: timedelta) -> bool:
+        """Claim ``key`` and keep the event, in one transaction, before the ack; False if the key was claimed
+        before (a retry or another replica's delivery: nothing to do)."""
+        return self.accept_many([(key, kind, body)], now=now, lease=lease)[0]
+
+    def accept_many(
+        self, events: Sequence[tuple[str, str, Mapping[str, Any]]], *, now: datetime, lease: timedelta
+    ) -> list[bool]:
+        """:meth:`accept` for ``(key, kind, body)`` events arriving together, in one transaction (one commit for a
+        burst); for each, whether it was accepted (a key twice among them: the first only)."""
+        keys = [key[:KEY_LENGTH] for key, _, _ in events]
+        with self._engine.begin() as conn:
+            claimed = set(
+                conn.scalars(
+                    insert_ignore(ProcessedEvent, self._dialect).returning(ProcessedEvent.key),
+                    [{"key": key, "received_at": now} for key in dict.fromkeys(keys)],
+                )
+            )
+            accepted = []
+            rows = []
+            for key, (_, kind, body) in zip(keys, events, strict=True):
+                first = key in claimed
+                claimed.discard(key)
+                accepted.append(first)
+                if first:
+                    sealed = self._fernet.encrypt(json.dumps(body, separators=(",", ":")).encode())
+                    rows.append(
+                        {
+                            "key": key,
+                            "kind": kind,
+                            "sealed": sealed,
+                            "state": "pending",
+                            "attempts": 1,
+                            "received_at": now,
+                            "lease_until": now + lease,
+                        }
+                    )
+            if rows:
+                conn.execute(insert_ignore(InboxEvent, self._dialect), rows)
+        return accepted
+
+    def done(self, key: str) -> None:
+        """The event was handled: its row (and the customer text in it) goes."""
+        with self._engine.begin() as conn:
+            conn.execute(delete(InboxEvent).where(InboxEvent.key == key[:KEY_LENGTH]))
+
+    def failed(self, key: str, *, error: str, now: datetime) -> None:
+        """The work failed: replay after a back-off, or give up after :data:`MAX_ATTEMPTS`."""
+        with self._engine.begin() as conn:
+            attempts = conn.scalar(select(InboxEvent.attempts).where(InboxEvent.key == key[:KEY_LENGTH]))
+            if attempts is None:
+                return
+            conn.execute(
+                update(InboxEvent)
+                .where(InboxEvent.key == key[:KEY_LENGTH])
+                .values(
+                    state="failed" if attempts >= MAX_ATTEMPTS else "pending",
+                    lease_until=now + backoff(attempts),
+                    last_error=error[:500],
+                )
+            )
+        if attempts >= MAX_ATTEMPTS:
+            log.error("inbox: event %s failed %d times; given up (%s)", key, attempts, error[:200])
+
+    def due(self, *, now: datetime, lease: timedelta, limit: int = 20) -> list[Inboxed]:
+        """Claim up to ``limit`` events whose lease has passed (nobody is working on them) for ``lease`` more;
+        on PostgreSQL with ``FOR UPDATE SKIP LOCKED``, so two replicas never claim the same one."""
+        ready = and_(InboxEvent.state == "pending", InboxEvent.lease_until < now)
+        picked = select(InboxEvent.key).where(ready).order_by(InboxEvent.received_at).limit(limit)
+        if self._dialect == "postgresql":
+            picked = picked.with_for_update(skip_locked=True)
+        statement = (
+            update(InboxEvent)
+            .where(InboxEvent.key.in_(picked.scalar_subquery()), ready)
+            .values(lease_until=now + lease, attempts=InboxEvent.attempts + 1)
+            .returning(InboxEvent.key, InboxEvent.kind, InboxEvent.sealed, InboxEvent.attempts)
+        )
+        with self._engine.begin() as conn:
+            rows = conn.execute(statement).all()
+        claimed = []
+        for key, kind, sealed, attempts in sorted(rows):
+            try:
+                body = json.loads(self._fernet.decrypt(sealed))
+            except InvalidToken:
+                self.failed(key, error="cannot decrypt: CX_HASH_KEY changed since it was received", now=now)
+                continue
+            claimed.append(Inboxed(key=key, kind=kind, body=body, attempts=attempts))
+        return claimed
+
+    def prune(self, *, before: datetime) -> int:
+        """Forget rows received before ``before`` (given up, or left by a connector no longer configured)."""
+        with self._engine.begin() as conn:
+            return conn.execute(delete(InboxEvent).where(InboxEvent.received_at < before)).rowcount
+
+    def count(self) -> dict[str, int]:
+        """Rows by state (tests, metrics)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(InboxEvent.state, InboxEvent.key)).all()
+        counts: dict[str, int] = {}
+        for state, _ in rows:
+            counts[state] = counts.get(state, 0) + 1
+        return counts

@@ -1,0 +1,165 @@
+"""An acknowledged Slack event is never lost to a crash: it is stored (encrypted) before the ack, handled after
+it, and replayed from the inbox by any replica when its work never finished. Over real HTTP to cxbot and the fake
+Slack Web API, on SQLite and PostgreSQL (``database_url``)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.settings import Settings
+from handlers.slack.events import replay_work
+from handlers.slack.inbox import replay
+from storage.models import Comment, InboxEvent, ProcessedEvent, Story
+from tests.fakes.slack_api import FakeSlackApi
+from tests.slack.conftest import SlackServer, fresh_event, running
+
+TEXT = "I was charged twice on my invoice and nobody called me back"
+
+
+def intake_event() -> dict[str, Any]:
+    return fresh_event("event_message_channels.json", text=TEXT)
+
+
+def lease_runs_out(server: SlackServer) -> None:
+    """What ten minutes without the accepting replica finishing does: its lease on the event has passed."""
+    with server.app.engine.begin() as conn:
+        conn.execute(update(InboxEvent).values(lease_until=datetime.now(UTC) - timedelta(seconds=1)))
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+def inbox_rows(server: SlackServer) -> list[Any]:
+    with server.app.engine.connect() as conn:
+        return list(conn.execute(select(InboxEvent)).all())
+
+
+async def test_an_event_acknowledged_then_crashed_on_is_replayed_once_by_the_next_instance(
+    slack_api: FakeSlackApi, slack_settings: Callable[..., Settings]
+) -> None:
+    body = intake_event()
+    async with running(slack_settings(cx_instance="first"), slack_api) as first:
+        assert first.app.slack is not None
+        # the process dies right after the ack: the work after it never runs
+        first.app.slack.context.background.handle = lambda *_a, **_k: None  # type: ignore[method-assign]
+        status, _, _ = await first.event(body)
+        assert status == 200
+        rows = inbox_rows(first)
+        assert [(r.key, r.kind, r.state) for r in rows] == [(f"slack:event:{body['event_id']}", "message", "pending")]
+        assert b"charged" not in rows[0].sealed and b"invoice" not in rows[0].sealed  # encrypted at rest
+        assert first.count(Comment) == 0
+        lease_runs_out(first)
+
+    async with running(slack_settings(cx_instance="second"), slack_api) as second:
+        await until(lambda: second.count(Comment) == 1 and not inbox_rows(second))  # replayed at start
+        await second.settle()
+        status, _, _ = await second.event(body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "timeout"})
+        assert status == 200
+        assert second.app.slack is not None
+        context = second.app.slack.context
+        assert await replay(context, replay_work(context, _bot_client(second))) == 0
+        await second.settle()
+        assert second.count(Comment) == 1 and second.count(Story) == 1
+        posted = slack_api.calls_to("chat.postMessage")
+        assert [call.params["channel"] for call in posted] == ["C0FINANCE1"]
+        assert "charged twice" in str(posted[0].params["blocks"])
+        assert len(slack_api.calls_to("chat.postEphemeral")) == 1
+
+
+async def test_work_that_fails_stays_in_the_inbox_and_its_replay_handles_it_once(
+    slack: SlackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    intake = slack.app.intake
+    real = intake.take_in
+    failures = []
+
+    def fails_once(*args: Any, **kwargs: Any) -> Any:
+        if not failures:
+            failures.append(1)
+            raise ConnectionError("the database went away mid-work")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(intake, "take_in", fails_once)
+    status, _, _ = await slack.event(intake_event())
+    assert status == 200
+    await slack.settle()
+    rows = inbox_rows(slack)
+    assert [(r.state, r.attempts, r.last_error) for r in rows] == [("pending", 1, "ConnectionError")]
+    assert rows[0].lease_until > datetime.now(UTC)  # a back-off before its replay
+    assert slack.count(Comment) == 0
+
+    lease_runs_out(slack)
+    assert slack.app.slack is not None
+    context = slack.app.slack.context
+    work_for = replay_work(context, _bot_client(slack))
+    assert await replay(context, work_for) == 1
+    await slack.settle()
+    assert await replay(context, work_for) == 0
+    assert slack.count(Comment) == 1 and inbox_rows(slack) == []
+    assert [call.params["channel"] for call in slack.api.calls_to("chat.postMessage")] == ["C0FINANCE1"]
+
+
+async def test_an_event_that_cannot_be_stored_is_not_acknowledged_and_its_retry_is_taken_in(
+    slack: SlackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = slack.app.core.inbox
+    real = inbox.accept_many
+    monkeypatch.setattr(
+        inbox, "accept_many", lambda *_a, **_kw: (_ for _ in ()).throw(ConnectionError("database down"))
+    )
+    body = intake_event()
+    status, answer, _ = await slack.event(body)
+    assert status == 503 and b"retry" in answer  # Slack sends it again
+    assert slack.count(ProcessedEvent) == 0
+
+    monkeypatch.setattr(inbox, "accept_many", real)
+    status, _, _ = await slack.event(body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"})
+    assert status == 200
+    await slack.settle()
+    assert slack.count(Comment) == 1 and inbox_rows(slack) == []
+
+
+async def test_a_reaction_left_in_the_inbox_is_replayed(slack: SlackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reactions go through the inbox too (their work is serialised per message, user and emoji)."""
+    assert slack.app.slack is not None
+    context = slack.app.slack.context
+    handled: list[str] = []
+    monkeypatch.setattr(context.background, "handle", lambda key, *_a, **_k: handled.append(key))
+    body = fresh_event(
+        "event_message_channels.json",
+        type="reaction_added",
+        reaction="white_check_mark",
+        item={"type": "message", "channel": "C0FINANCE1", "ts": "1764270000.000200"},
+    )
+    status, _, _ = await slack.event(body)
+    assert status == 200
+    assert [r.kind for r in inbox_rows(slack)] == ["reaction_added"]  # stored before the answer
+    await context.background.drain(5)
+    assert handled == [f"slack:event:{body['event_id']}"]
+    monkeypatch.undo()
+    lease_runs_out(slack)
+    assert await replay(context, replay_work(context, _bot_client(slack))) == 1
+    await context.background.drain(5)
+    assert inbox_rows(slack) == []
+
+
+def _bot_client(server: SlackServer) -> Any:
+    assert server.app.slack is not None
+    client = server.app.slack.client
+
+    async def client_for(_body: Any) -> Any:
+        return client
+
+    return client_for
