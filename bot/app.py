@@ -183,6 +183,8 @@ class App:
             urgent=lambda ids: urgent_reasons(comment_facts(self.engine, ids), router=self.router),
             channels=lambda platforms: channel_map(self.engine, platforms=platforms),
             platforms=lambda: self.platforms,
+            fixes=self.followups,
+            follow_through=self.followups,
             praise=self.followups,
         )
 

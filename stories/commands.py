@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from stories.actors import Actor, is_admin, is_cx_team, managed_departments
 from stories.config import CxConfig
 from stories.dates import InvalidDate, split_due
+from stories.followthrough import FollowThroughReader, all_departments
 from stories.followup import FollowUpStore, InvalidInput, commit
 from stories.home import DepartmentStories, NoStories, home_command
 from stories.kudos import KudosStore, give_kudos, praise_suggestions
@@ -81,7 +82,9 @@ class ChannelLinker(Protocol):
         ...
 
 
-class CommandStore(FollowUpStore, KudosStore, KudosBoardReader, KudosOptOuts, StatsReader, ChannelLinker, Protocol):
+class CommandStore(
+    FollowUpStore, KudosStore, KudosBoardReader, KudosOptOuts, StatsReader, FollowThroughReader, ChannelLinker, Protocol
+):
     """Everything the commands read and write; storage.command_store.SqlCommandStore implements it."""
 
 
@@ -442,6 +445,10 @@ def _kudos(commands: Commands, ctx: CommandContext, args: str) -> View:
 
 
 def _stats(commands: Commands, ctx: CommandContext, args: str) -> View:
+    if args.casefold() == "all":  # a department named "All…" is reached by more of its name
+        return all_departments(
+            config=commands.config, reader=commands.store, now=commands.clock(), today=commands.today(ctx.actor)
+        )
     department = resolve_department(commands.config, args) if args else None
     return build_stats(reader=commands.store, department=department, now=commands.clock(), days=DAYS)
 
@@ -524,8 +531,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("kudos optin", "", "Receive public kudos again.", "anyone", run_optin),
     CommandSpec(
         "stats",
-        "[department]",
-        f"NPS, CSAT, stories delivered, reactions and commitments over the last {DAYS} days.",
+        "[department | all]",
+        f"NPS, CSAT, stories, reactions, commitments (last {DAYS} days); “all”: departments ranked by follow-through.",
         "anyone",
         _stats,
     ),

@@ -219,6 +219,10 @@ class Nudges(_Model):
     weekends: bool = False
 
 
+class Stats(_Model):
+    all_departments_view: bool = False  # `/cx stats all` ranks every department's follow-through (the CX team opts in)
+
+
 _EMOJI_NAME = re.compile(r"^[a-z0-9_+\-']{1,100}$")
 
 
@@ -287,6 +291,7 @@ class CxConfig(_Model):
     urgent: Urgent = Urgent()
     redaction: Redaction = Redaction()
     nudges: Nudges = Nudges()
+    stats: Stats = Stats()
     emoji_actions: EmojiActions = EmojiActions()
 
     @model_validator(mode="after")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -40,6 +40,7 @@ PREVIOUS_WEEKS = 4
 MAX_THEMES = 5
 MAX_GROUPS = 3
 QUOTE = 200  # characters
+PROOFS_HEADING = "Did the fixes work?"
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _PLACEHOLDER = re.compile(r"\[[a-z]+\]")
@@ -71,6 +72,10 @@ class PatternStories(Protocol):
     def pattern_stories(self, *, department: str, since: datetime, until: datetime) -> list[PatternStory]:
         """Stories routed to ``department`` created in ``[since, until)``."""
         ...
+
+
+Proofs = Callable[[Department, datetime], Sequence[str]]
+"""``(department, report end) -> lines``: how the department's recent fixes went (stories.fixproof.report_lines)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +127,7 @@ class PatternReport:
     commitments_closed: int
     top_story: TopStory | None = None
     timezone: str = "UTC"
+    proofs: tuple[str, ...] = ()  # stories.fixproof: did the fixes closed lately make their comments fewer
 
     @property
     def themes(self) -> tuple[Pattern, ...]:
@@ -152,6 +158,7 @@ class PatternReport:
             commitments_closed=int(data.get("commitments_closed", 0)),
             top_story=TopStory(**top) if top else None,
             timezone=str(data.get("timezone", "UTC")),
+            proofs=tuple(str(line) for line in data.get("proofs", ())),
         )
 
 
@@ -178,8 +185,12 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
-def _similar(words: frozenset[str], core: frozenset[str]) -> bool:
+def is_similar(words: frozenset[str], core: frozenset[str]) -> bool:
+    """Whether a comment's content words are similar to a group's core words (or another comment's)."""
     return jaccard(words, core) >= SIMILAR and len(words & core) >= SHARED
+
+
+_similar = is_similar
 
 
 @dataclass
@@ -264,8 +275,10 @@ def build_report(
     until: datetime,
     stories: PatternStories,
     stats: StatsReader,
+    proofs: Proofs | None = None,
 ) -> PatternReport:
-    """The report for ``[since, until)``, compared with the four weeks before ``since``."""
+    """The report for ``[since, until)``, compared with the four weeks before ``since``; ``proofs`` gives the
+    lines on the department's fixes (stories.fixproof.report_lines)."""
     week = stories.pattern_stories(department=department.name, since=since, until=until)
     earlier = _weeks_before(department, start=since, count=PREVIOUS_WEEKS)
     before = [stories.pattern_stories(department=department.name, since=a, until=b) for a, b in earlier]
@@ -297,6 +310,7 @@ def build_report(
         commitments_closed=this_week.commitments_closed,
         top_story=TopStory(top.story_id, top.title, top.reactions) if top else None,
         timezone=department.timezone,
+        proofs=tuple(proofs(department, until)) if proofs is not None else (),
     )
 
 
@@ -344,6 +358,7 @@ def plan_reports(
     stats: StatsReader,
     now: datetime,
     planned: Iterable[str] = (),
+    proofs: Proofs | None = None,
 ) -> list[Outgoing]:
     """This week's report for each platform the department has a channel on, unless already ``planned`` (keys)
     or the week had no stories."""
@@ -359,7 +374,7 @@ def plan_reports(
     if not wanted:
         return []
     since, until = report_week(department, slot=slot)
-    report = build_report(department=department, since=since, until=until, stories=stories, stats=stats)
+    report = build_report(department=department, since=since, until=until, stories=stories, stats=stats, proofs=proofs)
     if report.stories == 0:
         return []
     payload = report.to_payload()

@@ -14,6 +14,8 @@ from datetime import date, datetime
 from typing import Protocol
 
 from stories.config import CxConfig, Department
+from stories.fixproof import FixProofStore, plan_verdicts, report_lines
+from stories.followthrough import FollowThroughReader, plan_monthly
 from stories.kudos import KudosStore
 from stories.models import DigestView
 from stories.nudges import CommitmentReader, NudgePlan, plan_nudges, plan_weekly_summaries
@@ -61,11 +63,22 @@ class Plan:
     summaries: list[Outgoing] = field(default_factory=list)
     reports: list[Outgoing] = field(default_factory=list)
     surges: list[Outgoing] = field(default_factory=list)
+    verdicts: list[Outgoing] = field(default_factory=list)
+    monthly: list[Outgoing] = field(default_factory=list)
     praise: list[Outgoing] = field(default_factory=list)
 
     @property
     def items(self) -> list[Outgoing]:
-        return [*self.digests, *self.nudges.messages, *self.summaries, *self.reports, *self.surges, *self.praise]
+        return [
+            *self.digests,
+            *self.nudges.messages,
+            *self.summaries,
+            *self.reports,
+            *self.surges,
+            *self.verdicts,
+            *self.monthly,
+            *self.praise,
+        ]
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,8 @@ class Planner:
         urgent: UrgentReasons,
         channels: ChannelMap,
         platforms: Callable[[], tuple[str, ...]],
+        fixes: FixProofStore | None = None,
+        follow_through: FollowThroughReader | None = None,
         praise: KudosStore | None = None,
     ) -> None:
         self.praise = praise  # the weekly customer praise push to the CX team (stories.praise_push)
@@ -104,6 +119,8 @@ class Planner:
         self.urgent = urgent
         self.channel_map = channels
         self.platforms = platforms
+        self.fixes = fixes  # stories.fixproof: verdicts in threads, lines in the weekly report
+        self.follow_through = follow_through  # stories.followthrough: the CX team's monthly post
 
     def _departments(self, names: Sequence[str] | None) -> list[Department]:
         if names is None:
@@ -141,6 +158,22 @@ class Planner:
             )
         plan.reports = [item for department in chosen for item in self._reports(department, channels, now)]
         plan.surges = self._surges(chosen, channels, now)
+        if self.fixes is not None:
+            plan.verdicts = plan_verdicts(
+                config=self.config,
+                store=self.fixes,
+                now=now,
+                departments=None if departments is None else names,
+                queued=self.outbox.states,
+            )
+        if self.follow_through is not None and (departments is None or self.config.default_department in names):
+            plan.monthly = plan_monthly(
+                config=self.config,
+                reader=self.follow_through,
+                channels=channels.get(self.config.default_department, {}),
+                now=now,
+                queued=self.outbox.states,
+            )
         if departments is None and self.praise is not None:  # not a department's own job: the sweep plans it
             platforms = self.platforms()
             keys = list(praise_keys(self.config, now, platforms).values())
@@ -169,7 +202,13 @@ class Planner:
             stats=self.followups,
             now=now,
             planned=self.outbox.states(keys),
+            proofs=self._proofs,
         )
+
+    def _proofs(self, department: Department, until: datetime) -> tuple[str, ...]:
+        if self.fixes is None:
+            return ()
+        return report_lines(store=self.fixes, department=department.name, until=until, timezone=department.timezone)
 
     def _surges(
         self, chosen: Sequence[Department], channels: dict[str, dict[str, str]], now: datetime

@@ -178,6 +178,28 @@ class StoryRouted:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowThroughRow:
+    """One department in the all-departments follow-through view (stories.followthrough); ``rank`` None: it
+    received no story in the period."""
+
+    rank: int | None
+    department: str
+    received: int
+    read: int
+    commitments_per_10: float | None
+    closed_per_10: float | None
+    median_days_to_close: float | None
+    overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class FollowThroughView:
+    heading: str
+    rows: tuple[FollowThroughRow, ...]
+    rule: str  # how the rows are ranked, said with them
+
+
+@dataclass(frozen=True, slots=True)
 class HomeView:
     """A person's own page (Slack's App Home, Teams' home card): their open commitments, kudos they received,
     and the latest stories of the departments they manage or champion (``departments``, empty for others)."""
@@ -199,6 +221,7 @@ View = (
     | PraiseView
     | StoryRouted
     | CommitmentItem
+    | FollowThroughView
     | HomeView
 )
 

@@ -28,10 +28,12 @@ from slack_sdk.models.blocks import (
 
 from handlers.slack.mrkdwn import link, safe, text_object
 from stories.actors import is_slack_user
+from stories.followthrough import row_line
 from stories.presentation import clean_text, context_line, stats_facts, stats_heading, truncate
 from stories.views import (
     ActionsView,
     CommitmentItem,
+    FollowThroughView,
     HelpView,
     HomeView,
     KudosBoardView,
@@ -174,6 +176,23 @@ def _stats(view: StatsView, *, links: Mapping[int, str] | None = None) -> Messag
     heading = stats_heading(view)
     fields = [text_object(f"*{name}*\n{value}") for name, value in stats_facts(view)]
     return _message([_header(heading), SectionBlock(fields=fields)], heading)
+
+
+@render.register
+def _follow_through(view: FollowThroughView, *, links: Mapping[int, str] | None = None) -> Message:
+    """One section per few departments (3,000 characters a section, 50 blocks a message)."""
+    blocks: list[Block] = [_header(view.heading)]
+    chunk: list[str] = []
+    for row in view.rows:
+        line = safe(row_line(row), 500)
+        if chunk and len("\n".join([*chunk, line])) > 2900:
+            blocks.append(_section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(_section("\n".join(chunk)))
+    blocks.append(_context(safe(view.rule, 300)))
+    return _message(blocks[: MAX_BLOCKS - 1] + blocks[-1:] if len(blocks) > MAX_BLOCKS else blocks, view.heading)
 
 
 @render.register

@@ -10,7 +10,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, ImageBlock, SectionBlock
 
 from handlers.slack.mrkdwn import safe, text_object
-from stories.patterns import PatternReport, pattern_line, report_summary
+from stories.patterns import PROOFS_HEADING, PatternReport, pattern_line, report_summary
 from stories.presentation import clean_text, truncate
 
 HEADER_LIMIT = 150
@@ -38,6 +38,10 @@ def report_blocks(report: PatternReport, *, chart_file_id: str | None) -> list[d
             blocks.append(SectionBlock(text=text_object(f"*{safe(pattern_line(pattern), 300)}*\n> {quote}")))
     if not report.patterns:
         blocks.append(ContextBlock(elements=[text_object("No theme came up more than once this week.")]))
+    if report.proofs:
+        blocks.append(DividerBlock())
+        lines = "\n".join(f"• {safe(line, 400)}" for line in report.proofs)
+        blocks.append(SectionBlock(text=text_object(f"*{PROOFS_HEADING}*\n{lines}")))
     if chart_file_id is not None:
         blocks.append(
             ImageBlock(

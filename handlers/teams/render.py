@@ -14,10 +14,12 @@ from typing import Any
 
 from handlers.teams.cards import SCHEMA, VERSION, home_card
 from handlers.teams.text import plain
+from stories.followthrough import row_line
 from stories.presentation import stats_facts, stats_heading
 from stories.views import (
     ActionsView,
     CommitmentItem,
+    FollowThroughView,
     HelpView,
     HomeView,
     KudosBoardView,
@@ -139,6 +141,14 @@ def _stats(view: StatsView) -> Json:
             {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in stats_facts(view)]},
         ]
     )
+
+
+@render.register
+def _follow_through(view: FollowThroughView) -> Json:
+    body: list[Json] = [_rich(view.heading, weight="Bolder", size="Medium")]
+    body.extend(_rich(row_line(row), spacing="Small") for row in view.rows)
+    body.append(_rich(view.rule, isSubtle=True, size="Small"))
+    return _card(body)
 
 
 @render.register

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from handlers.teams.text import plain
-from stories.patterns import PatternReport, pattern_line, report_summary
+from stories.patterns import PROOFS_HEADING, PatternReport, pattern_line, report_summary
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -44,6 +44,9 @@ def report_card(report: PatternReport, *, chart_png: bytes | None) -> Json:
             body.append(_run(f"“{pattern.quote}”", limit=QUOTE_LIMIT, italic=True))
     if not report.patterns:
         body.append(_ours("No theme came up more than once this week.", isSubtle=True))
+    if report.proofs:
+        body.append(_ours(PROOFS_HEADING, weight="Bolder", separator=True, spacing="Medium"))
+        body.extend(_run(line) for line in report.proofs)
     card: Json = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
     card["msteams"] = {"width": "Full"}
     if chart_png:
