@@ -1,9 +1,9 @@
 """Prompt tokens per comment sent to the language model, beside the comments' own tokens, in the same run.
 
-A batch of comments (OPENAI_BATCH_SIZE, 8 by default) goes to the model as one request: the system prompt, the
+A batch of comments (up to OPENAI_BATCH_SIZE, 25 by default, as many as fit 12,000 characters) goes to the model as one request: the system prompt, the
 JSON schema of the answer (``response_format``) and the user message holding the comments as JSON with their
 context fields (source, NPS, sentiment, language, the words that routed them). Per comment, that request costs
-(system + schema + user message) / batch size tokens; its own text costs what it costs. Goal: at most 1.5x.
+(system + schema + user message) / comments in the batch tokens; its own text costs what it costs. Goal: at most 1.5x.
 
 Tokens are counted the same way on both sides, by an approximation of the GPT tokenisers' pre-tokenisation (no
 tokeniser file can be downloaded here): a word with its leading space is one token, a number one token per three
@@ -20,7 +20,6 @@ import argparse
 import csv
 import json
 import re
-import statistics
 import sys
 from pathlib import Path
 
@@ -33,9 +32,10 @@ from handlers.csv_import import read_csv
 from stories.models import SummaryInput
 from stories.routing import Router
 from stories.sentiment import LexiconSentiment
-from stories.summarize.llm import RESPONSE_FORMAT, SYSTEM_PROMPT, user_message
+from stories.summarize.llm import RESPONSE_FORMAT, SYSTEM_PROMPT, plan_batches, user_message
 
 GOAL = 1.5
+BATCH = 25  # OPENAI_BATCH_SIZE's default
 _TOKEN = re.compile(r"'(?:s|t|re|ve|m|ll|d)\b| ?[^\W\d_]+|\d{1,3}| ?[^\w\s]+|\n| +(?=\S)| +")
 
 
@@ -66,15 +66,16 @@ def inputs(texts: list[str]) -> list[SummaryInput]:
 
 
 def measure(texts: list[str], *, batch: int) -> tuple[float, float]:
-    """``(prompt tokens per comment, the comments' own tokens per comment)``, means over every full batch."""
+    """``(prompt tokens per comment, the comments' own tokens per comment)``, over every batch as the summariser
+    plans them (``plan_batches``: up to ``batch`` comments, as many as fit its characters)."""
     fixed = tokens(SYSTEM_PROMPT) + tokens(json.dumps(RESPONSE_FORMAT))
     items = inputs(texts)
-    prompt, own = [], []
-    for start in range(0, len(items) - batch + 1, batch):
-        chunk = items[start : start + batch]
-        prompt.append((fixed + tokens(user_message(chunk))) / batch)
-        own.append(sum(tokens(item.text) for item in chunk) / batch)
-    return statistics.mean(prompt), statistics.mean(own)
+    prompt = own = 0
+    for planned in plan_batches([item.text for item in items], size=batch):
+        chunk = items[planned.start : planned.stop]
+        prompt += fixed + tokens(user_message(chunk))
+        own += sum(tokens(item.text) for item in chunk)
+    return prompt / len(items), own / len(items)
 
 
 def rows(*, quick: bool, data: Path | None, pg: str | None) -> list[Row]:
@@ -86,11 +87,11 @@ def rows(*, quick: bool, data: Path | None, pg: str | None) -> list[Row]:
     found = []
     for name, texts in sets:
         texts = texts[:400] if quick else texts
-        per_comment, own = measure(texts, batch=8)
+        per_comment, own = measure(texts, batch=BATCH)
         found.append(
             ratio_row(
                 "prompt_tokens",
-                f"prompt tokens per comment, batches of 8, {name} ({len(texts):,})",
+                f"prompt tokens per comment, batches of up to {BATCH}, {name} ({len(texts):,})",
                 per_comment,
                 own,
                 unit="tokens",
@@ -104,7 +105,7 @@ def rows(*, quick: bool, data: Path | None, pg: str | None) -> list[Row]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, help="a CSV with a text, narrative or comment column")
-    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=BATCH)
     args = parser.parse_args()
     texts = load_texts(args.data)
     per_comment, own = measure(texts, batch=args.batch)

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_timeout: float = Field(default=20.0, gt=0)
     openai_max_retries: int = Field(default=2, ge=0, le=10)
-    openai_batch_size: int = Field(default=8, ge=1, le=50)
+    openai_batch_size: int = Field(default=25, ge=1, le=50)
 
     # Slack
     slack_bot_token: SecretStr | None = None

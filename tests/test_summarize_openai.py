@@ -18,7 +18,7 @@ from stories.models import SummaryInput
 from stories.ports import Summarizer
 from stories.summarize import OfflineSummarizer, OpenAISummarizer
 from stories.summarize.cache import InMemorySummaryCache, cache_key
-from stories.summarize.llm import DATA_END, DATA_START, PROMPT_VERSION, SYSTEM_PROMPT
+from stories.summarize.llm import DATA_END, DATA_START, PROMPT_VERSION, SYSTEM_PROMPT, plan_batches
 from stories.summarize.validate import check_summary
 from tests.fakes.openai_server import FakeOpenAI, well_behaved
 
@@ -419,3 +419,22 @@ def test_language_changes_the_cache_key_and_routing_reasons_do_not() -> None:
     assert cache_key(model=MODEL, prompt_version=PROMPT_VERSION, item=french) != base
     # erasure rebuilds keys from the comments table, which holds the language but not the routing reasons
     assert cache_key(model=MODEL, prompt_version=PROMPT_VERSION, item=routed) == base
+
+
+def test_context_goes_once_for_the_batch_and_empty_fields_are_left_out(fake: FakeOpenAI) -> None:
+    items = [SummaryInput(text=f"Parcel {n} came late", source="csv", sentiment="negative") for n in range(3)]
+    items.append(SummaryInput(text="Lovely staff", source="csv", sentiment="positive", nps=10))
+    summarizer(fake).summarize(items)
+    [request] = fake.requests
+    data = json.loads(_data_part(request.message("user"))[0])
+    assert data["all"] == {"source": "csv", "sentiment": "negative"}
+    assert data["comments"][0] == {"index": 0, "text": "Parcel 0 came late"}  # no nulls, nothing shared repeated
+    assert data["comments"][3] == {"index": 3, "text": "Lovely staff", "nps": 10, "sentiment": "positive"}
+    assert request.comments[3]["source"] == "csv" and request.comments[3]["sentiment"] == "positive"
+
+
+def test_a_batch_is_as_many_comments_as_fit_its_characters() -> None:
+    assert plan_batches(["a" * 10] * 5, size=2, chars=100) == [range(0, 2), range(2, 4), range(4, 5)]
+    assert plan_batches(["a" * 60, "b" * 60, "c" * 10, "d"], size=25, chars=100) == [range(0, 1), range(1, 4)]
+    assert plan_batches(["x" * 500], size=25, chars=100) == [range(0, 1)]  # one long comment is a batch alone
+    assert plan_batches([], size=3) == []

@@ -74,7 +74,9 @@ def comments_in(user_message: str) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue
         if isinstance(value, dict) and isinstance(value.get("comments"), list):
-            return list(value["comments"])
+            shared = value.get("all") if isinstance(value.get("all"), dict) else {}
+            # as the system prompt says: a field under "all" holds for every comment that does not give its own
+            return [{**shared, **comment} for comment in value["comments"]]
     return []
 
 
