@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from botbuilder.core import TurnContext
 
-from handlers.ports import ConversationRefs, Core, ProcessedEvents
+from handlers.context import OnCore
+from handlers.ports import ConversationRefs, Core
 from handlers.teams.activities import card_message
 from handlers.teams.people import TeamsPeople
 from handlers.teams.render import render, summary_of
 from handlers.teams.retry import RetryPolicy, Sleep, connector_call
-from stories.actions import Actions
-from stories.commands import Commands, CommandStore
-from stories.config import CxConfig
 from stories.ports import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -29,36 +25,12 @@ IN_TURN_RETRY = RetryPolicy(attempts=3, base_delay=0.5, max_delay=2.0, max_retry
 
 
 @dataclass
-class TeamsContext:
+class TeamsContext(OnCore):
     core: Core
     refs: ConversationRefs
     retry: RetryPolicy = IN_TURN_RETRY
     sleep: Sleep = asyncio.sleep
     people: TeamsPeople = field(default_factory=TeamsPeople)  # roster look-ups: aliases and team owners
-
-    @property
-    def config(self) -> CxConfig:
-        return self.core.config
-
-    @property
-    def commands(self) -> Commands:
-        return self.core.commands
-
-    @property
-    def actions(self) -> Actions:
-        return self.core.actions
-
-    @property
-    def followups(self) -> CommandStore:
-        return self.core.store
-
-    @property
-    def processed(self) -> ProcessedEvents:
-        return self.core.processed
-
-    @property
-    def clock(self) -> Callable[[], datetime]:
-        return self.core.clock
 
     async def answer(self, turn: TurnContext, view: object, *, summary: str | None = None) -> str | None:
         """Reply in the conversation (in a channel: in the thread) with ``view`` rendered as a card."""
