@@ -88,8 +88,7 @@ def mount(web_app: web.Application, teams: Teams) -> None:
 
 def mount_off(web_app: web.Application) -> None:
     """Teams is not configured: ``POST /api/messages`` says which settings turn it on."""
-    web_app.router.add_post(ROUTE, _off)
-    log.info("Teams: %s off (no MICROSOFT_APP_ID; CX_TEAMS_EMULATOR=true serves a local Emulator)", ROUTE)
+    web_app.router.add_post(ROUTE, _off)  # the start-up line "teams: off (...)" (bot/startup.py) says so once
 
 
 async def _off(_request: web.Request) -> web.Response:
