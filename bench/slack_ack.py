@@ -95,6 +95,9 @@ def serve_bare() -> None:
 
 def serve_cxbot(database_url: str, api_url: str) -> None:
     """cxbot as ``cxbot serve`` builds it, with a route to start the digest run."""
+    from bot.serve import SWITCH_INTERVAL
+
+    sys.setswitchinterval(SWITCH_INTERVAL)  # as `cxbot serve` sets it
     from bot.app import build
     from bot.connectors import mount_slack
     from bot.scheduler import dispatching
