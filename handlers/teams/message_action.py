@@ -24,11 +24,11 @@ from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 
-from handlers.teams.activities import PLATFORM, channel_of, message_ref
+from handlers.teams.activities import PLATFORM, channel_of, message_ref, tenant_id_of, user_id_of
 from handlers.teams.context import TeamsContext
 from handlers.teams.render import render
 from handlers.teams.text import html_text
-from stories.models import IncomingComment
+from stories.models import IncomingComment, Origin
 from stories.presentation import truncate
 from stories.views import Notice, View
 
@@ -90,9 +90,15 @@ def _when(value: Any) -> datetime | None:
 
 
 def comment_from(
-    activity_conversation: str, payload: dict[str, Any], *, link_originals: bool
+    activity_conversation: str,
+    payload: dict[str, Any],
+    *,
+    link_originals: bool,
+    sender: str | None = None,
+    tenant: str | None = None,
 ) -> IncomingComment | None:
-    """The comment a message action carries, or None when the message has no text or no id."""
+    """The comment a message action carries, or None when the message has no text or no id. ``sender``: who used
+    the action; when their commitment closes they hear of it by direct message (stories/loop.py), as on Slack."""
     text = message_text(payload)
     message_id = payload.get("id")
     if not text or not isinstance(message_id, str) or not message_id:
@@ -106,6 +112,16 @@ def comment_from(
         original_at=_when(payload.get("createdDateTime")),
         link=link if link_originals and isinstance(link, str) and link.startswith("https://") else None,
         platform_ids=True,
+        origin=Origin(
+            platform=PLATFORM,
+            via="shortcut",
+            channel=channel_of(activity_conversation),
+            sender=sender,
+            thread=message_id,
+            workspace=tenant,
+        )
+        if sender
+        else None,
     )
 
 
@@ -137,7 +153,13 @@ async def on_message_action(tctx: TeamsContext, turn: TurnContext) -> InvokeResp
         return InvokeResponse(
             status=200, body=_dialog(_confirm_card(truncate(text, PREVIEW_LIMIT) if text else NO_TEXT))
         )
-    comment = comment_from(activity.conversation.id, payload, link_originals=tctx.config.intake.link_originals)
+    comment = comment_from(
+        activity.conversation.id,
+        payload,
+        link_originals=tctx.config.intake.link_originals,
+        sender=user_id_of(activity.from_property) or None,
+        tenant=tenant_id_of(activity),
+    )
     view: View = Notice(NO_TEXT)
     if comment is not None:
         view, created = await asyncio.to_thread(tctx.core.take_in_one, comment)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from handlers.teams.identity import FetchOptions
 from handlers.teams.package import build_package
 from handlers.teams.text import html_text
-from storage.models import Comment
+from storage.models import Comment, CommentOrigin
 from tests.fakes.bf_connector import FakeConnector
 from tests.fakes.bf_identity import FakeIdentity
 from tests.teams.world import INTAKE, Server, World
@@ -93,6 +93,17 @@ async def test_sending_a_message_takes_it_in_redacted_and_the_dialog_says_where_
     assert "7946" not in shown and "jane.doe" not in shown
     assert "charged twice" not in caplog.text and "jane.doe" not in caplog.text  # nothing customer-written logged
     assert connector.calls == []
+    with secured.app.engine.connect() as conn:  # who sent it hears by direct message when the loop closes
+        [origin] = conn.execute(select(CommentOrigin)).all()
+    assert (origin.comment_id, origin.platform, origin.via, origin.sender, origin.channel, origin.thread) == (
+        comment.id,
+        "teams",
+        "shortcut",
+        "d4a0b1c2-d3e4-4f56-a789-0b1c2d3e4f50",
+        SUPPORT,
+        "1700000000300",
+    )
+    assert origin.workspace == "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
 
 async def test_a_message_from_an_intake_channel_sent_again_with_the_action_stays_one_comment(
