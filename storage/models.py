@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -493,3 +494,14 @@ class PulseCount(Base):
     customers: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (UniqueConstraint("month", "department"),)
+
+
+class PaceSlot(Base):
+    """Posts counted by every replica in one slice of a platform's shared window (storage/pace.py): the Slack
+    workspace limit holds across replicas. Rows older than their window are deleted as the slots move on."""
+
+    __tablename__ = "pace_slots"
+
+    workspace: Mapped[str] = mapped_column(String(200), primary_key=True)  # "slack:T0ACME 300/60s"
+    slot_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # milliseconds since the epoch
+    count: Mapped[int] = mapped_column(Integer)
