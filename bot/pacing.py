@@ -122,7 +122,7 @@ class Pacer:
         self._margin = margin
         self._clock = clock
         self._sleep = sleep
-        self._shared = shared  # workspace windows are also counted there, for every replica
+        self.shared = shared  # workspace windows are also counted there, for every replica
         self._lanes: dict[Lane, Window] = {}
         self._platforms: dict[str, Window] = {}
         self._workspaces: dict[tuple[str, str], Window] = {}
@@ -184,11 +184,11 @@ class Pacer:
 
     async def _reserve_shared(self, lane: Lane) -> float:
         platform = lane[0]
-        if self._shared is None or platform not in self._workspace_limits:
+        if self.shared is None or platform not in self._workspace_limits:
             return 0.0
         limits = [(limit.count, limit.per) for limit in self._workspace_limits[platform]]
         key = f"{platform}:{workspace_of(lane)}"
-        return await asyncio.to_thread(self._shared.reserve, key=key, limits=limits)
+        return await asyncio.to_thread(self.shared.reserve, key=key, limits=limits)
 
     @asynccontextmanager
     async def slot(self, lane: Lane) -> AsyncIterator[None]:

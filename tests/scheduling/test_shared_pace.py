@@ -97,3 +97,12 @@ async def test_without_the_shared_windows_two_replicas_post_twice_the_limit(engi
     clock = Clock()
     allowed = await post_in_turn([replica(None, clock), replica(None, clock)], clock, each=25)
     assert busiest_window([t for t, _ in allowed], LIMIT.per) == 2 * LIMIT.count
+
+
+def test_the_app_shares_the_workspace_pace_on_postgresql_and_keeps_it_alone_on_sqlite(app) -> None:  # type: ignore[no-untyped-def]
+    """SQLite is one process (one writer): its pace needs no database round trip per post."""
+    shared = app.dispatcher.pacer.shared
+    if app.engine.dialect.name == "postgresql":
+        assert isinstance(shared, SqlSharedWindows)
+    else:
+        assert shared is None
