@@ -4,15 +4,26 @@ someone sleeps; the limit is scaled down (10 a minute) so a few windows take a f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy import Engine, func, select
 
-from bot.pacing import Limit, Pacer
+from bot.dispatcher import Dispatcher
+from bot.pacing import SLACK_PER_CHANNEL, Limit, Pacer
+from handlers.slack.client import web_client
+from handlers.slack.notifier import SlackNotifier
 from storage.db import make_engine
+from storage.departments import sync_departments
 from storage.models import PaceSlot
+from storage.outbox import SqlOutbox
 from storage.pace import SqlSharedWindows
+from storage.stories import SqlStoryReader
+from stories.config import CxConfig, Department
+from stories.outbox import Outgoing
+from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
+from tests.scheduling.test_pacing import delivered_once, queue
 
 LIMIT = Limit(10, 60.0)
 
@@ -106,3 +117,51 @@ def test_the_app_shares_the_workspace_pace_on_postgresql_and_keeps_it_alone_on_s
         assert isinstance(shared, SqlSharedWindows)
     else:
         assert shared is None
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlackApi]:
+    async with FakeSlackApi() as fake:
+        yield fake
+
+
+async def test_two_dispatchers_over_http_keep_the_workspace_window_together_urgent_first(
+    engines: list[Engine], slack: FakeSlackApi
+) -> None:
+    """Real time, the fake Slack refusing a 5th post in any second across the workspace (Slack's 300 a minute,
+    scaled down): two dispatchers, each its own engine and pacer, never trip it; the urgent post goes first."""
+    window = Limit(4, 1.0)
+    slack.rate_limit_workspace(window.count, window.per)
+    config = CxConfig(default_department="Ops", departments=(Department(name="Ops"),))
+    outboxes = [SqlOutbox(e, sync_departments(e, config)) for e in engines]
+    keys = queue(outboxes[0], channels=10, per_channel=1)
+    urgent = Outgoing(
+        key="urgent:1", kind="text", platform="slack", channel="CURGENT01", payload={"text": "!"}, urgent=True
+    )
+    outboxes[0].enqueue([urgent])
+    client = web_client(base_url=slack.base_url, token=DEFAULT_TOKEN)
+    dispatchers = [
+        Dispatcher(
+            outbox=outbox,
+            stories=SqlStoryReader(outbox.engine),
+            notifiers={"slack": SlackNotifier(client=client)},
+            instance=f"replica-{n}",
+            pacer=Pacer(
+                lanes={"slack": SLACK_PER_CHANNEL},
+                platforms={},
+                workspaces={"slack": (window,)},
+                shared=SqlSharedWindows(outbox.engine, margin=0.5),
+            ),
+            batch=3,  # both replicas get a share of the backlog
+            max_in_flight=3,
+            sending=1,
+        )
+        for n, outbox in enumerate(outboxes)
+    ]
+
+    sent = await asyncio.gather(*(d.drain(poll=0.05) for d in dispatchers))
+
+    assert sum(sent) == 11 and all(sent) and delivered_once(slack, [*keys, urgent.key])
+    assert not [c for c in slack.calls_to("chat.postMessage") if c.status == 429]
+    posts = sorted(slack.calls_to("chat.postMessage", ok_only=True), key=lambda c: c.at)
+    assert posts[0].params["channel"] == "CURGENT01"  # queued last, sent first
