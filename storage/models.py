@@ -493,3 +493,15 @@ class PulseCount(Base):
     customers: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (UniqueConstraint("month", "department"),)
+
+
+class SlackUserWorkspace(Base):
+    """Which Slack workspace a user was last seen in (an event, command or click from them), so a direct message
+    to them goes out with that workspace's token under OAuth. Ids only, no names or text."""
+
+    __tablename__ = "slack_user_workspaces"
+
+    user_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    team_id: Mapped[str | None] = mapped_column(String(40))
+    enterprise_id: Mapped[str | None] = mapped_column(String(40))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())

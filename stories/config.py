@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic_core import PydanticCustomError
 
 from stories.crontab import crontab_trigger
+from stories.places import ambiguous_slack_channels
 from stories.redaction import DEFAULT_REGIONS
 
 
@@ -326,7 +327,27 @@ class CxConfig(_Model):
                     f"rule id {rule.id!r} is already used by rules[{ids[rule.id]}]; give each rule a unique id",
                 )
             ids[rule.id] = index
+        for path, value in ambiguous_slack_channels(self._slack_channels()):
+            raise config_problem(
+                path,
+                f"channel {value!r} names no workspace, and the configuration names several; prefix it with "
+                f"its workspace's team id, e.g. 'T0ACME/{value.strip()}' (README: Several workspaces)",
+            )
         return self
+
+    def _slack_channels(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Every Slack channel the configuration names, with its key path."""
+        named: list[tuple[tuple[str | int, ...], str]] = [
+            (("departments", index, "slack_channel"), d.slack_channel)
+            for index, d in enumerate(self.departments)
+            if d.slack_channel
+        ]
+        named += [(("intake", "slack_channels", index), c) for index, c in enumerate(self.intake.slack_channels)]
+        if self.kudos_slack_channel:
+            named.append((("kudos_slack_channel",), self.kudos_slack_channel))
+        if self.kudos.praise_slack_channel:
+            named.append((("kudos", "praise_slack_channel"), self.kudos.praise_slack_channel))
+        return named
 
     def department(self, name: str) -> Department:
         for dept in self.departments:

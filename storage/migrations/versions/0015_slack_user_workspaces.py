@@ -1,0 +1,35 @@
+"""slack_user_workspaces: the workspace each Slack user was seen in (DMs use its installation's token)
+
+Revision ID: 0015_slack_user_workspaces
+Revises: 0014_event_inbox
+Create Date: 2026-12-03 08:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import storage.types
+
+revision: str = "0015_slack_user_workspaces"
+down_revision: str | Sequence[str] | None = "0014_event_inbox"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "slack_user_workspaces",
+        sa.Column("user_id", sa.String(length=40), nullable=False),
+        sa.Column("team_id", sa.String(length=40), nullable=True),
+        sa.Column("enterprise_id", sa.String(length=40), nullable=True),
+        sa.Column("seen_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_slack_user_workspaces")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("slack_user_workspaces")
