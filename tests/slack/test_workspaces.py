@@ -1,0 +1,181 @@
+"""Several Slack workspaces under OAuth: every post and look-up uses the token of the workspace it is for.
+
+The fake knows two workspaces, each with its own token, and answers as Slack does when a token is used outside
+its workspace (channel_not_found, user_not_found). T0FIRST installed first (the older), T0SECOND a minute later
+(the newest), so a fall-back to the newest installation would show as ``xoxb-second`` where ``xoxb-first``
+belongs.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from slack_sdk.oauth.installation_store.models.installation import Installation
+from sqlalchemy import select
+
+from bot.config import parse_config
+from bot.settings import Settings
+from handlers.slack.oauth import SqlInstallationStore
+from handlers.slack.scopes import BOT_SCOPES
+from storage.models import SlackUserWorkspace
+from stories.config import ConfigError
+from stories.ports import DeliveryError
+from tests.fakes.slack_api import FakeSlackApi
+from tests.slack.conftest import CONFIG, SlackServer, fresh_event, running
+
+CLIENT_ID = "1111111111.2222222222"
+CLIENT_SECRET = "oauth-client-secret"
+FIRST, SECOND = "T0FIRST", "T0SECOND"
+TOKENS = {"xoxb-first": FIRST, "xoxb-second": SECOND}
+
+
+def _install(store: SqlInstallationStore, *, team: str, token: str, when: float) -> None:
+    store.save(
+        Installation(
+            app_id="A0FAKEAPP1",
+            enterprise_id=None,
+            team_id=team,
+            user_id="U0INSTALLER",
+            bot_token=token,
+            bot_id=f"B{team}",
+            bot_user_id=f"U{team}BOT",
+            bot_scopes=sorted(BOT_SCOPES),
+            installed_at=when,
+        )
+    )
+
+
+def _bare_config() -> dict[str, Any]:
+    """The usual configuration, channels without a workspace prefix (allowed: it names no workspace)."""
+    return copy.deepcopy(CONFIG)
+
+
+@pytest.fixture
+def two_workspaces(slack_api: FakeSlackApi) -> FakeSlackApi:
+    slack_api.oauth_clients[CLIENT_ID] = CLIENT_SECRET
+    slack_api.tokens.clear()
+    slack_api.tokens.update(TOKENS)
+    slack_api.workspaces.update(TOKENS)
+    slack_api.channel_teams.update(
+        {"C0FINANCE1": FIRST, "C0INTAKE01": FIRST, "C0SUPPORT1": SECOND, "C0PRODUCT1": SECOND, "C0KUDOS001": SECOND}
+    )
+    slack_api.channels.update({"C0FINANCE1": "finance", "C0SUPPORT1": "support"})
+    slack_api.user_teams.update({"U0OLDUSER1": FIRST, "U0NEWUSER1": SECOND, "U0CXAGENT1": FIRST})
+    return slack_api
+
+
+@pytest.fixture
+async def multi(two_workspaces: FakeSlackApi, slack_settings: Callable[..., Settings]) -> AsyncIterator[SlackServer]:
+    settings = slack_settings(slack_bot_token=None, slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET)
+    async with running(settings, two_workspaces, _bare_config()) as server:
+        store = SqlInstallationStore(client_id=CLIENT_ID, engine=server.app.engine)
+        _install(store, team=FIRST, token="xoxb-first", when=time.time() - 60)  # the older
+        _install(store, team=SECOND, token="xoxb-second", when=time.time())  # the newest
+        yield server
+
+
+def _auth(call: Any) -> str:
+    return str(call.headers["Authorization"])
+
+
+async def test_a_dm_to_a_user_of_the_older_workspace_uses_its_token(multi: SlackServer) -> None:
+    """Never seen before: users.info under each installation finds them in the older one, the DM goes with its
+    token, and the workspace is remembered (the next DM asks nobody)."""
+    notifier = multi.app.notifiers["slack"]
+    await notifier.send_direct_message(user="U0OLDUSER1", text="Your commitment is closed")
+    posts = multi.api.calls_to("chat.postMessage", ok_only=True)
+    assert [(p.params["channel"], _auth(p)) for p in posts] == [("U0OLDUSER1", "Bearer xoxb-first")]
+    lookups = multi.api.calls_to("users.info")
+    assert [_auth(c) for c in lookups] == ["Bearer xoxb-second", "Bearer xoxb-first"]  # newest asked first
+    assert lookups[0].response == {"ok": False, "error": "user_not_found"}
+    with multi.app.engine.connect() as conn:
+        row = conn.execute(select(SlackUserWorkspace.team_id).where(SlackUserWorkspace.user_id == "U0OLDUSER1"))
+        assert row.scalar_one() == FIRST
+
+    await notifier.send_direct_message(user="U0OLDUSER1", text="And another")
+    assert len(multi.api.calls_to("users.info")) == 2
+    assert _auth(multi.api.calls_to("chat.postMessage")[-1]) == "Bearer xoxb-first"
+
+
+async def test_a_user_seen_in_an_event_is_messaged_in_that_workspace(multi: SlackServer) -> None:
+    """A message from U0CXAGENT1 in the older workspace records where they are; the DM needs no look-up."""
+    body = fresh_event("event_message_channels.json", team=FIRST, user="U0CXAGENT1")
+    body.update(team_id=FIRST, context_team_id=FIRST)
+    body["authorizations"][0]["team_id"] = FIRST
+    status, _, _ = await multi.event(body)
+    assert status == 200
+    await multi.settle()
+    with multi.app.engine.connect() as conn:
+        row = conn.execute(select(SlackUserWorkspace.team_id).where(SlackUserWorkspace.user_id == "U0CXAGENT1"))
+        assert row.scalar_one() == FIRST
+    asked = len(multi.api.calls_to("users.info"))
+    await multi.app.notifiers["slack"].send_direct_message(user="U0CXAGENT1", text="Thanks")
+    assert _auth(multi.api.calls_to("chat.postMessage")[-1]) == "Bearer xoxb-first"
+    assert [c.params.get("user") for c in multi.api.calls_to("users.info")[asked:]] == []
+
+
+async def test_a_user_no_workspace_knows_gets_nothing(multi: SlackServer, caplog: pytest.LogCaptureFixture) -> None:
+    multi.api.user_teams["U0STRANGER"] = "T0ELSEWHERE"
+    with pytest.raises(DeliveryError) as refused:
+        await multi.app.notifiers["slack"].send_direct_message(user="U0STRANGER", text="hello")
+    assert refused.value.permanent
+    assert multi.api.calls_to("chat.postMessage") == []
+    assert "no installed workspace knows user U0STRANGER" in caplog.text
+
+
+async def test_a_bare_channel_is_posted_with_the_token_of_the_workspace_that_has_it(multi: SlackServer) -> None:
+    """Finance's C0FINANCE1 is in the older workspace: found by conversations.info, not posted with the newest."""
+    await multi.app.notifiers["slack"].post_text(channel="C0FINANCE1", text="hello finance")
+    posts = multi.api.calls_to("chat.postMessage", ok_only=True)
+    assert [(p.params["channel"], _auth(p)) for p in posts] == [("C0FINANCE1", "Bearer xoxb-first")]
+
+
+async def test_a_name_in_one_workspace_resolves_there(
+    two_workspaces: FakeSlackApi, slack_settings: Callable[..., Settings]
+) -> None:
+    """``#support`` names no workspace; at start-up it is looked up in each installed one and found in one."""
+    config = _bare_config()
+    config["departments"][1]["slack_channel"] = "#support"
+    settings = slack_settings(slack_bot_token=None, slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET)
+    async with running(settings, two_workspaces) as first:  # installs, then a restart resolves names
+        store = SqlInstallationStore(client_id=CLIENT_ID, engine=first.app.engine)
+        _install(store, team=FIRST, token="xoxb-first", when=time.time() - 60)
+        _install(store, team=SECOND, token="xoxb-second", when=time.time())
+        async with running(settings, two_workspaces, config) as multi:
+            await multi.app.notifiers["slack"].post_text(channel="#support", text="hello support")
+            post = multi.api.calls_to("chat.postMessage", ok_only=True)[-1]
+            assert (post.params["channel"], _auth(post)) == ("C0SUPPORT1", "Bearer xoxb-second")
+
+
+def test_config_refuses_a_bare_channel_when_several_workspaces_are_named() -> None:
+    text = """\
+default_department: Finance
+departments:
+  - name: Finance
+    slack_channel: T0FIRST/C0FINANCE1
+  - name: Support
+    slack_channel: T0SECOND/C0SUPPORT1
+  - name: Product
+    slack_channel: "#product"
+"""
+    with pytest.raises(ConfigError) as refused:
+        parse_config(text, name="cx.yaml")
+    message = str(refused.value)
+    assert message.startswith("cx.yaml:8:20: departments[2].slack_channel:")
+    assert "names no workspace" in message and "T0ACME/#product" in message
+
+
+def test_config_with_one_workspace_named_keeps_bare_channels() -> None:
+    text = """\
+default_department: Finance
+departments:
+  - name: Finance
+    slack_channel: T0FIRST/C0FINANCE1
+  - name: Product
+    slack_channel: "#product"
+"""
+    assert parse_config(text, name="cx.yaml").departments[1].slack_channel == "#product"
