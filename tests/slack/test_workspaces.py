@@ -137,18 +137,18 @@ async def test_a_bare_channel_is_posted_with_the_token_of_the_workspace_that_has
 async def test_a_name_in_one_workspace_resolves_there(
     two_workspaces: FakeSlackApi, slack_settings: Callable[..., Settings]
 ) -> None:
-    """``#support`` names no workspace; at start-up it is looked up in each installed one and found in one."""
+    """``#finance`` names no workspace; at start-up it is looked up in each installed one and found in the older."""
     config = _bare_config()
-    config["departments"][1]["slack_channel"] = "#support"
+    config["departments"][0]["slack_channel"] = "#finance"
     settings = slack_settings(slack_bot_token=None, slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET)
     async with running(settings, two_workspaces) as first:  # installs, then a restart resolves names
         store = SqlInstallationStore(client_id=CLIENT_ID, engine=first.app.engine)
         _install(store, team=FIRST, token="xoxb-first", when=time.time() - 60)
         _install(store, team=SECOND, token="xoxb-second", when=time.time())
         async with running(settings, two_workspaces, config) as multi:
-            await multi.app.notifiers["slack"].post_text(channel="#support", text="hello support")
+            await multi.app.notifiers["slack"].post_text(channel="#finance", text="hello finance")
             post = multi.api.calls_to("chat.postMessage", ok_only=True)[-1]
-            assert (post.params["channel"], _auth(post)) == ("C0SUPPORT1", "Bearer xoxb-second")
+            assert (post.params["channel"], _auth(post)) == ("C0FINANCE1", "Bearer xoxb-first")
 
 
 def test_config_refuses_a_bare_channel_when_several_workspaces_are_named() -> None:
