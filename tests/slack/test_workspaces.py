@@ -179,3 +179,37 @@ departments:
     slack_channel: "#product"
 """
     assert parse_config(text, name="cx.yaml").departments[1].slack_channel == "#product"
+
+
+async def test_doctor_checks_each_installation_and_each_channel_in_its_workspace(
+    multi: SlackServer, slack_settings: Callable[..., Settings]
+) -> None:
+    """Both tokens checked (auth.test, scopes); a third installation whose token was revoked fails on its own;
+    C0FINANCE1 (bare, in the older workspace) and T0SECOND/C0SUPPORT1 are each asked with their workspace's token."""
+    from bot.doctor import _slack
+    from stories.config import CxConfig
+
+    store = SqlInstallationStore(client_id=CLIENT_ID, engine=multi.app.engine)
+    _install(store, team="T0THIRD", token="xoxb-revoked", when=time.time() + 1)
+    multi.api.members.update({"C0FINANCE1", "C0SUPPORT1"})
+    config = CxConfig.model_validate(
+        {
+            "default_department": "Finance",
+            "departments": [
+                {"name": "Finance", "slack_channel": "C0FINANCE1"},
+                {"name": "Support", "slack_channel": "T0SECOND/C0SUPPORT1"},
+            ],
+        }
+    )
+    settings = slack_settings(slack_bot_token=None, slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET)
+    checks = {c.name: c for c in await _slack(settings, config)}
+    assert checks["slack token T0FIRST"].status == "ok" and checks["slack scopes T0FIRST"].status == "ok"
+    assert checks["slack token T0SECOND"].detail.endswith(f"({SECOND})")
+    assert checks["slack token T0THIRD"].status == "FAIL" and "/slack/install" in checks["slack token T0THIRD"].fix
+    assert checks["slack channel C0FINANCE1"].status == "ok"
+    assert checks["slack channel T0SECOND/C0SUPPORT1"].status == "ok"
+    asked = [
+        (c.params["channel"], _auth(c), (c.response or {}).get("ok")) for c in multi.api.calls_to("conversations.info")
+    ]
+    assert ("C0FINANCE1", "Bearer xoxb-first", True) in asked
+    assert ("C0SUPPORT1", "Bearer xoxb-second", True) in asked
