@@ -230,7 +230,7 @@ def _departments(
     for department, slot in next_runs(config.departments, now=now):
         places = []
         if settings.slack_enabled and department.slack_channel:
-            places.append(f"Slack {department.slack_channel}")
+            places.append(f"Slack {', '.join(department.slack_places)}")
         teams = department.teams_channel or (stored or {}).get((department.name, "teams"))
         if settings.teams_enabled and teams:
             places.append("Teams channel linked")

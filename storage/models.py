@@ -125,7 +125,7 @@ class Department(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    slack_channel: Mapped[str | None] = mapped_column(String(100))
+    slack_channel: Mapped[str | None] = mapped_column(String(500))  # several, one per workspace, joined by ','
     teams_channel: Mapped[str | None] = mapped_column(String(300))
     rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     managers: Mapped[list[str]] = mapped_column(JSON, default=list)

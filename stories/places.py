@@ -29,6 +29,18 @@ def slack_place(value: str) -> SlackPlace:
     return SlackPlace(enterprise_id=enterprise, team_id=team, channel=channel if prefix else value)
 
 
+SEPARATOR = ","  # a department's Slack channels in one workspace each, as stored: "T0ACME/C0FIN,T0BETA/C0FIN2"
+
+
+def split_places(value: str) -> list[str]:
+    """The channels one configured value stands for (a department may post to a channel in each workspace).
+
+    >>> split_places("T0ACME/C0FIN,T0BETA/#finance"), split_places("C0FIN")
+    (['T0ACME/C0FIN', 'T0BETA/#finance'], ['C0FIN'])
+    """
+    return [part.strip() for part in value.split(SEPARATOR) if part.strip()]
+
+
 def ambiguous_slack_channels(named: list[tuple[tuple[str | int, ...], str]]) -> list[tuple[tuple[str | int, ...], str]]:
     """The bare channels among ``named`` (``(config path, value)``) when the others name two or more workspaces:
     with several workspaces a bare channel could be in any of them."""

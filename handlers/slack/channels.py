@@ -55,8 +55,8 @@ def channel_name(value: str) -> str:
 def configured_channels(config: CxConfig) -> Iterator[tuple[str, str]]:
     """``(where, channel)`` for every Slack channel the configuration names, ``where`` as a config path."""
     for index, department in enumerate(config.departments):
-        if department.slack_channel:
-            yield f"departments[{index}].slack_channel ({department.name})", department.slack_channel
+        for channel in department.slack_places:
+            yield f"departments[{index}].slack_channel ({department.name})", channel
     for channel in config.intake.slack_channels:
         yield "intake.slack_channels", channel
     if config.kudos_slack_channel:

@@ -8,6 +8,7 @@ belongs.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import time
 from collections.abc import AsyncIterator, Callable
@@ -213,3 +214,54 @@ async def test_doctor_checks_each_installation_and_each_channel_in_its_workspace
     ]
     assert ("C0FINANCE1", "Bearer xoxb-first", True) in asked
     assert ("C0SUPPORT1", "Bearer xoxb-second", True) in asked
+
+
+def _listed_config() -> dict[str, Any]:
+    """Finance posts to a channel in each workspace; everything else names its workspace."""
+    config = copy.deepcopy(CONFIG)
+    config["departments"][0]["slack_channel"] = ["T0FIRST/C0FINANCE1", "T0SECOND/C0FINANCE2"]
+    config["departments"][1]["slack_channel"] = "T0SECOND/C0SUPPORT1"
+    config["departments"][2]["slack_channel"] = "T0SECOND/C0PRODUCT1"
+    config["intake"]["slack_channels"] = ["T0FIRST/C0INTAKE01"]
+    config["kudos_slack_channel"] = "T0SECOND/C0KUDOS001"
+    return config
+
+
+async def test_a_department_with_a_channel_in_each_workspace_gets_each_story_in_both(
+    two_workspaces: FakeSlackApi, slack_settings: Callable[..., Settings]
+) -> None:
+    """One story for Finance: posted to C0FINANCE1 with the older workspace's token and to C0FINANCE2 with the
+    newest's; a note on the story updates both, each with its own token; a second enqueue adds nothing."""
+    from stories.models import IncomingComment
+
+    two_workspaces.channel_teams["C0FINANCE2"] = SECOND
+    settings = slack_settings(slack_bot_token=None, slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET)
+    async with running(settings, two_workspaces, _listed_config()) as multi:
+        store = SqlInstallationStore(client_id=CLIENT_ID, engine=multi.app.engine)
+        _install(store, team=FIRST, token="xoxb-first", when=time.time() - 60)
+        _install(store, team=SECOND, token="xoxb-second", when=time.time())
+        comment = IncomingComment(text="I was charged twice on my invoice", source="survey", external_id="1")
+        await asyncio.to_thread(multi.app.take_in, [comment])
+        multi.app.dispatcher.kick()
+        posts = await two_workspaces.wait_for("chat.postMessage", count=2)
+        assert sorted((p.params["channel"], _auth(p)) for p in posts) == [
+            ("C0FINANCE1", "Bearer xoxb-first"),
+            ("C0FINANCE2", "Bearer xoxb-second"),
+        ]
+        await multi.settle()
+        await asyncio.to_thread(multi.app.take_in, [comment])  # the same comment again: nothing new
+        await multi.settle()
+        assert len(two_workspaces.calls_to("chat.postMessage")) == 2
+        assert [p.response["ok"] for p in two_workspaces.calls_to("chat.postMessage")] == [True, True]
+
+
+def test_config_names_the_list_item_that_is_ambiguous() -> None:
+    text = """\
+default_department: Finance
+departments:
+  - name: Finance
+    slack_channel: [T0FIRST/C0FINANCE1, T0SECOND/C0FINANCE2, "#finance"]
+"""
+    with pytest.raises(ConfigError) as refused:
+        parse_config(text, name="cx.yaml")
+    assert str(refused.value).startswith("cx.yaml:4:62: departments[0].slack_channel[2]: channel '#finance' names no")

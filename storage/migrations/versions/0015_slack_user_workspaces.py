@@ -1,4 +1,5 @@
-"""slack_user_workspaces: the workspace each Slack user was seen in (DMs use its installation's token)
+"""slack_user_workspaces: the workspace each Slack user was seen in (DMs use its installation's token); a
+department's slack_channel holds one channel per workspace (500 characters)
 
 Revision ID: 0015_slack_user_workspaces
 Revises: 0014_event_inbox
@@ -29,7 +30,11 @@ def upgrade() -> None:
         sa.Column("seen_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_slack_user_workspaces")),
     )
+    with op.batch_alter_table("departments") as batch:
+        batch.alter_column("slack_channel", existing_type=sa.String(length=100), type_=sa.String(length=500))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("departments") as batch:
+        batch.alter_column("slack_channel", existing_type=sa.String(length=500), type_=sa.String(length=100))
     op.drop_table("slack_user_workspaces")
