@@ -9,6 +9,7 @@ is and what it may do; ``conversations.info`` says whether the bot is a member (
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -149,7 +150,8 @@ async def _channels(
         candidates = [workspace] if workspace is not None or not oauth else list(tokens)
         info, failure = None, None
         for candidate in candidates:
-            kwargs = {"token": tokens[candidate]} if tokens.get(candidate) else {}
+            own = tokens.get(candidate)
+            kwargs: dict[str, Any] = {"token": own} if own else {}
             try:
                 info = (await client.conversations_info(channel=channel, **kwargs))["channel"]
                 break
