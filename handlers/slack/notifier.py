@@ -9,6 +9,7 @@ and the outbox decides whether to try again.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.blocks import digest_blocks, fallback_text, story_blocks
-from handlers.slack.channels import ChannelDirectory, Workspace, split_workspace
+from handlers.slack.channels import SLACK_ID, ChannelDirectory, Workspace, split_workspace
 from handlers.slack.errors import delivery_error
 from handlers.slack.mrkdwn import safe
 from handlers.slack.render import render
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 TEXT_LIMIT = 3000  # characters of a plain message the bot writes (Slack truncates text at 40,000)
 METADATA_TYPE = "cxbot_delivery"  # message metadata event type carrying the outbox delivery key
 LOOKUP_PAGES = 5  # pages of history read when looking for an earlier post
+RESOLVE_EVERY = 60.0  # seconds between look-ups of channel names not found yet
 
 
 class SlackNotifier:
@@ -45,6 +47,7 @@ class SlackNotifier:
         self._client = client
         self._workspaces = workspaces or Workspaces()
         self._channels = channels
+        self._next_resolve = 0.0
 
     async def post_story(self, *, channel: str, story: StoryView, key: str | None = None) -> PostedMessage:
         blocks = self._render(story_blocks, story)
@@ -195,6 +198,12 @@ class SlackNotifier:
         if self._channels is not None:
             # "#cx-finance" -> C0…; "T0ACME/C0FIN" -> the ACME workspace, channel C0FIN
             workspace, bare = self._channels.locate(target)
+            if not SLACK_ID.fullmatch(bare) and time.monotonic() >= self._next_resolve:
+                # a name not found at start (created, or its workspace installed, since): look again, at most
+                # once a minute
+                self._next_resolve = time.monotonic() + RESOLVE_EVERY
+                await self._channels.resolve(self._client, token=self.token, installed=await self.installed())
+                workspace, bare = self._channels.locate(target)
         else:
             workspace, bare = split_workspace(target)
         if workspace is None and self._workspaces.oauth:

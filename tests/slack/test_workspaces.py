@@ -138,18 +138,20 @@ async def test_a_bare_channel_is_posted_with_the_token_of_the_workspace_that_has
 async def test_a_name_in_one_workspace_resolves_there(
     two_workspaces: FakeSlackApi, slack_settings: Callable[..., Settings]
 ) -> None:
-    """``#finance`` names no workspace; at start-up it is looked up in each installed one and found in the older."""
+    """``#finance`` names no workspace. cxbot started before anything was installed, so at start no name was
+    found; the first post looks again, in each installed workspace, and finds it in the older one only."""
     config = _bare_config()
     config["departments"][0]["slack_channel"] = "#finance"
     settings = slack_settings(slack_bot_token=None, slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET)
-    async with running(settings, two_workspaces) as first:  # installs, then a restart resolves names
-        store = SqlInstallationStore(client_id=CLIENT_ID, engine=first.app.engine)
+    async with running(settings, two_workspaces, config) as multi:
+        store = SqlInstallationStore(client_id=CLIENT_ID, engine=multi.app.engine)
         _install(store, team=FIRST, token="xoxb-first", when=time.time() - 60)
         _install(store, team=SECOND, token="xoxb-second", when=time.time())
-        async with running(settings, two_workspaces, config) as multi:
-            await multi.app.notifiers["slack"].post_text(channel="#finance", text="hello finance")
-            post = multi.api.calls_to("chat.postMessage", ok_only=True)[-1]
-            assert (post.params["channel"], _auth(post)) == ("C0FINANCE1", "Bearer xoxb-first")
+        await multi.app.notifiers["slack"].post_text(channel="#finance", text="hello finance")
+        post = multi.api.calls_to("chat.postMessage", ok_only=True)[-1]
+        assert (post.params["channel"], _auth(post)) == ("C0FINANCE1", "Bearer xoxb-first")
+        listed = [_auth(c) for c in multi.api.calls_to("conversations.list") if c.headers.get("Authorization")]
+        assert sorted(listed) == ["Bearer xoxb-first", "Bearer xoxb-second"]
 
 
 def test_config_refuses_a_bare_channel_when_several_workspaces_are_named() -> None:
