@@ -345,7 +345,7 @@ class CxConfig(_Model):
                     f"rule id {rule.id!r} is already used by rules[{ids[rule.id]}]; give each rule a unique id",
                 )
             ids[rule.id] = index
-        for path, value in ambiguous_slack_channels(self._slack_channels()):
+        for path, value in ambiguous_slack_channels(self.slack_channel_paths()):
             raise config_problem(
                 path,
                 f"channel {value!r} names no workspace, and the configuration names several; prefix it with "
@@ -353,7 +353,7 @@ class CxConfig(_Model):
             )
         return self
 
-    def _slack_channels(self) -> list[tuple[tuple[str | int, ...], str]]:
+    def slack_channel_paths(self) -> list[tuple[tuple[str | int, ...], str]]:
         """Every Slack channel the configuration names, with its key path."""
         named: list[tuple[tuple[str | int, ...], str]] = []
         for index, d in enumerate(self.departments):

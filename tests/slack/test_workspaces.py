@@ -267,3 +267,28 @@ departments:
     with pytest.raises(ConfigError) as refused:
         parse_config(text, name="cx.yaml")
     assert str(refused.value).startswith("cx.yaml:4:62: departments[0].slack_channel[2]: channel '#finance' names no")
+
+
+async def test_config_check_refuses_a_bare_channel_once_two_workspaces_are_installed(
+    multi: SlackServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The file names no workspace at all (fine with one), but two are installed: `cxbot config check` says which
+    channel, where, and the prefix to add."""
+    from bot.cli import main
+
+    path = tmp_path / "cx.yaml"
+    path.write_text(
+        "default_department: Finance\ndepartments:\n  - name: Finance\n    slack_channel: C0FINANCE1\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DATABASE_URL", multi.app.settings.database_url)
+    monkeypatch.setenv("SLACK_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", CLIENT_SECRET)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "signing-secret")
+    assert await asyncio.to_thread(main, ["config", "check", "--file", str(path)]) == 2
+    error = capsys.readouterr().err
+    assert f"{path}:4:20: departments[0].slack_channel: channel 'C0FINANCE1' names no workspace, and 2 are" in error
+    assert "T0SECOND/C0FINANCE1" in error
+    monkeypatch.delenv("SLACK_CLIENT_ID")
+    monkeypatch.delenv("SLACK_CLIENT_SECRET")  # one workspace (SLACK_BOT_TOKEN): nothing to tell apart
+    assert await asyncio.to_thread(main, ["config", "check", "--file", str(path)]) == 0
