@@ -80,7 +80,7 @@ class SqlInstallationStore(SQLAlchemyInstallationStore, AsyncInstallationStore):
         return list(dict.fromkeys((r[0], r[1], bool(r[2])) for r in rows))
 
     def latest_bot_token(self) -> str | None:
-        """The bot token of the newest installation (``cxbot doctor`` says whether any is installed)."""
+        """The bot token of the newest installation, or None: whether anything is installed. Never used to post."""
         bots = self.bots.c
         query = select(bots.bot_token).where(bots.client_id == self.client_id).order_by(desc(bots.installed_at))
         with self.engine.connect() as conn:
