@@ -1,7 +1,7 @@
 """pace slots: the Slack workspace pace shared by every replica on one PostgreSQL
 
 Revision ID: 0016_pace_slots
-Revises: 0014_event_inbox (re-point to 0015_slack_user_workspaces when that lands)
+Revises: 0015_slack_user_workspaces
 Create Date: 2026-12-03 08:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_pace_slots"
-down_revision: str | Sequence[str] | None = "0014_event_inbox"
+down_revision: str | Sequence[str] | None = "0015_slack_user_workspaces"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
