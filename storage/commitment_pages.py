@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, Select, bindparam, func, literal_column, select
+from sqlalchemy import Engine, Select, bindparam, false, func, literal_column, select
 from sqlalchemy.engine import Connection
 
 from storage.db import read_retrying
@@ -42,7 +42,9 @@ def statements(shape: Shape) -> tuple[Select[Any], Select[Any]]:
     a prepared statement's generic plan can then still use the partial indexes.
     """
     conditions: list[Any] = [_C.state == literal_column("'open'")]
-    if shape.departments is not None:
+    if shape.departments == 0:  # nobody's departments: nothing (an empty IN would need compiling per call)
+        conditions.append(false())
+    elif shape.departments is not None:
         conditions.append(_C.department_id.in_([bindparam(f"d{n}") for n in range(shape.departments)]))
     if shape.by_owner:
         conditions.append(_C.owner == bindparam("owner"))

@@ -77,7 +77,7 @@ def make_engine(url: str, *, pool: PoolOptions | None = None, **kwargs: object) 
     psycopg = url.startswith("postgresql+psycopg")
     if url.startswith("postgresql"):
         connect_args["application_name"] = pool.application_name
-    engine: Engine = create_engine(  # type: ignore[call-overload]
+    pooled: Engine = create_engine(  # type: ignore[call-overload]
         url,
         pool_size=pool.size,
         max_overflow=pool.overflow,
@@ -88,8 +88,8 @@ def make_engine(url: str, *, pool: PoolOptions | None = None, **kwargs: object) 
         **kwargs,
     )
     if pool.pre_ping and psycopg:
-        event.listen(engine, "checkout", refuse_dead_connection)
-    return engine
+        event.listen(pooled, "checkout", refuse_dead_connection)
+    return pooled
 
 
 def alive_without_a_query(dbapi_connection: Any) -> bool:
