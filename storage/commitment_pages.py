@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, Select, bindparam, false, func, literal_column, select
+from sqlalchemy import Engine, Select, bindparam, exc, false, func, literal_column, select
 from sqlalchemy.engine import Connection
 
 from storage.db import read_retrying
@@ -92,6 +92,7 @@ class CommitmentPages:
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._departments = departments
         self._psycopg = engine.dialect.driver == "psycopg"
+        self._driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error if self._psycopg else Exception
         self._statements: dict[Shape, tuple[Select[Any], Select[Any]]] = {}
         self._sql: dict[Shape, tuple[str, str]] = {}
 
@@ -136,16 +137,39 @@ class CommitmentPages:
             self._sql[shape] = tuple(str(s.compile(dialect=dialect)) for s in statements(shape))  # type: ignore[assignment]
         count_sql, page_sql = self._sql[shape]
         seen = bool(conn.dispatch.before_cursor_execute)  # tests and tracing see the statements as SQLAlchemy's
-        with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-            if seen:
-                conn.dispatch.before_cursor_execute(conn, cursor, count_sql, params, None, False)
-            total = int(cursor.execute(count_sql, params).fetchone()[0])
-            clamped, pages = _clamp(page, total=total, size=size)
-            page_params = {**params, "limit": size, "offset": (clamped - 1) * size}
-            if seen:
-                conn.dispatch.before_cursor_execute(conn, cursor, page_sql, page_params, None, False)
-            rows = cursor.execute(page_sql, page_params).fetchall()
+        driver = conn.connection.driver_connection
+        sql, sent = count_sql, params
+        try:
+            with driver.cursor() as cursor:  # type: ignore[union-attr]
+                if seen:
+                    conn.dispatch.before_cursor_execute(conn, cursor, sql, sent, None, False)
+                total = int(cursor.execute(sql, sent).fetchone()[0])
+                clamped, pages = _clamp(page, total=total, size=size)
+                sql, sent = page_sql, {**params, "limit": size, "offset": (clamped - 1) * size}
+                if seen:
+                    conn.dispatch.before_cursor_execute(conn, cursor, sql, sent, None, False)
+                rows = cursor.execute(sql, sent).fetchall()
+        except self._driver_error as error:
+            raise self._as_sqlalchemy_error(conn, error, sql, sent) from error
         return CommitmentPage(items=_items(rows, today=today), total=total, page=clamped, pages=pages)
+
+    def _as_sqlalchemy_error(self, conn: Connection, error: Exception, sql: str, sent: dict[str, Any]) -> Exception:
+        """The error SQLAlchemy would have raised: callers catch SQLAlchemyError (a 503), logs hide the database's
+        words (bot.logs), parameters stay out of the message, and a dead connection is marked so and not pooled
+        again (storage.db.read_retrying then reads once more)."""
+        driver = conn.connection.driver_connection
+        gone = bool(getattr(driver, "closed", False) or getattr(driver, "broken", False))
+        if gone:
+            conn.invalidate(error)
+        return exc.DBAPIError.instance(
+            sql,
+            sent,
+            error,
+            self._driver_error,
+            hide_parameters=True,
+            connection_invalidated=gone,
+            dialect=self._engine.dialect,
+        )
 
 
 def _clamp(page: int, *, total: int, size: int) -> tuple[int, int]:

@@ -123,30 +123,17 @@ def read_retrying(engine: Engine, read: Callable[[Connection], T]) -> T:
     """``read(connection)``, tried once more on a fresh connection if the first one turns out to be dead.
 
     Only for reads (no write is ever repeated behind the caller's back: a failed write stays a 503 the client
-    retries). A dead connection is thrown away, not returned to the pool; SQLAlchemy also marks the pool's older
-    connections stale when it sees a disconnect, and the pool's liveness check catches the rest.
+    retries). SQLAlchemy throws a dead connection away and marks the pool's older ones stale; the pool's liveness
+    check catches the rest.
     """
     try:
         with engine.connect() as conn:
-            try:
-                return read(conn)
-            except exc.DBAPIError as error:  # through SQLAlchemy: it has judged the connection already
-                if not error.connection_invalidated:
-                    raise
-            except Exception as error:  # a driver error from the driver's own cursor (storage.commitment_pages)
-                if not _driver_gone(conn):
-                    raise
-                conn.invalidate(error)
-    except exc.DBAPIError as error:  # checking the connection out failed: not a dead pooled connection
+            return read(conn)
+    except exc.DBAPIError as error:
         if not error.connection_invalidated:
             raise
     with engine.connect() as conn:
         return read(conn)
-
-
-def _driver_gone(conn: Connection) -> bool:
-    driver = conn.connection.driver_connection
-    return bool(getattr(driver, "closed", False) or getattr(driver, "broken", False))
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -8,12 +8,17 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, exc, text
 from sqlalchemy.engine import Connection
 
-from storage.db import PoolOptions, alive_without_a_query, make_engine, read_retrying
+from storage.db import PoolOptions, alive_without_a_query, make_engine, read_retrying, upgrade
+from storage.departments import sync_departments
+from storage.followup import SqlFollowUps
+from stories.config import CxConfig
+from stories.config import Department as ConfigDepartment
 from tests.conftest import PG_URL
 
 pytestmark = pytest.mark.postgres
@@ -81,18 +86,14 @@ def test_a_terminated_backend_is_seen_without_a_query_and_the_next_read_gets_a_n
         assert backend_pid(conn) != pid
 
 
-@pytest.mark.parametrize("through", ["sqlalchemy", "driver"])
-def test_a_read_that_meets_a_dead_connection_is_served_on_a_fresh_one(engine: Engine, through: str) -> None:
+def test_a_read_that_meets_a_dead_connection_is_served_on_a_fresh_one(engine: Engine) -> None:
     """The connection dies under the read (the liveness check had nothing to see yet): the read runs again."""
     attempts: list[int] = []
 
     def read(conn: Connection) -> int:
         attempts.append(backend_pid(conn))
         if len(attempts) == 1:  # the server ends this very session mid-read
-            if through == "sqlalchemy":
-                conn.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
-            else:
-                conn.connection.driver_connection.execute("SELECT pg_terminate_backend(pg_backend_pid())")  # type: ignore[union-attr]
+            conn.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
         return int(conn.execute(text("SELECT 41 + 1")).scalar_one())
 
     assert read_retrying(engine, read) == 42
@@ -111,32 +112,69 @@ def test_an_error_that_is_not_a_dead_connection_is_not_retried(engine: Engine) -
     assert len(attempts) == 1
 
 
-def test_a_page_of_actions_is_served_after_the_server_ended_the_pools_sessions(engine: Engine) -> None:
-    from storage.departments import sync_departments
-    from storage.followup import SqlFollowUps
-    from stories.config import CxConfig, Department
-
+@pytest.fixture
+def pages(engine: Engine) -> Iterator[tuple[Engine, SqlFollowUps]]:
+    """A store of commitment pages in a schema of its own, on a pool of one connection."""
+    assert PG_URL
     schema = f"liveness_{uuid.uuid4().hex[:8]}"
     with engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    scoped = make_engine(
+        f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}", pool=PoolOptions(size=1, overflow=0)
+    )
     try:
-        assert PG_URL
-        scoped = make_engine(
-            f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}",
-            pool=PoolOptions(size=1, overflow=0),
-        )
-        from storage.db import upgrade
-
         upgrade(scoped)
-        config = CxConfig(default_department="Finance", departments=(Department(name="Finance"),))
-        store = SqlFollowUps(scoped, sync_departments(scoped, config))
-        first = store.commitments_page(today=date(2026, 12, 1), departments=["Finance"], page=1, size=10)
-        with scoped.connect() as conn:
-            pid = backend_pid(conn)
-        terminate(pid)
-        again = store.commitments_page(today=date(2026, 12, 1), departments=["Finance"], page=1, size=10)
-        assert (again.total, again.pages, again.items) == (first.total, first.pages, first.items) == (0, 1, ())
-        scoped.dispose()
+        config = CxConfig(default_department="Finance", departments=(ConfigDepartment(name="Finance"),))
+        yield scoped, SqlFollowUps(scoped, sync_departments(scoped, config))
     finally:
+        scoped.dispose()
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def finance_page(store: SqlFollowUps) -> tuple[int, int, int]:
+    found = store.commitments_page(today=date(2026, 12, 1), departments=["Finance"], page=1, size=10)
+    return found.total, found.page, found.pages
+
+
+def test_a_page_is_served_after_the_server_ended_the_pools_session(pages: tuple[Engine, SqlFollowUps]) -> None:
+    scoped, store = pages
+    assert finance_page(store) == (0, 1, 1)
+    with scoped.connect() as conn:
+        pid = backend_pid(conn)
+    terminate(pid)
+    assert finance_page(store) == (0, 1, 1)
+
+
+def test_a_page_whose_connection_dies_after_checkout_is_read_again(pages: tuple[Engine, SqlFollowUps]) -> None:
+    """Pages run on the driver's own cursor: its errors still reach SQLAlchemy's handling (the read is retried)."""
+    scoped, store = pages
+    assert finance_page(store) == (0, 1, 1)
+    ended: list[int] = []
+
+    def end_it_once(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if not ended:  # after the liveness check passed: the server ends the session before the first query
+            ended.append(dbapi_connection.info.backend_pid)
+            terminate(ended[0])
+
+    event.listen(scoped, "checkout", end_it_once)
+    try:
+        assert finance_page(store) == (0, 1, 1)
+    finally:
+        event.remove(scoped, "checkout", end_it_once)
+    assert len(ended) == 1
+
+
+def test_a_page_that_fails_otherwise_raises_sqlalchemys_error_once_without_its_parameters(
+    pages: tuple[Engine, SqlFollowUps],
+) -> None:
+    """Callers map SQLAlchemyError to a 503 and logs hide its database text (bot.logs): a driver error must be one."""
+    scoped, store = pages
+    statements: list[str] = []
+    event.listen(scoped, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with scoped.begin() as conn:
+        conn.execute(text("ALTER TABLE commitments RENAME TO commitments_gone"))
+    with pytest.raises(exc.ProgrammingError) as raised:
+        store.commitments_page(today=date(2026, 12, 1), owner="USECRETOWNER", page=1, size=10)
+    assert "USECRETOWNER" not in str(raised.value) and raised.value.connection_invalidated is False
+    assert len([s for s in statements if s.startswith("SELECT count")]) == 1  # not retried
