@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.report import Row
 from bot.config import load_config
 from stories.blended_routing import Scores, blend, predict, route_text, score, with_rules
-from stories.learning import Example, train
+from stories.learning import Example, LearnedModel, train
 from stories.routing import Router
 
 HERE = Path(__file__).resolve().parent
@@ -151,6 +151,22 @@ def plain_learner(train_rows: Sequence[tuple[str, str]], test_texts: Sequence[st
     return [str(p) for p in classifier.predict(vectorizer.transform(test_texts))]
 
 
+def model_costs(model: LearnedModel, texts: Sequence[str]) -> str:
+    """The stored model's size, loading it, and predicting a median-length and the longest test text."""
+    stored = model.to_json()
+    began = time.perf_counter()
+    loaded = LearnedModel.from_json(stored)
+    load_ms = (time.perf_counter() - began) * 1000
+    ordered = sorted(texts, key=len)
+    found = []
+    for label, text in (("median", ordered[len(ordered) // 2]), ("longest", ordered[-1])):
+        began = time.perf_counter()
+        for _ in range(50):
+            loaded.predict(text)
+        found.append(f"predict {label} ({len(text)} characters) {(time.perf_counter() - began) / 50 * 1000:.2f} ms")
+    return f"JSON {len(stored) / 1e6:.2f} MB, load {load_ms:.0f} ms, " + ", ".join(found)
+
+
 def mean_scores(runs: Sequence[Scores]) -> Scores:
     return Scores(
         examples=runs[0].examples,
@@ -185,6 +201,8 @@ def evaluate(
             began = time.perf_counter()
             model = train(with_rules(router, [Example(text=t, department=d) for t, d, _ in shuffled[:n]]))
             training.setdefault(n, []).append(time.perf_counter() - began)
+            if n == max(LABELS) and seed == seeds[0]:
+                costs = model_costs(model, [e.text for e in test_examples])
             print(f"  seed {seed}, {n} labels: C {model.strength}, override ratio {model.override_ratio}", flush=True)
             blended = [
                 blend(r, predict(model, r, e.text), known=known)
@@ -211,6 +229,7 @@ def evaluate(
     print(f"plain learner on the original labels, same run: {originals}  ({FLOORS[name]})")
     trained = ", ".join(f"{n} labels {statistics.mean(v):.1f} s" for n, v in training.items())
     print(f"training (mean per model, with its cross-validation): {trained}")
+    print(f"model on {max(LABELS)} labels: {costs}")
     print(f"({time.perf_counter() - started:.0f} s on a shared 2-core machine, {len(seeds)} seeds)")
     means = {label: mean_scores(runs) for label, runs in results.items()}
     for n, values in plain_original.items():
