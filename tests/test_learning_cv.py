@@ -165,3 +165,37 @@ def test_cross_validation_scores_the_department_the_blend_puts_first() -> None:
         ranked = tuple(sorted(probabilities.items(), key=lambda p: p[1], reverse=True))
         blended = blend(Routing(routes=routes, themes=()), Prediction(ranked=ranked, words=(), override_ratio=ratio))
         assert blended.routes[0].department == first_department(probabilities, rules, ratio=ratio)
+
+
+def test_the_sweep_trains_off_the_event_loop() -> None:
+    """`cxbot serve`'s routing job: a retrain that takes seconds must leave the loop answering Slack and Teams."""
+    import asyncio
+    import threading
+    import time
+
+    from bot.scheduler import learn_routing
+
+    class SlowApp:
+        thread: threading.Thread | None = None
+
+        def refresh_routing(self) -> None:
+            SlowApp.thread = threading.current_thread()
+            time.sleep(0.3)  # a retrain, holding its thread
+
+    async def main() -> int:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        await learn_routing(SlowApp())  # type: ignore[arg-type]
+        task.cancel()
+        return ticks
+
+    ticks = asyncio.run(main())
+    assert SlowApp.thread is not None and SlowApp.thread is not threading.main_thread()
+    assert ticks >= 10  # the loop kept running while the retrain slept
