@@ -26,6 +26,8 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from tests.timing import GENEROUS
+
 Kind = Literal["send", "reply", "update", "delete", "create", "member"]
 ANY = "*"
 
@@ -184,7 +186,7 @@ class FakeConnector:
         """Everything the bot said, in order: sends, replies and created conversations' first messages."""
         return [c for c in self.calls if c.kind in ("send", "reply", "create") and 200 <= c.status < 300]
 
-    async def wait_for(self, kind: str, *, count: int = 1, timeout: float = 5.0) -> list[Call]:
+    async def wait_for(self, kind: str, *, count: int = 1, timeout: float = GENEROUS) -> list[Call]:
         deadline = time.monotonic() + timeout
         while True:
             found = self.calls_of(kind)

@@ -33,6 +33,8 @@ from urllib.parse import parse_qsl
 import yaml
 from aiohttp import web
 
+from tests.timing import GENEROUS
+
 DEFAULT_TOKEN = "xoxb-test-token"
 TEAM_ID = "T0FAKE0001"
 BOT_USER_ID = "U0FAKEBOT1"
@@ -278,7 +280,9 @@ class FakeSlackApi:
             if c.method == method and (not ok_only or (c.status == 200 and (c.response or {}).get("ok")))
         ]
 
-    async def wait_for(self, method: str, *, count: int = 1, ok_only: bool = True, timeout: float = 5.0) -> list[Call]:
+    async def wait_for(
+        self, method: str, *, count: int = 1, ok_only: bool = True, timeout: float = GENEROUS
+    ) -> list[Call]:
         """Wait until ``count`` calls of ``method`` arrived (``ok_only``: that were answered ok)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -556,7 +560,7 @@ class FakeSlackApi:
             self.sockets.remove(socket)
         return socket
 
-    async def socket_send(self, *, kind: str, payload: Mapping[str, Any], timeout: float = 5.0) -> str:
+    async def socket_send(self, *, kind: str, payload: Mapping[str, Any], timeout: float = GENEROUS) -> str:
         """Send an envelope (``kind``: events_api, slash_commands, interactive) to the connected app; its id."""
         deadline = time.monotonic() + timeout
         while not self.sockets:
