@@ -38,6 +38,7 @@ EVENT_SCOPES: dict[str, tuple[str, ...]] = {
     "app_home_opened": (),
     "message.channels": ("channels:history",),  # intake in public channels
     "message.groups": ("groups:history",),  # intake in private channels
+    "message.im": ("im:history",),  # a plain reply in the bot's DM: the pulse answer
     "reaction_added": ("reactions:read",),
     "reaction_removed": ("reactions:read",),
 }
