@@ -5,7 +5,7 @@ tests/slack/test_manifest.py finds every Web API method the code calls and check
 without ``files:write``, failing with ``missing_scope`` in a real workspace).
 
 Scopes are as Slack's method reference lists them for bot tokens; where a method's scope depends on the kind of
-conversation, the kinds cxbot uses (public and private channels; the app's own DMs, read only to find its own post
+conversation, the kinds cxbot uses (public and private channels; the app's own DMs, read to find its own post
 after a crash) are listed.
 """
 
