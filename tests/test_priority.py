@@ -6,15 +6,12 @@ under load) are measured in bench/slack_ack.py."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
 from bot.priority import AckPriority
 from handlers.slack.tasks import URGENT_HEADSTART, Background
-from storage.db import make_engine
 from storage.processed import SqlProcessedEvents
 from tests.timing import VirtualClock, settle
 
@@ -108,15 +105,6 @@ async def test_a_cancelled_waiter_leaves_the_line() -> None:
 
 
 # --- the Slack connector's work behind the ack --------------------------------------------------------------------
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path, _sqlite_template: Path) -> Iterator[Engine]:
-    """Background's own queueing does not depend on the database: SQLite only."""
-    (tmp_path / "cxbot.db").write_bytes(_sqlite_template.read_bytes())
-    engine = make_engine(f"sqlite:///{tmp_path / 'cxbot.db'}")
-    yield engine
-    engine.dispose()
 
 
 async def test_background_jobs_start_after_the_burst_modal_opens_sooner(sqlite_engine: Engine) -> None:

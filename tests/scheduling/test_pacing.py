@@ -5,12 +5,10 @@ Slack Web API over HTTP, its per-channel limit scaled up (10/s) so the tests sta
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,7 +29,6 @@ from bot.pacing import (
 from bot.priority import AckPriority
 from handlers.slack.client import web_client
 from handlers.slack.notifier import SlackNotifier
-from storage.db import make_engine
 from storage.departments import sync_departments
 from storage.outbox import SqlOutbox
 from storage.stories import SqlStoryReader
@@ -165,12 +162,9 @@ async def test_retry_after_pauses_the_lane_only() -> None:
 
 
 @pytest.fixture
-def engine(tmp_path: Path, _sqlite_template: Path) -> Iterator[Engine]:
-    """Pacing does not depend on the database: SQLite only."""
-    shutil.copy(_sqlite_template, tmp_path / "cxbot.db")
-    engine = make_engine(f"sqlite:///{tmp_path / 'cxbot.db'}")
-    yield engine
-    engine.dispose()
+def engine(sqlite_engine: Engine) -> Engine:
+    """Pacing does not depend on the database: SQLite only (tests/conftest.py)."""
+    return sqlite_engine
 
 
 @pytest.fixture
