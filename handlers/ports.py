@@ -106,6 +106,8 @@ class ConversationRefs(Protocol):
 
     def newest(self) -> dict[str, Any] | None: ...
 
+    def rosters(self, *, limit: int = 20) -> list[dict[str, Any]]: ...
+
 
 ChatIntake = Callable[[IncomingComment], tuple[View, bool]]
 """One comment from a chat intake: ``(what to tell the sender, whether a story was created)``."""

@@ -164,7 +164,7 @@ class Commands:
     def direct_reply(self, actor: Actor, text: str) -> View | None:
         """A message someone typed in their chat with the bot that is not a command: the answer to this month's
         pulse question if one is awaited from them (stories/rituals.py), else None (the connector shows help).
-        Platforms whose direct messages reach the bot call it (Teams; Slack would need ``im:history``)."""
+        Both platforms call it: Teams for any message in its chat, Slack for ``message.im`` (handlers/slack/direct.py)."""
         if self.rituals is None:
             return None
         return self.rituals.pulse_reply(actor=actor, text=text, now=self.clock())

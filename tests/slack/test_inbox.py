@@ -4,8 +4,6 @@ Slack Web API, on SQLite and PostgreSQL (``database_url``)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +17,7 @@ from handlers.slack.inbox import replay
 from storage.models import Comment, InboxEvent, ProcessedEvent, Story
 from tests.fakes.slack_api import FakeSlackApi
 from tests.slack.conftest import SlackServer, fresh_event, running
+from tests.timing import eventually
 
 TEXT = "I was charged twice on my invoice and nobody called me back"
 
@@ -31,14 +30,6 @@ def lease_runs_out(server: SlackServer) -> None:
     """What ten minutes without the accepting replica finishing does: its lease on the event has passed."""
     with server.app.engine.begin() as conn:
         conn.execute(update(InboxEvent).values(lease_until=datetime.now(UTC) - timedelta(seconds=1)))
-
-
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 def inbox_rows(server: SlackServer) -> list[Any]:
@@ -63,7 +54,9 @@ async def test_an_event_acknowledged_then_crashed_on_is_replayed_once_by_the_nex
         lease_runs_out(first)
 
     async with running(slack_settings(cx_instance="second"), slack_api) as second:
-        await until(lambda: second.count(Comment) == 1 and not inbox_rows(second))  # replayed at start
+        await eventually(  # replayed at start
+            lambda: second.count(Comment) == 1 and not inbox_rows(second), what="the event replayed at start"
+        )
         await second.settle()
         status, _, _ = await second.event(body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "timeout"})
         assert status == 200
