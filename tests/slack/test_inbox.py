@@ -115,16 +115,17 @@ async def test_an_event_that_cannot_be_stored_is_not_acknowledged_and_its_retry_
     slack: SlackServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inbox = slack.app.core.inbox
-    real = inbox.accept_many
-    monkeypatch.setattr(
-        inbox, "accept_many", lambda *_a, **_kw: (_ for _ in ()).throw(ConnectionError("database down"))
-    )
+
+    async def database_down(*_a: Any, **_kw: Any) -> list[bool]:
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(inbox, "accept_async", database_down)
     body = intake_event()
     status, answer, _ = await slack.event(body)
     assert status == 503 and b"retry" in answer  # Slack sends it again
     assert slack.count(ProcessedEvent) == 0
 
-    monkeypatch.setattr(inbox, "accept_many", real)
+    monkeypatch.undo()
     status, _, _ = await slack.event(body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"})
     assert status == 200
     await slack.settle()
