@@ -49,7 +49,10 @@ async def accept(ctx: SlackContext, *, key: str, kind: str, body: Mapping[str, A
     """Store the event before the ack; False if it was accepted before (a retry: nothing to do)."""
     if ctx.acceptor is None:
         ctx.acceptor = Acceptor(ctx)
-    return await ctx.acceptor.accept(key=key, kind=kind, body=kept_body(body))
+    first = await ctx.acceptor.accept(key=key, kind=kind, body=kept_body(body))
+    if not first:
+        log.info("slack: %s already handled", key)  # the key only: never a command's text
+    return first
 
 
 class Acceptor:
