@@ -18,13 +18,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.context import SlackContext
 from handlers.slack.intake import plain_text
-from handlers.slack.kept import handle_kept
+from handlers.slack.kept import COMMAND, handle_kept
 from handlers.slack.mrkdwn import MENTION
 from handlers.slack.replies import respond
 from stories.commands import CommandContext
 from stories.views import ActionsView, View
-
-COMMAND = "/cx"
 
 
 async def command_text(ctx: SlackContext, client: AsyncWebClient, text: str) -> tuple[str, dict[str, str]]:

@@ -29,7 +29,7 @@ from handlers.slack.context import SlackContext
 from handlers.slack.http import KEPT
 from handlers.slack.inbox import accept
 from handlers.slack.intake import SHORTCUT_CALLBACK
-from handlers.slack.render import DONE_ACTION, DROP_ACTION, GIVE_KUDOS_ACTION, PAGE_ACTION
+from handlers.slack.render import COMMAND, DONE_ACTION, DROP_ACTION, GIVE_KUDOS_ACTION, PAGE_ACTION
 from handlers.slack.tasks import Work
 from handlers.slack.views import FOLLOW_UP_CALLBACK, REROUTE_CALLBACK
 
@@ -76,7 +76,7 @@ def kept_as(body: Mapping[str, Any]) -> tuple[str, str] | None:
     kept (an event: see :func:`handlers.slack.events.inbox_kind`; a click that opens a form; anything else)."""
     kind = "slash_command" if "command" in body and "type" not in body else str(body.get("type") or "")
     if kind == "slash_command":
-        return "command", command_key(body)
+        return ("command", command_key(body)) if body.get("command") == COMMAND else None
     if kind == "block_actions":
         actions = body.get("actions") or [{}]
         action_id = actions[0].get("action_id") if isinstance(actions[0], dict) else None
