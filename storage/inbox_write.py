@@ -8,9 +8,11 @@ two INSERTs and COMMIT: 11 ms on PostgreSQL, and under a burst the acks queued b
   the keys it claimed) in autocommit on a psycopg ``AsyncConnection`` of its own, kept open; a connection that
   fails is closed and the write tried once more on a new one. One statement is one transaction: a crash
   leaves both tables written or neither.
-- SQLite: the same two INSERTs written on the loop directly (a local file: well under a millisecond) on an
-  engine whose connections never wait for a lock; when another writer holds the database, the write goes to
-  a thread that waits as every other writer does.
+- SQLite: a lone request's two INSERTs are written on the loop directly (a local file: a quarter of a
+  millisecond) on an engine whose connections never wait for a lock; when another writer holds the database, the
+  write goes to a thread that waits as every other writer does. A burst (several requests gathered for one
+  commit) is written from a thread too: meanwhile the loop takes the next requests, which gather for the next
+  commit, where a write on the loop would hold them off (bench/slack_ack.py: p50 ~1.3x worse on the loop).
 
 Anything else (or SQLite in memory, which a second engine would not share) writes through
 :meth:`SqlEventInbox.accept_many` in a thread, as before.
@@ -70,7 +72,7 @@ class LoopEventInbox(SqlEventInbox):
         """:meth:`SqlEventInbox.accept_many`, awaited on the loop (see the module's docstring)."""
         if self._dialect == "postgresql":
             return await self._accept_pg(events, now=now, lease=lease)
-        if self._quick is not None:
+        if self._quick is not None and len(events) == 1:
             try:
                 return self._quick.accept_many(events, now=now, lease=lease)
             except OperationalError as exc:
