@@ -9,6 +9,10 @@ The data is generated inside PostgreSQL (generate_series) in a schema of its own
 spread over a year around today (a third overdue), one in ten undated.
 
     python bench/actions.py --pg postgresql://postgres@127.0.0.1:5432/test [--commitments N] [--repeat N]
+        [--schema NAME] [--drop]
+
+``--schema NAME`` keeps the seeded schema for the next run (seeding a million rows takes minutes on a shared
+machine): a run finding it seeded reuses it; ``--drop`` drops it at the end of the run.
 """
 
 from __future__ import annotations
@@ -122,18 +126,24 @@ def main() -> int:
     parser.add_argument("--pg", required=True, help="PostgreSQL URL, e.g. postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--commitments", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--schema", help="keep (or reuse) the seeded data in this schema instead of a throwaway one")
+    parser.add_argument("--drop", action="store_true", help="with --schema: drop it at the end")
     args = parser.parse_args()
-    measure(pg=args.pg, commitments=args.commitments, repeat=args.repeat)
+    measure(pg=args.pg, commitments=args.commitments, repeat=args.repeat, schema=args.schema, drop=args.drop)
     return 0
 
 
-def measure(*, pg: str, commitments: int, repeat: int) -> list[tuple[str, float, float]]:
-    """Prints the table; returns ``(page, store ms, bare SQL ms)`` per case."""
+def measure(
+    *, pg: str, commitments: int, repeat: int, schema: str | None = None, drop: bool = True
+) -> list[tuple[str, float, float]]:
+    """Prints the table; returns ``(page, store ms, bare SQL ms)`` per case. ``schema``: reuse (or keep) the
+    seeded data there, dropped only if ``drop``."""
     measured: list[tuple[str, float, float]] = []
-    schema = f"bench_actions_{uuid.uuid4().hex[:8]}"
+    drop = drop or schema is None
+    schema = schema or f"bench_actions_{uuid.uuid4().hex[:8]}"
     admin = make_engine(pg)
     with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     scoped = f"{pg}{'&' if '?' in pg else '?'}options=-csearch_path%3D{schema}"
     try:
         engine = make_engine(scoped)
@@ -141,9 +151,13 @@ def measure(*, pg: str, commitments: int, repeat: int) -> list[tuple[str, float,
         store = SqlFollowUps(engine, sync_departments(engine, CONFIG))
         plain = scoped.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(plain, autocommit=True) as bare:
-            started = time.perf_counter()
-            seed(bare, commitments)
-            print(f"seeded {commitments:,} commitments in {time.perf_counter() - started:.1f} s")
+            seeded = bare.execute("SELECT count(*) FROM commitments").fetchone()[0]  # type: ignore[index]
+            if seeded == 0:
+                started = time.perf_counter()
+                seed(bare, commitments)
+                print(f"seeded {commitments:,} commitments in {time.perf_counter() - started:.1f} s")
+            else:
+                print(f"reusing {seeded:,} commitments in schema {schema}")
             dept = bare.execute("SELECT id FROM departments WHERE name = 'Dept 07'").fetchone()[0]  # type: ignore[index]
             owner = "U000042"
             dept_open = bare.execute(BARE_COUNT.format(filter="department_id = %(d)s"), {"d": dept}).fetchone()[0]  # type: ignore[index]
@@ -212,8 +226,9 @@ def measure(*, pg: str, commitments: int, repeat: int) -> list[tuple[str, float,
             )
         engine.dispose()
     finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        if drop:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
     return measured
 

@@ -9,10 +9,13 @@ so a channel with n posts needs (n - 1) seconds after its first is accepted, plu
     python bench/pacing.py --pg postgresql://postgres@127.0.0.1:5432/test
     python bench/pacing.py --naive             # also the same load sent unpaced, answered with 429s
     python bench/pacing.py --workspace 360     # also Slack's workspace limit: 360 posts to 360 channels
+    python bench/pacing.py --pg URL --workspace 360 --replicas 2   # two dispatchers sharing the workspace limit
 
 With ``--workspace N`` the fake also enforces a workspace-wide limit of 300 posts in any 60 seconds (Slack's
 "several hundred a minute", the low end, as bot/pacing.py paces it) and N posts go to N channels, one each, so only
-the workspace limit binds: the minimum is 60 s per 300 posts after the first 300, plus a round trip.
+the workspace limit binds: the minimum is 60 s per 300 posts after the first 300, plus a round trip. With
+``--replicas R`` (PostgreSQL) R dispatchers, each with its own engine and pacer as R `cxbot serve` would have,
+send those N posts together, keeping the workspace limit through the database (storage/pace.py).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from handlers.slack.notifier import SlackNotifier
 from storage.db import make_engine, upgrade
 from storage.departments import sync_departments
 from storage.outbox import SqlOutbox
+from storage.pace import SqlSharedWindows
 from storage.stories import SqlStoryReader
 from stories.config import CxConfig, Department
 from stories.outbox import Outgoing
@@ -88,8 +92,19 @@ def database(url: str | None, folder: Path) -> tuple[str, object]:
     return scoped, drop
 
 
-async def run(name: str, url: str, *, messages: int, channels: int, pacer: Pacer, workspace: bool = False) -> Result:
+async def run(
+    name: str,
+    url: str,
+    *,
+    messages: int,
+    channels: int,
+    pacer: Pacer,
+    workspace: bool = False,
+    replicas: int = 1,
+    shared: bool = True,
+) -> Result:
     engine = make_engine(url)
+    others = [make_engine(url) for _ in range(replicas - 1)]
     outbox = SqlOutbox(engine, sync_departments(engine, CONFIG))
     limit = SLACK_PER_WORKSPACE[0]
     async with FakeSlackApi() as slack:
@@ -111,16 +126,27 @@ async def run(name: str, url: str, *, messages: int, channels: int, pacer: Pacer
                 for i, k in enumerate(keys)
             ]
         )
-        dispatcher = Dispatcher(
-            outbox=outbox,
-            stories=SqlStoryReader(engine),
-            notifiers={"slack": notifier},
-            instance="bench",
-            pacer=pacer,
-        )
+        dispatchers = [
+            Dispatcher(
+                outbox=outbox,
+                stories=SqlStoryReader(engine),
+                notifiers={"slack": notifier},
+                instance="bench",
+                pacer=pacer if replicas == 1 or not shared else Pacer(shared=SqlSharedWindows(engine)),
+            )
+        ] + [
+            Dispatcher(  # another replica: its own engine, outbox and pacer, the database shared
+                outbox=SqlOutbox(other, sync_departments(other, CONFIG)),
+                stories=SqlStoryReader(other),
+                notifiers={"slack": notifier},
+                instance=f"bench-{n + 2}",
+                pacer=Pacer(shared=SqlSharedWindows(other) if shared else None),
+            )
+            for n, other in enumerate(others)
+        ]
         slack.calls.clear()
         started = time.monotonic()
-        await dispatcher.drain(poll=0.05)
+        await asyncio.gather(*(d.drain(poll=0.05) for d in dispatchers))
 
         accepted = [c for c in slack.calls_to("chat.postMessage", ok_only=True) if c.params.get("text") in keys]
         last_accepted = max(c.at for c in accepted)
@@ -135,7 +161,8 @@ async def run(name: str, url: str, *, messages: int, channels: int, pacer: Pacer
         posted = Counter(str(c.params.get("text")) for c in accepted)
         gaps = [b - a for at in per_channel.values() for a, b in pairwise(sorted(at))] or [float("inf")]
         refused = len([c for c in slack.calls_to("chat.postMessage") if c.status == 429])
-    engine.dispose()
+    for each in [engine, *others]:
+        each.dispose()
     return Result(
         name=name,
         messages=messages,
@@ -152,13 +179,13 @@ async def run(name: str, url: str, *, messages: int, channels: int, pacer: Pacer
 
 def table(results: list[Result]) -> str:
     head = (
-        f"{'run':<22} {'msgs':>5} {'chans':>5} {'min s':>7} {'took s':>7} {'over':>6} "
+        f"{'run':<26} {'msgs':>5} {'chans':>5} {'min s':>7} {'took s':>7} {'over':>6} "
         f"{'lost':>4} {'doubled':>7} {'429s':>5} {'min gap s':>9}"
     )
     rows = [head, "-" * len(head)]
     for r in results:
         rows.append(
-            f"{r.name:<22} {r.messages:>5} {r.channels:>5} {r.minimum:>7.2f} {r.elapsed:>7.2f} {r.over:>6.1%} "
+            f"{r.name:<26} {r.messages:>5} {r.channels:>5} {r.minimum:>7.2f} {r.elapsed:>7.2f} {r.over:>6.1%} "
             f"{r.lost:>4} {r.doubled:>7} {r.refused:>5} {r.min_gap:>9.3f}"
         )
     return "\n".join(rows)
@@ -173,13 +200,34 @@ async def main() -> int:
     parser.add_argument(
         "--workspace", type=int, metavar="N", help="also N posts to N channels under the workspace limit"
     )
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="with --pg and --workspace: this many dispatchers share the limit"
+    )
+    parser.add_argument("--unshared", action="store_true", help="with --replicas: also each replica pacing alone")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as folder:
         targets: list[tuple[str, str | None]] = [("sqlite", None)] + ([("postgresql", args.pg)] if args.pg else [])
+        if args.replicas > 1:  # replicas share the limit through PostgreSQL only
+            targets = targets[1:]
         for kind, url in targets:
             scoped, drop = database(url, Path(folder))
             try:
+                if args.replicas > 1:
+                    for shared in (True, False) if args.unshared else (True,):
+                        results.append(
+                            await run(
+                                f"workspace x{args.replicas} {'shared' if shared else 'alone'}",
+                                scoped,
+                                messages=args.workspace or 360,
+                                channels=args.workspace or 360,
+                                pacer=Pacer(),  # each replica gets its own pacer
+                                workspace=True,
+                                replicas=args.replicas,
+                                shared=shared,
+                            )
+                        )
+                    continue
                 results.append(
                     await run(f"paced ({kind})", scoped, messages=args.messages, channels=args.channels, pacer=Pacer())
                 )
@@ -203,7 +251,7 @@ async def main() -> int:
             finally:
                 drop()  # type: ignore[operator]
     print(table(results))
-    paced = [r for r in results if r.name.startswith(("paced", "workspace"))]
+    paced = [r for r in results if r.name.startswith(("paced", "workspace")) and not r.name.endswith("alone")]
     ok = all(r.over <= 0.10 and r.lost == 0 and r.doubled == 0 for r in paced)
     print("goal (paced: within 10% of the minimum, none lost, none doubled):", "met" if ok else "NOT met")
     return 0 if ok else 1

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.report import Row
 from bot.config import load_config
 from stories.blended_routing import Scores, blend, predict, route_text, score, with_rules
-from stories.learning import Example, train
+from stories.learning import Example, LearnedModel, train
 from stories.routing import Router
 
 HERE = Path(__file__).resolve().parent
@@ -151,6 +151,22 @@ def plain_learner(train_rows: Sequence[tuple[str, str]], test_texts: Sequence[st
     return [str(p) for p in classifier.predict(vectorizer.transform(test_texts))]
 
 
+def model_costs(model: LearnedModel, texts: Sequence[str]) -> str:
+    """The stored model's size, loading it, and predicting a median-length and the longest test text."""
+    stored = model.to_json()
+    began = time.perf_counter()
+    loaded = LearnedModel.from_json(stored)
+    load_ms = (time.perf_counter() - began) * 1000
+    ordered = sorted(texts, key=len)
+    found = []
+    for label, text in (("median", ordered[len(ordered) // 2]), ("longest", ordered[-1])):
+        began = time.perf_counter()
+        for _ in range(50):
+            loaded.predict(text)
+        found.append(f"predict {label} ({len(text)} characters) {(time.perf_counter() - began) / 50 * 1000:.2f} ms")
+    return f"JSON {len(stored) / 1e6:.2f} MB, load {load_ms:.0f} ms, " + ", ".join(found)
+
+
 def mean_scores(runs: Sequence[Scores]) -> Scores:
     return Scores(
         examples=runs[0].examples,
@@ -161,13 +177,16 @@ def mean_scores(runs: Sequence[Scores]) -> Scores:
     )
 
 
-def evaluate(name: str, rows: list[tuple[str, str, str]], rules: Path) -> dict[str, Scores]:
+def evaluate(
+    name: str, rows: list[tuple[str, str, str]], rules: Path, *, seeds: Sequence[int] = SEEDS
+) -> dict[str, Scores]:
     """Prints the table; returns the mean scores by method (and ``plain learner, original labels, N``)."""
     router = Router(load_config(rules))
     started = time.perf_counter()
     results: dict[str, list[Scores]] = {}
     plain_original: dict[int, list[float]] = {}
-    for seed in SEEDS:
+    training: dict[int, list[float]] = {}
+    for seed in seeds:
         shuffled = rows[:]
         random.Random(seed).shuffle(shuffled)
         test = shuffled[TEST_FROM:]
@@ -179,7 +198,12 @@ def evaluate(name: str, rows: list[tuple[str, str, str]], rules: Path) -> dict[s
             if n == 0:
                 results.setdefault("rules + learner, 0 labels", []).append(score(test_examples, rule_routes))
                 continue
+            began = time.perf_counter()
             model = train(with_rules(router, [Example(text=t, department=d) for t, d, _ in shuffled[:n]]))
+            training.setdefault(n, []).append(time.perf_counter() - began)
+            if n == max(LABELS) and seed == seeds[0]:
+                costs = model_costs(model, [e.text for e in test_examples])
+            print(f"  seed {seed}, {n} labels: C {model.strength}, override ratio {model.override_ratio}", flush=True)
             blended = [
                 blend(r, predict(model, r, e.text), known=known)
                 for r, e in zip(rule_routes, test_examples, strict=False)
@@ -203,7 +227,10 @@ def evaluate(name: str, rows: list[tuple[str, str, str]], rules: Path) -> dict[s
         print(f"{label:28} {s.top1:6.3f} {s.among:10.3f} {s.per_story:11.2f} {s.default_only:12.3f}")
     originals = ", ".join(f"N={n} {statistics.mean(v):.3f}" for n, v in plain_original.items())
     print(f"plain learner on the original labels, same run: {originals}  ({FLOORS[name]})")
-    print(f"({time.perf_counter() - started:.0f} s on a shared 2-core machine)")
+    trained = ", ".join(f"{n} labels {statistics.mean(v):.1f} s" for n, v in training.items())
+    print(f"training (mean per model, with its cross-validation): {trained}")
+    print(f"model on {max(LABELS)} labels: {costs}")
+    print(f"({time.perf_counter() - started:.0f} s on a shared 2-core machine, {len(seeds)} seeds)")
     means = {label: mean_scores(runs) for label, runs in results.items()}
     for n, values in plain_original.items():
         top1 = statistics.mean(values)
@@ -217,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--data", type=Path, default=DEFAULT_DATA, help="folder with banking77_test.csv, loan_complaints.csv"
     )
     parser.add_argument("--only", choices=["banking77", "loans"], help="one set (loans takes minutes)")
+    parser.add_argument("--seeds", type=int, default=len(SEEDS), help="how many seeds (0, 1, ...); default 5")
     args = parser.parse_args(argv)
     bank, loans = args.data / "banking77_test.csv", args.data / "loan_complaints.csv"
     if not bank.is_file() or not loans.is_file():
@@ -224,10 +252,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.only != "loans":
         rows = grouped(load(bank, "text", "category"), BANK_GROUPS)
-        evaluate("banking77", rows, HERE / "data" / "bank_rules.yaml")
+        evaluate("banking77", rows, HERE / "data" / "bank_rules.yaml", seeds=range(args.seeds))
     if args.only != "banking77":
         rows = grouped(load(loans, "narrative", "issue"), LENDER_GROUPS)
-        evaluate("loans", rows, HERE / "data" / "lender_rules.yaml")
+        evaluate("loans", rows, HERE / "data" / "lender_rules.yaml", seeds=range(args.seeds))
     return 0
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from bot.config import load_config
 from bot.dispatcher import Dispatcher
 from bot.metrics import Metrics
+from bot.pacing import Pacer
 from bot.priority import AckPriority
 from bot.settings import Settings
 from bot.wake import Wake, WakingOutbox
@@ -27,6 +28,7 @@ from storage.db import make_engine, require_current
 from storage.departments import DepartmentIds, channel_map, sync_departments
 from storage.inbox_write import LoopEventInbox
 from storage.outbox import SqlOutbox
+from storage.pace import SqlSharedWindows
 from storage.patterns import SqlPatternStories
 from storage.processed import SqlProcessedEvents
 from storage.routing_models import SqlRoutingModels
@@ -154,6 +156,13 @@ class App:
         return AckPriority()
 
     @cached_property
+    def pacer(self) -> Pacer:
+        """Platform limits. On PostgreSQL the Slack workspace limit is counted in the database, so replicas keep
+        it together; SQLite is one process, which counts it alone."""
+        shared = SqlSharedWindows(self.engine) if self.engine.dialect.name == "postgresql" else None
+        return Pacer(shared=shared)
+
+    @cached_property
     def dispatcher(self) -> Dispatcher:
         """Sends through ``self.notifiers``; platform wiring registers its Notifier there before serving."""
         return Dispatcher(
@@ -163,6 +172,7 @@ class App:
             instance=self.settings.instance_name,
             turn=self.priority.turn,
             meter=self.metrics,
+            pacer=self.pacer,
         )
 
     @cached_property

@@ -78,12 +78,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     """Validate the CX configuration, or show where a comment would go and why."""
-    from bot.config import example_path, load_config
+    from bot.config import example_path, load_config, refuse_bare_slack_channels
     from stories.routing import Router
 
     path = Path(args.file) if args.file else settings.cx_config
     config = load_config(path)
     if args.action == "check":
+        refuse_bare_slack_channels(config, path=path, installed=_installed_workspaces(settings))
         print(f"{path or example_path()}: OK, {len(config.departments)} departments, {len(config.rules)} rules")
         return 0
     text = " ".join(args.text).strip()
@@ -104,6 +105,26 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     print(f"urgent: {router.urgent_reason(text=text, nps=args.nps) or 'no'}")
     _learned_view(settings, router=router, routing=routing, text=text)
     return 0
+
+
+def _installed_workspaces(settings: Settings) -> list[str]:
+    """Team (or enterprise) ids of the Slack workspaces installed under OAuth; [] without OAuth or a database."""
+    if not settings.slack_client_id:
+        return []
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from handlers.slack.oauth import SqlInstallationStore
+    from storage.db import make_engine
+
+    try:
+        engine = make_engine(settings.database_url)
+        try:
+            rows = SqlInstallationStore(client_id=settings.slack_client_id, engine=engine).installed()
+        finally:
+            engine.dispose()
+    except SQLAlchemyError:
+        return []
+    return [str(team or enterprise) for enterprise, team, _org in rows]
 
 
 def _learned_view(settings: Settings, *, router: object, routing: object, text: str) -> None:

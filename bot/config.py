@@ -91,6 +91,27 @@ def parse_config(text: str, *, name: str) -> CxConfig:
         raise ConfigError(_validation_message(exc, root=root, name=name)) from None
 
 
+def refuse_bare_slack_channels(config: CxConfig, *, path: Path | None, installed: Sequence[str]) -> None:
+    """With several Slack workspaces installed, a channel that names none is ambiguous: raise a
+    :class:`ConfigError` naming each (file, line, key) and the prefix to add."""
+    from stories.places import slack_place
+
+    bare = [(loc, value) for loc, value in config.slack_channel_paths() if not slack_place(value).prefixed]
+    if len(installed) < 2 or not bare:
+        return
+    path = example_path() if path is None else Path(path)
+    root = _compose(path.read_text(encoding="utf-8"), name=str(path))
+    problems = []
+    for loc, value in bare:
+        node, found = _locate(root, loc, point_at_key=False) if root is not None else (None, loc)
+        where = f"{path}:{_line(node)}" if node is not None else str(path)
+        problems.append(
+            f"{where}: {_dotted(found)}: channel {value!r} names no workspace, and {len(installed)} are installed "
+            f"({', '.join(installed)}); prefix it with its workspace's team id, e.g. '{installed[0]}/{value.strip()}'"
+        )
+    raise ConfigError("\n".join(problems))
+
+
 def _compose(text: str, *, name: str) -> Node | None:
     loader = _Loader(text)
     try:

@@ -21,6 +21,7 @@ from handlers.teams.context import IN_TURN_RETRY
 from handlers.teams.identity import FetchOptions
 from handlers.teams.retry import RetryPolicy, Sleep
 from storage.conversations import SqlConversationRefs
+from storage.slack_users import SqlSlackUsers
 
 if TYPE_CHECKING:
     from bot.app import App, Mount
@@ -28,7 +29,9 @@ if TYPE_CHECKING:
 
 def mount_slack(web_app: web.Application, app: App) -> None:
     """Slack on ``web_app``: ``POST /slack/events`` (or Socket Mode), its notifier registered."""
-    connector = slack_wiring.build(core=app.core, settings=app.settings, engine=app.engine)
+    connector = slack_wiring.build(
+        core=app.core, settings=app.settings, engine=app.engine, users=SqlSlackUsers(app.engine)
+    )
     app.notifiers["slack"] = connector.notifier
     app.slack = connector
     slack_wiring.mount(web_app, connector)
@@ -67,7 +70,9 @@ def teams_mount(
 def connect_notifiers(app: App) -> tuple[str, ...]:
     """Register the notifiers of the platforms configured in Settings (without serving HTTP); returns them."""
     if app.settings.slack_enabled and "slack" not in app.notifiers:
-        app.notifiers["slack"] = slack_wiring.build(core=app.core, settings=app.settings, engine=app.engine).notifier
+        app.notifiers["slack"] = slack_wiring.build(
+            core=app.core, settings=app.settings, engine=app.engine, users=SqlSlackUsers(app.engine)
+        ).notifier
     if app.settings.microsoft_app_id and "teams" not in app.notifiers:
         teams = teams_wiring.build(
             core=app.core,

@@ -32,7 +32,7 @@ def dispatcher_for(app: App, *, lease: timedelta = DEFAULT_LEASE, pacer: Pacer |
         notifiers=app.notifiers,
         instance=app.settings.instance_name,
         lease=lease,
-        pacer=pacer,
+        pacer=pacer or app.pacer,
     )
 
 

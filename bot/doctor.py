@@ -14,6 +14,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -115,14 +116,18 @@ def _hash_key(settings: Settings) -> Check:
 
 
 async def _slack(settings: Settings, config: CxConfig) -> list[Check]:
+    from handlers.slack.channels import Workspace
+
+    token: str | None = None
+    installations: dict[Workspace, str] | None = None
     if settings.slack_bot_token:
-        token: str | None = settings.slack_bot_token.get_secret_value()
+        token = settings.slack_bot_token.get_secret_value()
     elif settings.slack_client_id:
         try:
-            token = _installed_token(settings)
+            installations = _installations(settings)
         except SQLAlchemyError:
             return [Check.skip("slack token", "OAuth: the installations are in the database, which is not usable")]
-        if token is None:
+        if not installations:
             return [
                 Check.fail(
                     "slack token",
@@ -142,19 +147,26 @@ async def _slack(settings: Settings, config: CxConfig) -> list[Check]:
     level = channels_log.level
     channels_log.setLevel(logging.ERROR)
     try:
-        return await slack_checks(client=client, config=config)
+        return await slack_checks(client=client, config=config, installations=installations)
     finally:
         channels_log.setLevel(level)
 
 
-def _installed_token(settings: Settings) -> str | None:
-    """With OAuth, the newest installation's bot token: the one cxbot posts to unprefixed channels with."""
+def _installations(settings: Settings) -> dict[Any, str]:
+    """With OAuth, each installed workspace's bot token (each is checked on its own), newest first."""
+    from handlers.slack.channels import Workspace
     from handlers.slack.oauth import SqlInstallationStore
     from storage.db import make_engine
 
     engine = make_engine(settings.database_url)
     try:
-        return SqlInstallationStore(client_id=str(settings.slack_client_id), engine=engine).latest_bot_token()
+        store = SqlInstallationStore(client_id=str(settings.slack_client_id), engine=engine)
+        found: dict[Any, str] = {}
+        for enterprise_id, team_id, org in store.installed():
+            bot = store.find_bot(enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=org)
+            if bot is not None and bot.bot_token:
+                found[Workspace(enterprise_id=enterprise_id, team_id=team_id)] = bot.bot_token
+        return found
     finally:
         engine.dispose()
 
@@ -218,7 +230,7 @@ def _departments(
     for department, slot in next_runs(config.departments, now=now):
         places = []
         if settings.slack_enabled and department.slack_channel:
-            places.append(f"Slack {department.slack_channel}")
+            places.append(f"Slack {', '.join(department.slack_places)}")
         teams = department.teams_channel or (stored or {}).get((department.name, "teams"))
         if settings.teams_enabled and teams:
             places.append("Teams channel linked")

@@ -4,6 +4,8 @@ Limits are sliding windows ("at most N in any P seconds"), several per lane when
 (Teams). A lane is one (platform, channel); a platform-wide limit (Teams: 50 requests per second per app) is
 shared by all its lanes, a workspace limit (Slack) by the lanes of one workspace (the ``T0ACME/`` prefix of a
 channel under OAuth; one workspace otherwise). A platform's 429 Retry-After pauses the lane it came from.
+Several replicas share the workspace limit through :class:`SharedWindows` (storage/pace.py on PostgreSQL); lanes
+and the platform limit stay per process.
 
 Published limits (2025):
 - Slack chat.postMessage: about 1 message per second per channel (short bursts tolerated), and "several hundred
@@ -21,6 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from heapq import heapify, heappop, heappush
+from typing import Protocol
 
 Lane = tuple[str, str]  # (platform, channel)
 
@@ -71,12 +74,27 @@ class Window:
         insort(self._times, at)
         del self._times[: -self._keep]
 
+    def forget(self, at: float) -> None:
+        """An operation counted at ``at`` did not happen (the shared windows refused it)."""
+        index = bisect_left(self._times, at)
+        if index < len(self._times) and self._times[index] == at:
+            del self._times[index]
+
     def move(self, old: float, new: float) -> None:
         """An operation counted at ``old`` is better placed at ``new`` (see :meth:`Pacer.slot`)."""
         index = bisect_left(self._times, old)
         if index < len(self._times) and self._times[index] == old:
             del self._times[index]
             self.record(new)
+
+
+class SharedWindows(Protocol):
+    """Windows counted by every process that posts (replicas on one database): the Slack workspace limit."""
+
+    def reserve(self, *, key: str, limits: Sequence[tuple[int, float]]) -> float:
+        """Count one operation under ``key`` now if every ``(count, per)`` limit allows it; 0.0 when counted,
+        else the seconds to wait before asking again. Blocking (a database round trip)."""
+        ...
 
 
 class Pacer:
@@ -96,6 +114,7 @@ class Pacer:
         margin: float = 0.02,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        shared: SharedWindows | None = None,
     ) -> None:
         self._lane_limits = dict(lanes)
         self._platform_limits = dict(platforms)
@@ -103,6 +122,7 @@ class Pacer:
         self._margin = margin
         self._clock = clock
         self._sleep = sleep
+        self.shared = shared  # workspace windows are also counted there, for every replica
         self._lanes: dict[Lane, Window] = {}
         self._platforms: dict[str, Window] = {}
         self._workspaces: dict[tuple[str, str], Window] = {}
@@ -140,15 +160,35 @@ class Pacer:
         return waited
 
     async def _take(self, lane: Lane) -> tuple[float, float]:
-        """Wait for ``lane``, count an operation now; returns (seconds waited, the time it was counted at)."""
+        """Wait for ``lane``, count an operation now; returns (seconds waited, the time it was counted at).
+
+        Counted here first (without an ``await``, so this process's other posts see it), then in the shared
+        windows; if those refuse (other replicas used the workspace's window), it is taken back and tried again.
+        """
         waited = 0.0
-        while (delay := self.wait(lane)) > 0:
+        while True:
+            while (delay := self.wait(lane)) > 0:
+                await self._sleep(delay)
+                waited += delay
+            now = self._clock()
+            windows = self._windows(lane)
+            for window in windows:
+                window.record(now)
+            delay = await self._reserve_shared(lane)
+            if delay <= 0:
+                return waited, now
+            for window in windows:
+                window.forget(now)
             await self._sleep(delay)
             waited += delay
-        now = self._clock()
-        for window in self._windows(lane):
-            window.record(now)
-        return waited, now
+
+    async def _reserve_shared(self, lane: Lane) -> float:
+        platform = lane[0]
+        if self.shared is None or platform not in self._workspace_limits:
+            return 0.0
+        limits = [(limit.count, limit.per) for limit in self._workspace_limits[platform]]
+        key = f"{platform}:{workspace_of(lane)}"
+        return await asyncio.to_thread(self.shared.reserve, key=key, limits=limits)
 
     @asynccontextmanager
     async def slot(self, lane: Lane) -> AsyncIterator[None]:

@@ -6,17 +6,21 @@ schema source: :func:`upgrade` migrates, :func:`require_current` refuses a datab
 
 from __future__ import annotations
 
+import select
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.engine import Connection, make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+T = TypeVar("T")
 
 
 class SchemaBehind(RuntimeError):
@@ -37,7 +41,8 @@ class PoolOptions:
 
     Each replica holds at most ``size + overflow`` connections: with N replicas that times N must stay under the
     server's ``max_connections``. ``pre_ping`` tests a connection before lending it out, so one the server dropped
-    (a restart, ``pg_terminate_backend``, an idle timeout in a proxy) is replaced instead of failing a request;
+    (a restart, ``pg_terminate_backend``, an idle timeout in a proxy) is replaced instead of failing a request
+    (on PostgreSQL without a query: :func:`alive_without_a_query`);
     ``recycle`` replaces connections older than that many seconds before a proxy or firewall drops them silently.
     """
 
@@ -69,18 +74,66 @@ def make_engine(url: str, *, pool: PoolOptions | None = None, **kwargs: object) 
         return engine
     pool = pool or PoolOptions()
     connect_args: dict[str, object] = {}
+    psycopg = url.startswith("postgresql+psycopg")
     if url.startswith("postgresql"):
         connect_args["application_name"] = pool.application_name
-    return create_engine(  # type: ignore[call-overload,no-any-return]
+    pooled: Engine = create_engine(  # type: ignore[call-overload]
         url,
         pool_size=pool.size,
         max_overflow=pool.overflow,
         pool_timeout=pool.timeout,
         pool_recycle=pool.recycle,
-        pool_pre_ping=pool.pre_ping,
+        pool_pre_ping=pool.pre_ping and not psycopg,  # psycopg: the same test without its round trip, below
         connect_args=connect_args,
         **kwargs,
     )
+    if pool.pre_ping and psycopg:
+        event.listen(pooled, "checkout", refuse_dead_connection)
+    return pooled
+
+
+def alive_without_a_query(dbapi_connection: Any) -> bool:
+    """Whether a pooled psycopg connection is still usable, asked of the client alone.
+
+    SQLAlchemy's ``pool_pre_ping`` sends ``SELECT 1`` at every checkout: a round trip that cost the cheapest
+    `/cx actions` page a third of its time (bench/actions.py). A server that ends a session (``pg_terminate_backend``,
+    a shutdown, a failover) sends its last error and closes the socket; a pooled connection is idle, with no query
+    pending, so a socket that has anything to read (or has hung up) means the server is gone. A peer that vanished
+    without a word (a cut cable) is not seen here: :func:`read_retrying` covers reads; a write fails as before.
+    """
+    if dbapi_connection.closed or dbapi_connection.broken:
+        return False
+    try:
+        fd = dbapi_connection.fileno()
+    except Exception:
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
+    return not poller.poll(0)
+
+
+def refuse_dead_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pool ``checkout`` hook: a dead connection is discarded and the pool lends a fresh one (DisconnectionError
+    is SQLAlchemy's way to say so)."""
+    if not alive_without_a_query(dbapi_connection):
+        raise exc.DisconnectionError("the server closed this pooled connection")
+
+
+def read_retrying(engine: Engine, read: Callable[[Connection], T]) -> T:
+    """``read(connection)``, tried once more on a fresh connection if the first one turns out to be dead.
+
+    Only for reads (no write is ever repeated behind the caller's back: a failed write stays a 503 the client
+    retries). SQLAlchemy throws a dead connection away and marks the pool's older ones stale; the pool's liveness
+    check catches the rest.
+    """
+    try:
+        with engine.connect() as conn:
+            return read(conn)
+    except exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    with engine.connect() as conn:
+        return read(conn)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, literal_column, or_, select, update
+from sqlalchemy import Engine, and_, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 
+from storage.commitment_pages import CommitmentPages
 from storage.departments import DepartmentIds
 from storage.models import (
     CommentOrigin,
@@ -25,7 +26,7 @@ from storage.models import (
     StoryMessage,
 )
 from storage.upsert import insert_ignore
-from stories.followup import CommitmentPage, NewCommitment, StoryBrief, StoryPlace, commitment_item, commitment_order
+from stories.followup import CommitmentPage, NewCommitment, StoryBrief, StoryPlace, commitment_item
 from stories.models import Origin
 from stories.views import CommitmentItem, CommitmentState
 
@@ -39,9 +40,7 @@ class SqlFollowUps:
         self._engine = engine
         self._departments = departments
         self._dialect = engine.dialect.name
-        # Pages are two reads and no write: outside a transaction they spare BEGIN and ROLLBACK, two of the five
-        # round trips (bench/actions.py); a total that moves between the two reads is one read a moment later.
-        self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._pages = CommitmentPages(engine, departments)  # `/cx actions`
 
     # --- stories ----------------------------------------------------------------------------------------------
 
@@ -212,38 +211,10 @@ class SqlFollowUps:
         page: int,
         size: int,
     ) -> CommitmentPage:
-        """One page of open commitments, filtered, counted, sorted and cut in SQL.
-
-        ``commitment_order`` (overdue first, then by due date, undated last, then oldest) is ``due_date NULLS
-        LAST, id`` here, since an open commitment is overdue exactly when its due date is before today; the
-        partial indexes ix_commitments_open_department and ix_commitments_open_owner serve that order.
-        """
-        # 'open' written into the statement, not bound: a prepared statement's generic plan can then still use
-        # the partial indexes (WHERE state = 'open'), which a parameter would rule out.
-        conditions: list[Any] = [Commitment.state == literal_column("'open'")]
-        if departments is not None:
-            conditions.append(Commitment.department_id.in_([self._departments.id_of(d) for d in departments]))
-        if owner is not None:
-            conditions.append(Commitment.owner == owner)
-        if overdue:
-            conditions.append(Commitment.due_date < today)
-        where = and_(*conditions)
-        with self._reads.connect() as conn:
-            total = int(conn.scalar(select(func.count()).select_from(Commitment).where(where)) or 0)
-            pages = max(1, -(-total // size))
-            page = min(max(page, 1), pages)
-            # The page's ids first, from the index alone; the rows and their joins for those ids only.
-            ids = (
-                select(Commitment.id)
-                .where(where)
-                .order_by(Commitment.due_date.asc().nulls_last(), Commitment.id)
-                .offset((page - 1) * size)
-                .limit(size)
-                .subquery()
-            )
-            items = self._items(conn, Commitment.id.in_(select(ids.c.id)), today=today)
-        items.sort(key=commitment_order)
-        return CommitmentPage(items=tuple(items), total=total, page=page, pages=pages)
+        """One page of open commitments, filtered, counted, sorted and cut in SQL (storage.commitment_pages)."""
+        return self._pages.page(
+            today=today, departments=departments, owner=owner, overdue=overdue, page=page, size=size
+        )
 
     def due_for_nudge(self, today: date) -> list[CommitmentItem]:
         """Open commitments due by tomorrow (today's and overdue ones included) not yet nudged today."""

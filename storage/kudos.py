@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, delete, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, delete, func, literal, select, text
 
 from storage.departments import DepartmentIds
 from storage.models import Comment, Kudos, KudosOptOut, Story
@@ -27,23 +27,41 @@ class SqlKudos:
     # --- kudos ------------------------------------------------------------------------------------------------
 
     def add_kudos(self, new: NewKudos) -> int:
-        row = {
-            "key": new.key[:200],
-            "giver": new.giver,
-            "receiver": new.receiver,
-            "why": new.why,
-            "story_id": new.story_id,
-            "platform": new.platform,
-            "source": new.source,
-            "created_at": new.created_at,
-            "receiver_name": new.receiver_name,
-            "department": new.department,
-        }
         with self._engine.begin() as conn:
-            conn.execute(insert_ignore(Kudos, self._dialect), [row])
-            kudos_id = conn.scalar(select(Kudos.id).where(Kudos.key == row["key"]))
+            conn.execute(insert_ignore(Kudos, self._dialect), [_row(new)])
+            kudos_id = conn.scalar(select(Kudos.id).where(Kudos.key == new.key[:200]))
         assert kudos_id is not None
         return int(kudos_id)
+
+    def add_kudos_within(self, new: NewKudos, *, limit: int, since: datetime) -> int | None:
+        """One transaction per giver at a time (replicas included): a retry of ``new.key`` gets its id back, else
+        one ``INSERT ... SELECT ... WHERE (given since) < limit``. None: the limit is used."""
+        row = _row(new)
+        given = (
+            select(func.count())
+            .select_from(Kudos)
+            .where(Kudos.giver == new.giver, Kudos.platform == new.platform, Kudos.created_at >= since)
+            .scalar_subquery()
+        )
+        columns = Kudos.__table__.c
+        values = select(*(literal(value, type_=columns[name].type) for name, value in row.items())).where(given < limit)
+        with self._engine.begin() as conn:
+            self._one_at_a_time(conn, giver=new.giver, platform=new.platform)
+            kudos_id = conn.scalar(select(Kudos.id).where(Kudos.key == row["key"]))
+            if kudos_id is None:
+                insert = insert_ignore(Kudos, self._dialect).from_select(list(row), values).returning(Kudos.id)
+                kudos_id = conn.scalar(insert)
+        return None if kudos_id is None else int(kudos_id)
+
+    def _one_at_a_time(self, conn: Connection, *, giver: str, platform: str) -> None:
+        """Serialise one giver's kudos: PostgreSQL's read committed would let two counts both see the last free slot.
+        An advisory lock per giver (released at commit); SQLite: its one write lock, taken before the count."""
+        if self._dialect == "postgresql":
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"cxbot kudos {platform} {giver}"}
+            )
+        elif self._dialect == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     def praise_source(self, story_id: int) -> PraiseSource | None:
         with self._engine.connect() as conn:
@@ -79,19 +97,6 @@ class SqlKudos:
                 .limit(limit)
             ).all()
         return [KudosView(giver=g, receiver=r, why=w) for g, r, w in rows]
-
-    def kudos_exists(self, key: str) -> bool:
-        with self._engine.connect() as conn:
-            return conn.scalar(select(Kudos.id).where(Kudos.key == key[:200])) is not None
-
-    def kudos_given(self, giver: str, *, platform: str, since: datetime) -> int:
-        with self._engine.connect() as conn:
-            count = conn.scalar(
-                select(func.count())
-                .select_from(Kudos)
-                .where(Kudos.giver == giver, Kudos.platform == platform, Kudos.created_at >= since)
-            )
-        return int(count or 0)
 
     # --- opt-outs ---------------------------------------------------------------------------------------------
 
@@ -157,3 +162,18 @@ class SqlKudos:
                 .order_by(people.desc(), Kudos.department)
             ).all()
         return [DepartmentThanks(department=str(r[0]), people=int(r[1])) for r in rows]
+
+
+def _row(new: NewKudos) -> dict[str, object]:
+    return {
+        "key": new.key[:200],
+        "giver": new.giver,
+        "receiver": new.receiver,
+        "why": new.why,
+        "story_id": new.story_id,
+        "platform": new.platform,
+        "source": new.source,
+        "created_at": new.created_at,
+        "receiver_name": new.receiver_name,
+        "department": new.department,
+    }

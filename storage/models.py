@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -125,7 +126,7 @@ class Department(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    slack_channel: Mapped[str | None] = mapped_column(String(100))
+    slack_channel: Mapped[str | None] = mapped_column(String(500))  # several, one per workspace, joined by ','
     teams_channel: Mapped[str | None] = mapped_column(String(300))
     rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     managers: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -493,3 +494,26 @@ class PulseCount(Base):
     customers: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (UniqueConstraint("month", "department"),)
+
+
+class PaceSlot(Base):
+    """Posts counted by every replica in one slice of a platform's shared window (storage/pace.py): the Slack
+    workspace limit holds across replicas. Rows older than their window are deleted as the slots move on."""
+
+    __tablename__ = "pace_slots"
+
+    workspace: Mapped[str] = mapped_column(String(200), primary_key=True)  # "slack:T0ACME 300/60s"
+    slot_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # milliseconds since the epoch
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class SlackUserWorkspace(Base):
+    """Which Slack workspace a user was last seen in (an event, command or click from them), so a direct message
+    to them goes out with that workspace's token under OAuth. Ids only, no names or text."""
+
+    __tablename__ = "slack_user_workspaces"
+
+    user_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    team_id: Mapped[str | None] = mapped_column(String(40))
+    enterprise_id: Mapped[str | None] = mapped_column(String(40))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, selec
 from storage.departments import DepartmentIds
 from storage.models import Delivery, StoryMessage
 from storage.upsert import insert_ignore
-from stories.outbox import Outgoing
+from stories.outbox import Outgoing, one_per_place
 
 MAX_ATTEMPTS = 8
 
@@ -86,6 +86,7 @@ class SqlOutbox:
         if not items:
             return 0
         now = now or datetime.now(UTC)
+        items = one_per_place(items)  # a department's channel in each Slack workspace: one delivery each
         rows = [
             {
                 "key": item.key[:300],

@@ -2,14 +2,15 @@
 
 The learner has seen, in its labelled comments, which departments the rules chose and where those comments
 really belonged, so its probabilities already weigh how far each rule can be trusted (stories.learning). How
-they combine (the constants are chosen a priori as plain ratios, not fitted to a data set):
+they combine (``ALONE_FROM`` is a plain ratio chosen a priori; the override ratio comes with the model):
 
 - No rule matched: the learner's department takes the story. When the learner is less than ``ALONE_FROM``
   sure, the default department keeps it too, second, so an unsure guess never hides a story from the CX team.
 - Rules matched several departments: they are put in the learner's order (each keeps its rule's reason).
-- Rules matched, and the learner finds another department at least ``OVERRIDE_RATIO`` times as likely as every
+- Rules matched, and the learner finds another department at least its override ratio times as likely as every
   department the rules chose (a rule that fired on a misleading word: ``late`` in "late fee"): that department
-  goes first and the rules' departments follow. Otherwise the rules' departments stay first and the learner
+  goes first and the rules' departments follow. The ratio comes with the model, chosen by cross-validation on
+  its training labels (stories.learning; ``OVERRIDE_RATIO`` for format 1 models). Otherwise the rules' departments stay first and the learner
   adds nothing.
 
 Every learned route's reason names the words that weighed most and the probability ("learned: 'mortgage',
@@ -21,13 +22,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from stories.learning import Example, LearnedModel, Prediction
+from stories.learning import FORMAT_1_RATIO, Example, LearnedModel, Prediction
 from stories.models import RouteMatch
 from stories.routing import DEFAULT_RULE, Router, Routing
 
 LEARNED_RULE = "learned"
 ALONE_FROM = 0.5  # more likely than all other departments together
-OVERRIDE_RATIO = 2.0  # twice as likely as anything the rules chose
+OVERRIDE_RATIO = FORMAT_1_RATIO  # twice as likely as anything the rules chose: format 1 models
 
 
 def rule_departments(routing: Routing) -> tuple[str, ...]:
@@ -55,7 +56,7 @@ def blend(routing: Routing, prediction: Prediction | None, *, known: frozenset[s
     if len(rules) > 1:
         rules.sort(key=lambda r: prediction.probability(r.department), reverse=True)
     chosen = {r.department for r in rules}
-    if top not in chosen and p_top >= OVERRIDE_RATIO * max(prediction.probability(d) for d in chosen):
+    if top not in chosen and p_top >= prediction.override_ratio * max(prediction.probability(d) for d in chosen):
         return Routing(routes=(learned, *rules), themes=routing.themes)
     return Routing(routes=tuple(rules), themes=routing.themes)
 

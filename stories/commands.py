@@ -413,7 +413,7 @@ def _kudos_department(commands: Commands, ctx: CommandContext) -> str | None:
     if ctx.thread_story_id is not None:
         return _thread_department(commands, ctx, ctx.thread_story_id)
     for department in commands.config.departments:
-        if ctx.channel and ctx.channel in (department.slack_channel, department.teams_channel):
+        if ctx.channel and ctx.channel in (*department.slack_places, department.teams_channel):
             return department.name
     return None
 

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic_core import PydanticCustomError
 
 from stories.crontab import crontab_trigger
+from stories.places import SEPARATOR, ambiguous_slack_channels, split_places
 from stories.redaction import DEFAULT_REGIONS
 
 
@@ -133,7 +134,8 @@ class QuietHours(_Model):
 class Department(_Model):
     name: str
     description: str = ""
-    slack_channel: str | None = None  # channel id (C...) or name
+    # channel id (C...) or name; or a list, one channel per Slack workspace ("T0ACME/C0FIN"), kept joined by ","
+    slack_channel: str | None = None
     teams_channel: str | None = None  # conversation id; `cx link` in Teams sets it at run time
     managers: tuple[str, ...] = ()  # chat user ids (Slack U..., Teams AAD object ids)
     manager_groups: tuple[str, ...] = ()  # Slack user group ids (S...)
@@ -143,6 +145,23 @@ class Department(_Model):
     timezone: str = "UTC"
     quiet_hours: QuietHours | None = None
     digest_size: int = Field(default=5, ge=1, le=20)
+
+    @field_validator("slack_channel", mode="before")
+    @classmethod
+    def _channel_list(cls, value: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            return value
+        channels = [str(v).strip() for v in value if isinstance(v, str)]
+        if len(channels) != len(value) or not all(channels):
+            raise ValueError("write each channel as text, e.g. ['T0ACME/#billing', 'T0BETA/C0123ABCD']")
+        if any(SEPARATOR in c for c in channels):
+            raise ValueError(f"a channel cannot contain {SEPARATOR!r}; give each one as its own list item")
+        return SEPARATOR.join(channels) or None
+
+    @property
+    def slack_places(self) -> tuple[str, ...]:
+        """Each Slack channel the department posts to (one per workspace when the configuration gives a list)."""
+        return tuple(split_places(self.slack_channel or ""))
 
     @field_validator("timezone")
     @classmethod
@@ -326,7 +345,28 @@ class CxConfig(_Model):
                     f"rule id {rule.id!r} is already used by rules[{ids[rule.id]}]; give each rule a unique id",
                 )
             ids[rule.id] = index
+        for path, value in ambiguous_slack_channels(self.slack_channel_paths()):
+            raise config_problem(
+                path,
+                f"channel {value!r} names no workspace, and the configuration names several; prefix it with "
+                f"its workspace's team id, e.g. 'T0ACME/{value.strip()}' (README: Several workspaces)",
+            )
         return self
+
+    def slack_channel_paths(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Every Slack channel the configuration names, with its key path."""
+        named: list[tuple[tuple[str | int, ...], str]] = []
+        for index, d in enumerate(self.departments):
+            places = d.slack_places
+            for position, place in enumerate(places):
+                path: tuple[str | int, ...] = ("departments", index, "slack_channel")
+                named.append(((*path, position) if len(places) > 1 else path, place))
+        named += [(("intake", "slack_channels", index), c) for index, c in enumerate(self.intake.slack_channels)]
+        if self.kudos_slack_channel:
+            named.append((("kudos_slack_channel",), self.kudos_slack_channel))
+        if self.kudos.praise_slack_channel:
+            named.append((("kudos", "praise_slack_channel"), self.kudos.praise_slack_channel))
+        return named
 
     def department(self, name: str) -> Department:
         for dept in self.departments:

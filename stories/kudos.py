@@ -64,6 +64,12 @@ class KudosStore(Protocol):
         """Insert unless ``new.key`` exists; the kudos id either way."""
         ...
 
+    def add_kudos_within(self, new: NewKudos, *, limit: int, since: datetime) -> int | None:
+        """Insert unless ``new.key`` exists (its id: a retry is never counted against the limit), but only while
+        the giver gave fewer than ``limit`` on the platform since ``since``, checked and written atomically (two
+        replicas at the same instant cannot both take the last one). None: refused."""
+        ...
+
     def praise_source(self, story_id: int) -> PraiseSource | None: ...
 
     def praise_candidates(self, *, since: datetime, until: datetime, limit: int) -> list[PraiseSource]:
@@ -71,14 +77,6 @@ class KudosStore(Protocol):
         ...
 
     def kudos_received(self, receiver: str, *, platform: str, limit: int = 10) -> list[KudosView]: ...
-
-    def kudos_exists(self, key: str) -> bool:
-        """Whether kudos were already recorded under ``key`` (a retry is not counted against the limit)."""
-        ...
-
-    def kudos_given(self, giver: str, *, platform: str, since: datetime) -> int:
-        """How many kudos ``giver`` gave on ``platform`` since ``since``."""
-        ...
 
     def kudos_opted_out(self, user_id: str, *, platform: str) -> bool: ...
 
@@ -157,14 +155,9 @@ def give_kudos(
     if len(why) > MAX_WHY:
         raise InvalidInput("why", f"is {len(why)} characters; keep it under {MAX_WHY}")
     why = redact_free_text(why, redactor=redactor)  # staff names stay; a customer's phone number does not
-    if not store.kudos_exists(key):
-        given = store.kudos_given(giver.user_id, platform=giver.platform, since=month_start(now))
-        if given >= config.kudos.monthly_limit:
-            log.info("kudos refused: monthly limit reached (%s)", giver.platform)
-            return limit_notice(config, now)
     praise = store.praise_source(story_id) if story_id is not None else None
     from_customer = praise is not None and bool(find_praise(praise.text, sentiment=praise.sentiment))
-    kudos_id = store.add_kudos(
+    kudos_id = store.add_kudos_within(
         NewKudos(
             key=key,
             giver=giver.user_id,
@@ -176,8 +169,13 @@ def give_kudos(
             created_at=now,
             receiver_name=receiver_name[:100] if receiver_name else None,
             department=department,
-        )
+        ),
+        limit=config.kudos.monthly_limit,
+        since=month_start(now),
     )
+    if kudos_id is None:
+        log.info("kudos refused: monthly limit reached (%s)", giver.platform)
+        return limit_notice(config, now)
     log.info("kudos %s given (%s)", kudos_id, giver.platform)
     name = receiver_name or "a colleague"
     origin = "a customer, passed on by " if from_customer else ""

@@ -7,9 +7,11 @@ each one, so a retry, a restart or a second replica never posts twice and never 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
+
+from stories.places import SEPARATOR, split_places
 
 DeliveryKind = Literal["story", "digest", "reply", "dm", "text", "update", "report", "erase", "surge", "praise"]
 
@@ -36,6 +38,23 @@ class Outgoing:
     urgent: bool = False  # claimed and sent before the others when a platform's pace holds them back
 
 
+def one_per_place(items: Sequence[Outgoing]) -> list[Outgoing]:
+    """A delivery to a department with a channel in each Slack workspace (``"T0A/C1,T0B/C2"``) becomes one per
+    channel. The first keeps the key (so "already queued?" look-ups by key still answer), the others add their
+    channel to it: each is its own idempotent delivery, posted with its own workspace's token.
+
+    >>> [(o.key, o.channel) for o in one_per_place([Outgoing(key="k", kind="story", platform="slack", channel="T0A/C1,T0B/C2")])]
+    [('k', 'T0A/C1'), ('k@T0B/C2', 'T0B/C2')]
+    """
+    result: list[Outgoing] = []
+    for item in items:
+        places = split_places(item.channel) if SEPARATOR in item.channel else [item.channel]
+        for index, place in enumerate(places):
+            key = item.key if index == 0 else f"{item.key}@{place}"
+            result.append(item if len(places) == 1 else replace(item, key=key, channel=place))
+    return result
+
+
 class OutboxWriter(Protocol):
     def enqueue(self, items: Sequence[Outgoing]) -> int:
         """Queue ``items``, skipping keys already queued; returns how many were new."""
@@ -49,7 +68,7 @@ class RecordingOutbox:
         self.items: dict[str, Outgoing] = {}
 
     def enqueue(self, items: Sequence[Outgoing]) -> int:
-        new = [i for i in items if i.key not in self.items]
+        new = [i for i in one_per_place(items) if i.key not in self.items]
         self.items.update((i.key, i) for i in new)
         return len(new)
 

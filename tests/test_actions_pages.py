@@ -131,3 +131,79 @@ def test_postgres_serves_department_and_person_pages_from_their_indexes_without_
     for plan, index in zip(plans, ("ix_commitments_open_department", "ix_commitments_open_owner"), strict=True):
         assert f"using {index} on commitments" in plan, plan
         assert "Sort Key: commitments.due_date" not in plan, plan  # the index gives the order: nothing sorted
+
+
+LOGISTICS = "Logistics & Delivery"
+
+
+def page_ids(world: World, **query: Any) -> tuple[list[int], int, int, int]:
+    found = world.store.commitments_page(today=TODAY, size=PAGE_SIZE, **query)
+    return [i.id for i in found.items], found.total, found.page, found.pages
+
+
+def test_no_open_commitments_is_one_empty_page_whatever_page_is_asked(world: World) -> None:
+    for page in (1, 3, 0):
+        assert page_ids(world, departments=[FINANCE], page=page) == ([], 0, 1, 1)
+        assert page_ids(world, owner="UNOBODY", overdue=True, page=page) == ([], 0, 1, 1)
+
+
+def test_the_last_page_holds_the_remainder_and_a_page_past_it_is_the_last(world: World) -> None:
+    seed(world)
+    everything = world.store.open_commitments(today=TODAY, owner="UDANA")
+    expected = [i.id for i in sorted(everything, key=commitment_order)]
+    pages = -(-len(expected) // PAGE_SIZE)
+    assert len(expected) % PAGE_SIZE  # the seed leaves a part-filled last page
+    last = expected[(pages - 1) * PAGE_SIZE :]
+    assert page_ids(world, owner="UDANA", page=pages) == (last, len(expected), pages, pages)
+    assert page_ids(world, owner="UDANA", page=pages + 5) == (last, len(expected), pages, pages)
+    assert page_ids(world, owner="UDANA", page=-2)[0] == expected[:PAGE_SIZE]
+
+
+def test_ties_on_a_due_date_go_oldest_first_and_undated_ones_last(world: World) -> None:
+    fin = world.departments.id_of(FINANCE)
+    due = [TODAY + timedelta(days=2), None, TODAY - timedelta(days=3), TODAY + timedelta(days=2), None]
+    due += [TODAY - timedelta(days=3), TODAY + timedelta(days=2)]
+    rows = [
+        {
+            "key": f"tie{n}",
+            "department_id": fin,
+            "owner": "UDANA",
+            "created_by": "UFINMGR",
+            "platform": "slack",
+            "what": f"tie {n}",
+            "due_date": d,
+            "state": "open",
+            "created_at": datetime(2026, 11, 1, tzinfo=UTC),
+        }
+        for n, d in enumerate(due)
+    ]
+    with world.engine.begin() as conn:
+        ids = [conn.execute(insert(Commitment).returning(Commitment.id), [row]).scalar_one() for row in rows]
+    by_due = [ids[2], ids[5], ids[0], ids[3], ids[6], ids[1], ids[4]]  # overdue, then the tie by id, undated
+    assert page_ids(world, departments=[FINANCE], page=1)[0] == by_due
+    assert page_ids(world, owner="UDANA", page=1)[0] == by_due
+    assert page_ids(world, owner="UDANA", overdue=True, page=1)[0] == [ids[2], ids[5]]
+    found = world.store.commitments_page(today=TODAY, owner="UDANA", page=1, size=PAGE_SIZE)
+    assert [(i.overdue, i.due_label) for i in found.items[:3]] == [
+        (True, "overdue since Sat 28 Nov"),
+        (True, "overdue since Sat 28 Nov"),
+        (False, "due Thu 3 Dec"),
+    ]
+    assert found.items[0].department == FINANCE and found.items[0].created_by == "UFINMGR"
+
+
+def test_several_departments_page_together_and_each_count_of_departments_gets_its_own_statement(
+    world: World,
+) -> None:
+    """A manager of two departments sees both in one list; asking for one again afterwards is not served by the
+    statement made for two (statements are kept per shape)."""
+    seed(world)
+
+    def expected(departments: list[str]) -> list[int]:
+        everything = world.store.open_commitments(today=TODAY, departments=departments)
+        return [i.id for i in sorted(everything, key=commitment_order)][:PAGE_SIZE]
+
+    for departments in ([FINANCE], [FINANCE, LOGISTICS], [LOGISTICS], [LOGISTICS, FINANCE], []):
+        ids, total, _, _ = page_ids(world, departments=departments, page=1)
+        assert ids == expected(departments), departments
+        assert total == len(world.store.open_commitments(today=TODAY, departments=departments))

@@ -4,7 +4,9 @@ button's action. tests/slack/test_kudos.py and tests/teams/test_kudos.py drive t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +15,7 @@ from sqlalchemy import select
 from storage.models import Kudos, KudosOptOut
 from stories.actions import Action, Actions
 from stories.actors import Actor
+from stories.commands import CommandContext
 from stories.config import KudosSettings
 from stories.kudos import praise_suggestions
 from stories.praise_push import from_payload, plan_praise, praise_keys, praise_slot
@@ -63,6 +66,28 @@ def test_the_monthly_limit_refuses_kindly_counts_no_retry_and_renews_next_month(
     world.clock.now = datetime(2027, 1, 1, 0, 0, tzinfo=UTC)
     assert isinstance(thank(world, CARLA, "leo", request="r5"), KudosView)
     assert rows(world)[-1][:2] == ("UCARLA", "ULEO")
+
+
+def test_concurrent_kudos_by_one_giver_take_exactly_the_monthly_limit(world: World) -> None:
+    """Several replicas answering one person's kudos at the same instant (threads, each its own connection): the
+    count and the insert are one step per giver, so exactly the limit get through, whatever the interleaving."""
+    world.config = CONFIG.model_copy(update={"kudos": KudosSettings(monthly_limit=3)})
+    givers, start = 12, threading.Barrier(12)
+
+    def give(n: int) -> object:
+        commands = world.commands()
+        start.wait()
+        context = CommandContext(
+            actor=CARLA, channel="C0FIN", thread_story_id=None, mentions={"@dana": "UDANA"}, request_id=f"c{n}"
+        )
+        return commands.run(context, "kudos @dana for the help")
+
+    with ThreadPoolExecutor(givers) as pool:
+        answers = list(pool.map(give, range(givers)))
+
+    assert sum(isinstance(a, KudosView) for a in answers) == 3
+    assert sum(isinstance(a, Notice) and a.text.startswith("You have given your 3 kudos") for a in answers) == 9
+    assert len(rows(world)) == 3 and len(world.deliveries("dm")) == 3
 
 
 # --- opt-out --------------------------------------------------------------------------------------------------

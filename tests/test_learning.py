@@ -97,7 +97,7 @@ def test_learned_model_survives_json_and_predicts_the_same() -> None:
     for text, rules in (("the engineer never came", ("Field Service",)), ("tariff and a late fee", ())):
         assert copy.predict(text, rules=rules) == model.predict(text, rules=rules)
     stored = json.loads(model.to_json())
-    assert stored["format"] == 1 and set(stored["departments"]) == set(TOPICS)
+    assert stored["format"] == 2 and set(stored["departments"]) == set(TOPICS)
     stored["format"] = 99
     with pytest.raises(ValueError, match="retrain"):
         LearnedModel.from_json(json.dumps(stored))

@@ -28,15 +28,18 @@ def test_teams_emulator_mode_is_asked_for_explicitly_and_never_beside_an_app_id(
 
 
 def test_pool_settings_from_the_environment_reach_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import event
+
     from bot.cli import _settings
-    from storage.db import make_engine
+    from storage.db import make_engine, refuse_dead_connection
 
     for name, value in {"DB_POOL_SIZE": "3", "DB_MAX_OVERFLOW": "2", "DB_POOL_RECYCLE": "600"}.items():
         monkeypatch.setenv(name, value)
     settings = _settings()
     engine = make_engine("postgresql://cx@127.0.0.1:9/cx", pool=settings.pool)  # not connected: only its pool read
     assert (engine.pool.size(), engine.pool._max_overflow, engine.pool._recycle) == (3, 2, 600)  # type: ignore[attr-defined]
-    assert engine.pool._pre_ping is True  # type: ignore[attr-defined]
+    # pre-ping on: psycopg connections are checked at checkout without a query (storage.db.alive_without_a_query)
+    assert event.contains(engine, "checkout", refuse_dead_connection)
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from stories.config import CxConfig
+from stories.places import slack_place
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +37,10 @@ class Workspace:
 def split_workspace(value: str) -> tuple[Workspace | None, str]:
     """``"T0ACME/C0FIN"`` -> (Workspace(team_id="T0ACME"), "C0FIN"); also ``E0ORG/T0ACME/C0FIN`` (a Grid
     workspace) and ``E0ORG/C0FIN`` (an org-wide install). A bare channel has no workspace (None)."""
-    *prefix, channel = value.strip().split("/")
-    if not prefix:
+    place = slack_place(value)
+    if not place.prefixed:
         return None, value
-    enterprise = next((p for p in prefix if p.startswith("E")), None)
-    team = next((p for p in prefix if p.startswith("T")), None)
-    return Workspace(enterprise_id=enterprise, team_id=team), channel
+    return Workspace(enterprise_id=place.enterprise_id, team_id=place.team_id), place.channel
 
 
 def is_channel_id(value: str) -> bool:
@@ -56,8 +55,8 @@ def channel_name(value: str) -> str:
 def configured_channels(config: CxConfig) -> Iterator[tuple[str, str]]:
     """``(where, channel)`` for every Slack channel the configuration names, ``where`` as a config path."""
     for index, department in enumerate(config.departments):
-        if department.slack_channel:
-            yield f"departments[{index}].slack_channel ({department.name})", department.slack_channel
+        for channel in department.slack_places:
+            yield f"departments[{index}].slack_channel ({department.name})", channel
     for channel in config.intake.slack_channels:
         yield "intake.slack_channels", channel
     if config.kudos_slack_channel:
@@ -103,13 +102,22 @@ class ChannelDirectory:
         ]
 
     async def resolve(
-        self, client: AsyncWebClient, *, token: Callable[[Workspace | None], Awaitable[str | None]]
+        self,
+        client: AsyncWebClient,
+        *,
+        token: Callable[[Workspace | None], Awaitable[str | None]],
+        installed: list[Workspace] | None = None,
     ) -> None:
         """Look up every configured name, in its workspace; log each one that cannot be found, with the fix.
-        ``token`` gives a workspace's token (None: the client's own), asked only when it has names to look up."""
+        ``token`` gives a workspace's token (None: the client's own). A name without a workspace is looked up in
+        each of ``installed`` (OAuth) and kept only if exactly one workspace has it, never guessed."""
         names = [split_workspace(c) for _, c in configured_channels(self.config)]
         names = [(w, c) for w, c in names if not is_channel_id(c)]
-        for workspace in dict.fromkeys(w for w, _ in names):
+        wanted = list(dict.fromkeys(w for w, _ in names))
+        if None in wanted and installed:
+            wanted = list(dict.fromkeys([w for w in wanted if w is not None] + list(installed)))
+        bare: dict[str, list[tuple[Workspace, str]]] = {}
+        for workspace in wanted:
             value = await token(workspace)
             kwargs = {"token": value} if value else {}
             try:
@@ -118,9 +126,11 @@ class ChannelDirectory:
                 )
                 async for page in response:
                     for channel in page.get("channels") or ():
-                        self.ids[(workspace, str(channel["name"]).casefold())] = str(channel["id"])
+                        name, cid = str(channel["name"]).casefold(), str(channel["id"])
+                        self.ids[(workspace, name)] = cid
                         if workspace is not None:
-                            self.workspaces[str(channel["id"])] = workspace
+                            self.workspaces[cid] = workspace
+                            bare.setdefault(name, []).append((workspace, cid))
             except (SlackApiError, SlackClientError) as exc:
                 error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
                 log.warning(
@@ -128,6 +138,21 @@ class ChannelDirectory:
                     "(C0123ABCD) or give the app channels:read and groups:read",
                     error,
                 )
+        if installed:
+            for workspace, channel in names:
+                if workspace is not None:
+                    continue
+                found = bare.get(channel_name(channel), [])
+                if len(found) == 1:
+                    self.ids[(None, channel_name(channel))] = found[0][1]
+                elif found:
+                    log.warning(
+                        "slack: channel %r is in %d installed workspaces; nothing goes to it: prefix it with its "
+                        "workspace's team id in the configuration (T0ACME/%s)",
+                        channel,
+                        len(found),
+                        channel,
+                    )
         if not names:
             return
         self.intake = frozenset(

@@ -8,11 +8,14 @@ is and what it may do; ``conversations.info`` says whether the bot is a member (
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.checks import Check
-from handlers.slack.channels import SLACK_ID, ChannelDirectory, configured_channels
+from handlers.slack.channels import SLACK_ID, ChannelDirectory, Workspace, configured_channels
 from handlers.slack.scopes import BOT_SCOPES
 from stories.config import CxConfig
 
@@ -36,55 +39,94 @@ def _error(exc: SlackApiError | SlackClientError) -> str:
 
 
 async def slack_checks(
-    *, client: AsyncWebClient, config: CxConfig, needed: tuple[str, ...] = BOT_SCOPES
+    *,
+    client: AsyncWebClient,
+    config: CxConfig,
+    needed: tuple[str, ...] = BOT_SCOPES,
+    installations: Mapping[Workspace, str] | None = None,
 ) -> list[Check]:
-    """The token, its scopes, then each configured channel (none of those when the token fails)."""
+    """The token, its scopes, then each configured channel (none of those when the token fails). Under OAuth,
+    ``installations`` (workspace -> bot token) are checked each on its own, and each channel with the token of
+    its workspace (a bare one with each installed workspace until one has it)."""
+    if installations is None:
+        checks = await _token(client, needed, name="")
+        if checks[0].status == "FAIL":
+            return checks
+        return checks + await _channels(client, config, tokens={None: None})
+    checks = []
+    working: dict[Workspace | None, str | None] = {}
+    for workspace, token in installations.items():
+        own = await _token(client, needed, name=f" {_label(workspace)}", token=token)
+        checks.extend(own)
+        if own[0].status != "FAIL":
+            working[workspace] = token
+    if working:
+        checks.extend(await _channels(client, config, tokens=working, installed=set(installations)))
+    return checks
+
+
+def _label(workspace: Workspace) -> str:
+    return "/".join(part for part in (workspace.enterprise_id, workspace.team_id) if part)
+
+
+async def _token(
+    client: AsyncWebClient, needed: tuple[str, ...], *, name: str, token: str | None = None
+) -> list[Check]:
+    kwargs = {"token": token} if token else {}
     try:
-        answer = await client.auth_test()
+        answer = await client.auth_test(**kwargs)
     except SlackApiError as exc:
         error = _error(exc)
         fix = TOKEN_FIXES.get(error, f"see https://docs.slack.dev/reference/methods/auth.test ({error})")
-        return [Check.fail("slack token", f"auth.test refused it ({error})", fix=fix)]
+        if token is not None:  # OAuth: the installation's token, not SLACK_BOT_TOKEN
+            fix = f"reinstall cxbot in that workspace (https://<your server>/slack/install) ({error})"
+        return [Check.fail(f"slack token{name}", f"auth.test refused it ({error})", fix=fix)]
     except SlackClientError as exc:
         return [
             Check.fail(
-                "slack token",
+                f"slack token{name}",
                 f"cannot reach Slack at {client.base_url} ({_error(exc)})",
                 fix="check the network and SLACK_API_URL (normally https://slack.com/api/)",
             )
         ]
-    checks = [
+    return [
         Check.ok(
-            "slack token", f"bot @{answer.get('user')} in workspace {answer.get('team')} ({answer.get('team_id')})"
-        )
+            f"slack token{name}",
+            f"bot @{answer.get('user')} in workspace {answer.get('team')} ({answer.get('team_id')})",
+        ),
+        _scopes(answer.headers, needed, name=f"slack scopes{name}"),
     ]
-    checks.append(_scopes(answer.headers, needed))
-    checks.extend(await _channels(client, config))
-    return checks
 
 
-def _scopes(headers: dict[str, object], needed: tuple[str, ...]) -> Check:
+def _scopes(headers: dict[str, object], needed: tuple[str, ...], *, name: str = "slack scopes") -> Check:
     granted_header = next((str(v) for k, v in headers.items() if k.lower() == "x-oauth-scopes"), None)
     if granted_header is None:
-        return Check.skip("slack scopes", "Slack did not say which scopes the token has (no x-oauth-scopes header)")
+        return Check.skip(name, "Slack did not say which scopes the token has (no x-oauth-scopes header)")
     granted = {s.strip() for s in granted_header.split(",") if s.strip()}
     missing = [scope for scope in needed if scope not in granted]
     if missing:
-        return Check.fail("slack scopes", f"missing {', '.join(missing)}", fix=REINSTALL)
-    return Check.ok("slack scopes", f"all {len(needed)} granted")
+        return Check.fail(name, f"missing {', '.join(missing)}", fix=REINSTALL)
+    return Check.ok(name, f"all {len(needed)} granted")
 
 
-async def _channels(client: AsyncWebClient, config: CxConfig) -> list[Check]:
+async def _channels(
+    client: AsyncWebClient,
+    config: CxConfig,
+    *,
+    tokens: Mapping[Workspace | None, str | None],
+    installed: set[Workspace] | None = None,
+) -> list[Check]:
     directory = ChannelDirectory(config)
 
-    async def own_token(_workspace: object) -> str | None:
-        return None
+    async def token_of(workspace: Workspace | None) -> str | None:
+        return tokens.get(workspace)
 
-    await directory.resolve(client, token=own_token)
+    oauth = installed is not None
+    await directory.resolve(client, token=token_of, installed=[w for w in tokens if w is not None] if oauth else None)
     checks = []
     for where, value in configured_channels(config):
         name = f"slack channel {value}"
-        channel = directory.id_of(value)
+        workspace, channel = directory.locate(value)
         if not SLACK_ID.fullmatch(channel):
             checks.append(
                 Check.fail(
@@ -95,13 +137,32 @@ async def _channels(client: AsyncWebClient, config: CxConfig) -> list[Check]:
                 )
             )
             continue
-        try:
-            info = (await client.conversations_info(channel=channel))["channel"]
-        except (SlackApiError, SlackClientError) as exc:
+        if oauth and workspace is not None and workspace not in tokens:
             checks.append(
                 Check.fail(
                     name,
-                    f"{where}: conversations.info failed ({_error(exc)})",
+                    f"{where}: workspace {_label(workspace)} has "
+                    + ("no working installation" if workspace in (installed or ()) else "not installed cxbot"),
+                    fix="open https://<your server>/slack/install in that workspace and install cxbot",
+                )
+            )
+            continue
+        candidates = [workspace] if workspace is not None or not oauth else list(tokens)
+        info, failure = None, None
+        for candidate in candidates:
+            own = tokens.get(candidate)
+            kwargs: dict[str, Any] = {"token": own} if own else {}
+            try:
+                info = (await client.conversations_info(channel=channel, **kwargs))["channel"]
+                break
+            except (SlackApiError, SlackClientError) as exc:
+                failure = exc
+        if info is None:
+            assert failure is not None
+            checks.append(
+                Check.fail(
+                    name,
+                    f"{where}: conversations.info failed ({_error(failure)})",
                     fix="check the id in the configuration; a private channel is visible only once cxbot is in it: "
                     "/invite @cxbot there",
                 )

@@ -9,7 +9,8 @@ and the outbox decides whether to try again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -17,11 +18,12 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.blocks import digest_blocks, fallback_text, story_blocks
-from handlers.slack.channels import ChannelDirectory, Workspace, split_workspace
+from handlers.slack.channels import SLACK_ID, ChannelDirectory, Workspace, split_workspace
 from handlers.slack.errors import delivery_error
 from handlers.slack.mrkdwn import safe
 from handlers.slack.render import render
 from handlers.slack.report import report_blocks, report_fallback
+from handlers.slack.workspaces import Workspaces
 from stories.actors import is_slack_user
 from stories.models import DigestView, StoryView
 from stories.patterns import PatternReport
@@ -33,26 +35,19 @@ log = logging.getLogger(__name__)
 TEXT_LIMIT = 3000  # characters of a plain message the bot writes (Slack truncates text at 40,000)
 METADATA_TYPE = "cxbot_delivery"  # message metadata event type carrying the outbox delivery key
 LOOKUP_PAGES = 5  # pages of history read when looking for an earlier post
-
-# The bot token for a workspace (None: the workspace is not known, e.g. a DM to a user id); None answers "the
-# client's own token" (one workspace).
-TokenSource = Callable[[Workspace | None], Awaitable[str | None]]
-
-
-async def no_token(workspace: Workspace | None = None) -> str | None:
-    """The client's own token (single workspace)."""
-    return None
+RESOLVE_EVERY = 60.0  # seconds between look-ups of channel names not found yet
 
 
 class SlackNotifier:
     platform = "slack"
 
     def __init__(
-        self, *, client: AsyncWebClient, token: TokenSource = no_token, channels: ChannelDirectory | None = None
+        self, *, client: AsyncWebClient, workspaces: Workspaces | None = None, channels: ChannelDirectory | None = None
     ) -> None:
         self._client = client
-        self._token = token
+        self._workspaces = workspaces or Workspaces()
         self._channels = channels
+        self._next_resolve = 0.0
 
     async def post_story(self, *, channel: str, story: StoryView, key: str | None = None) -> PostedMessage:
         blocks = self._render(story_blocks, story)
@@ -99,15 +94,17 @@ class SlackNotifier:
     ) -> PostedMessage:
         """The weekly pattern report: the chart uploaded with files_upload_v2 (not shared on its own), then one
         message with the report and the chart as an image block, carrying the delivery key like every post."""
+        workspace, _ = await self._where(channel)
         upload = await self._call(
             "files_upload_v2",
+            workspace=workspace,
             file=chart_png,
             filename="patterns.png",
             title=f"Weekly patterns: {report.department}",
             alt_txt=f"Chart: patterns, NPS and CSAT for {report.department}",
             request_file_info=False,
         )
-        file_id = str(upload["file"]["id"])
+        file_id = str(upload["file"]["id"])  # uploaded with the channel's workspace's token (see _call)
         blocks = self._render(lambda r: report_blocks(r, chart_file_id=file_id), report)
         return await self._post(channel=channel, text=safe(report_fallback(report), TEXT_LIMIT), blocks=blocks, key=key)
 
@@ -130,8 +127,10 @@ class SlackNotifier:
         """
         workspace, user = split_workspace(channel)
         if thread is None and is_slack_user(user):
+            workspace, user = await self._where(channel)
             opened = await self._call("conversations_open", users=user, workspace=workspace)
-            channel = channel[: len(channel) - len(user)] + str(opened["channel"]["id"])  # "T0ACME/" kept
+            channel = str(opened["channel"]["id"])
+            self._workspaces.posted(channel=channel, workspace=workspace)
         oldest = f"{since.timestamp():.6f}"
         cursor: str | None = None
         for _ in range(LOOKUP_PAGES):
@@ -178,20 +177,51 @@ class SlackNotifier:
     async def _post(self, *, key: str | None, **kwargs: Any) -> PostedMessage:
         if key:  # so find_delivered can tell whether a post went out before a crash
             kwargs["metadata"] = {"event_type": METADATA_TYPE, "event_payload": {"key": key}}
-        response = await self._call("chat_postMessage", unfurl_links=False, unfurl_media=False, **kwargs)
+        workspace, kwargs["channel"] = await self._where(str(kwargs["channel"]))
+        response = await self._call(
+            "chat_postMessage", workspace=workspace, unfurl_links=False, unfurl_media=False, **kwargs
+        )
+        self._workspaces.posted(channel=str(response["channel"]), workspace=workspace)  # a DM's D… id, say
         return PostedMessage(channel=str(response["channel"]), message_id=str(response["ts"]))
 
     async def token(self, workspace: Workspace | None = None) -> str | None:
         """The token calls to ``workspace`` are made with (None: the client's own)."""
-        return await self._token(workspace)
+        return await self._workspaces.token(workspace)
+
+    async def installed(self) -> list[Workspace]:
+        """Every installed workspace under OAuth ([] with one workspace)."""
+        return await self._workspaces.installed()
+
+    async def _where(self, target: str) -> tuple[Workspace | None, str]:
+        """The workspace a channel, user or conversation id is in, and the bare id. Under OAuth a target the
+        configuration gives no workspace for is placed by :meth:`Workspaces.place` (never the newest install)."""
+        if self._channels is not None:
+            # "#cx-finance" -> C0…; "T0ACME/C0FIN" -> the ACME workspace, channel C0FIN
+            workspace, bare = self._channels.locate(target)
+            if not SLACK_ID.fullmatch(bare) and time.monotonic() >= self._next_resolve:
+                # a name not found at start (created, or its workspace installed, since): look again, at most
+                # once a minute
+                self._next_resolve = time.monotonic() + RESOLVE_EVERY
+                await self._channels.resolve(self._client, token=self.token, installed=await self.installed())
+                workspace, bare = self._channels.locate(target)
+        else:
+            workspace, bare = split_workspace(target)
+        if workspace is None and self._workspaces.oauth:
+            workspace = await self._workspaces.place(self._client, bare)
+        return workspace, bare
 
     async def _call(self, method: str, *, workspace: Workspace | None = None, **kwargs: Any) -> Any:
-        if self._channels is not None and kwargs.get("channel"):
-            # "#cx-finance" -> C0…; "T0ACME/C0FIN" -> the ACME workspace's token, channel C0FIN
-            workspace, kwargs["channel"] = self._channels.locate(str(kwargs["channel"]))
-        token = await self._token(workspace)
+        target = kwargs.get("channel") or kwargs.get("users")
+        if workspace is None and target:
+            workspace, bare = await self._where(str(target))
+            kwargs["channel" if "channel" in kwargs else "users"] = bare
+        token = await self._workspaces.token(workspace)
         if token:
             kwargs["token"] = token
+        elif self._workspaces.oauth:
+            raise DeliveryError(
+                f"slack: no installation for workspace {workspace}; install cxbot there", permanent=True
+            )
         try:
             return await getattr(self._client, method)(**kwargs)
         except Exception as exc:

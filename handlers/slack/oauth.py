@@ -67,12 +67,20 @@ class SqlInstallationStore(SQLAlchemyInstallationStore, AsyncInstallationStore):
     ) -> None:
         await asyncio.to_thread(self.delete_installation, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id)
 
-    def latest_bot_token(self) -> str | None:
-        """The bot token of the newest installation: where the bot posts stories and digests.
+    def installed(self) -> list[tuple[str | None, str | None, bool]]:
+        """``(enterprise_id, team_id, is_enterprise_install)`` of every workspace with a bot, newest first."""
+        bots = self.bots.c
+        query = (
+            select(bots.enterprise_id, bots.team_id, bots.is_enterprise_install, bots.installed_at)
+            .where(bots.client_id == self.client_id)
+            .order_by(desc(bots.installed_at))
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return list(dict.fromkeys((r[0], r[1], bool(r[2])) for r in rows))
 
-        cxbot serves one company; with several workspaces (an Enterprise Grid org) the departments' channels
-        live in the workspace that installed the app most recently.
-        """
+    def latest_bot_token(self) -> str | None:
+        """The bot token of the newest installation, or None: whether anything is installed. Never used to post."""
         bots = self.bots.c
         query = select(bots.bot_token).where(bots.client_id == self.client_id).order_by(desc(bots.installed_at))
         with self.engine.connect() as conn:

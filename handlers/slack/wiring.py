@@ -12,8 +12,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,6 +21,7 @@ from aiohttp import web
 from pydantic import SecretStr
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
@@ -34,12 +34,13 @@ from handlers.slack.client import web_client
 from handlers.slack.context import SlackContext
 from handlers.slack.http import bolt_route, oauth_route
 from handlers.slack.inbox import InboxUnavailable, replaying
-from handlers.slack.notifier import SlackNotifier, TokenSource, no_token
-from handlers.slack.oauth import INSTALL_PATH, REDIRECT_PATH, SqlInstallationStore, oauth_settings
+from handlers.slack.notifier import SlackNotifier
+from handlers.slack.oauth import INSTALL_PATH, REDIRECT_PATH, oauth_settings
 from handlers.slack.people import People, configured_groups
 from handlers.slack.replies import Permalinks
 from handlers.slack.scopes import BOT_SCOPES
 from handlers.slack.tasks import Background
+from handlers.slack.workspaces import UserWorkspaces, Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,6 @@ LISTENERS: dict[str, tuple[str, ...]] = {
     "actions": interactive.ACTIONS,
     "views": interactive.VIEWS,
 }
-TOKEN_TTL = 60.0  # seconds the notifier keeps the OAuth installation's bot token
 
 
 class SlackSettings(Protocol):
@@ -81,9 +81,12 @@ class SlackConnector:
     app_token: str | None = None  # Socket Mode instead of POST /slack/events
 
 
-def build(*, core: Core, settings: SlackSettings, engine: Engine) -> SlackConnector:
+def build(
+    *, core: Core, settings: SlackSettings, engine: Engine, users: UserWorkspaces | None = None
+) -> SlackConnector:
     """Everything Slack needs; raises :class:`SlackSettingsError` naming the variable. ``engine`` holds the
-    OAuth installations (slack_sdk's own SQLAlchemy store) when SLACK_CLIENT_ID is set."""
+    OAuth installations (slack_sdk's own SQLAlchemy store) when SLACK_CLIENT_ID is set; ``users`` remembers
+    which workspace each user is in (direct messages under OAuth)."""
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
     if not signing_secret and not app_token:
@@ -103,7 +106,8 @@ def build(*, core: Core, settings: SlackSettings, engine: Engine) -> SlackConnec
         "process_before_response": True,  # listeners only ack and hand work to Background: nothing to wait for
         "raise_error_for_unhandled_request": True,  # answered quietly below, so Slack does not retry
     }
-    token: TokenSource = no_token
+    background = Background(processed=core.processed, inbox=core.inbox, turn=core.turn)
+    workspaces = Workspaces()
     if settings.slack_client_id and settings.slack_client_secret:
         oauth, store = oauth_settings(
             engine=engine,
@@ -112,15 +116,18 @@ def build(*, core: Core, settings: SlackSettings, engine: Engine) -> SlackConnec
             scopes=BOT_SCOPES,
         )
         options["oauth_settings"] = oauth
-        token = _installation_token(store)
+        workspaces = Workspaces(
+            store=store, users=users, spawn=lambda work: background.spawn(work, name="slack user workspace")
+        )
     bolt = AsyncApp(**options)  # type: ignore[arg-type]
     bolt.error(_answer_error)
+    bolt.middleware(_sightings(workspaces))
 
     channels = ChannelDirectory(config=core.config)
     context = SlackContext(
         core=core,
         people=People(groups=configured_groups(core.config)),
-        background=Background(processed=core.processed, inbox=core.inbox, turn=core.turn),
+        background=background,
         permalinks=Permalinks(core.messages),
         channels=channels,
     )
@@ -130,40 +137,21 @@ def build(*, core: Core, settings: SlackSettings, engine: Engine) -> SlackConnec
     return SlackConnector(
         bolt=bolt,
         context=context,
-        notifier=SlackNotifier(client=client, token=token, channels=channels),
+        notifier=SlackNotifier(client=client, workspaces=workspaces, channels=channels),
         client=client,
         signing_secret=signing_secret,
         app_token=app_token,
     )
 
 
-def _installation_token(store: SqlInstallationStore) -> TokenSource:
-    """Each workspace's own bot token, found by enterprise and team id in the installation store (cached a
-    while); with no workspace known (a DM to a user id), the newest installation's."""
-    cached: dict[Workspace | None, tuple[float, str | None]] = {}
+def _sightings(workspaces: Workspaces) -> Callable[..., Awaitable[Any]]:
+    """Bolt middleware: each request says which workspace its user is in (remembered for direct messages)."""
 
-    def find(workspace: Workspace | None) -> str | None:
-        if workspace is None:
-            return store.latest_bot_token()
-        bot = store.find_bot(
-            enterprise_id=workspace.enterprise_id,
-            team_id=workspace.team_id,
-            is_enterprise_install=workspace.team_id is None,
-        )
-        if bot is None:
-            log.warning("slack: no installation for workspace %s; install cxbot there", workspace)
-            return None
-        return bot.bot_token
+    async def middleware(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
+        workspaces.seen(user_id=context.user_id, enterprise_id=context.enterprise_id, team_id=context.team_id)
+        return await next()
 
-    async def token(workspace: Workspace | None = None) -> str | None:
-        hit = cached.get(workspace)
-        if hit and hit[0] > time.monotonic() and hit[1]:
-            return hit[1]
-        value = await asyncio.to_thread(find, workspace)
-        cached[workspace] = (time.monotonic() + TOKEN_TTL, value)
-        return value
-
-    return token
+    return middleware
 
 
 def _client_for(connector: SlackConnector) -> events.ClientFor:
@@ -223,7 +211,9 @@ def _running(connector: SlackConnector) -> Callable[[web.Application], AsyncIter
     async def lifecycle(_web_app: web.Application) -> AsyncIterator[None]:
         context = connector.context
         context.http = connector.client.session = aiohttp.ClientSession()  # keep-alive to Slack
-        await context.channels.resolve(connector.client, token=connector.notifier.token)
+        await context.channels.resolve(
+            connector.client, token=connector.notifier.token, installed=await connector.notifier.installed()
+        )
         # Everything built so far lives as long as the process: keep it out of the collector's full passes,
         # which otherwise stall the event loop (and every pending ack) for ~100 ms (bench/slack_ack.py).
         gc.collect()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from alembic import context
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Connection, Engine, MetaData, text
 
 from storage.models import Base
 
@@ -37,9 +37,21 @@ def _engine() -> Engine:
     return make_engine(os.environ.get("DATABASE_URL", "sqlite:///cxbot.db"))
 
 
+def _one_at_a_time(connection: Connection) -> None:
+    """Several replicas start at once and each runs ``cxbot db upgrade``: the first takes this lock, the others wait
+    for its commit, then read the version it wrote and have nothing left to do. Held until the transaction ends.
+    PostgreSQL: an advisory lock keyed by the schema (two schemas on one server do not wait for each other);
+    SQLite: ``BEGIN IMMEDIATE`` (the database's one write lock, taken before the version is read)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('cxbot db upgrade ' || current_schema()))"))
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def run_migrations_online() -> None:
     engine = _engine()
     with engine.begin() as connection:
+        _one_at_a_time(connection)
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

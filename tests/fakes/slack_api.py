@@ -135,6 +135,12 @@ class FakeSlackApi:
         self.usergroups: dict[str, list[str]] = {}  # user group id -> member user ids
         self.channels: dict[str, str] = {}  # channel id -> name (conversations.list; G… ids are private)
         self.oauth_clients: dict[str, str] = {}  # client id -> client secret (oauth.v2.access)
+        # Several workspaces: token -> its workspace's team id, and the team of channels and users. A token then
+        # sees only its own workspace, as in Slack: another's channel is channel_not_found, another's user
+        # user_not_found. Tokens, channels and users not listed here are seen by every token.
+        self.workspaces: dict[str, str] = {}
+        self.channel_teams: dict[str, str] = {}
+        self.user_teams: dict[str, str] = {}
         self.members: set[str] = set()  # channel ids the bot is a member of (conversations.info is_member)
         self.config_tokens: set[str] = set()  # app configuration tokens apps.manifest.create accepts
         self.apps: dict[str, dict[str, Any]] = {}  # app id -> the manifest it was created from
@@ -176,6 +182,7 @@ class FakeSlackApi:
             "conversations.info": self._conversations_info,
         }
         self._runner: web.AppRunner | None = None
+        self._caller: str | None = None
         self.base_url = ""
 
     # --- life cycle -------------------------------------------------------------------------------------------
@@ -328,6 +335,8 @@ class FakeSlackApi:
 
             if (missing := self._missing_scope(method, token, params)) is not None:
                 return self._record(method, request, params, payload, body, arrived, 200, missing)
+            if (foreign := self._foreign(method, token, params)) is not None:
+                return self._record(method, request, params, payload, body, arrived, 200, foreign)
 
         if method == "chat.postMessage" and (self._rate_limit is not None or self._workspace_limit is not None):
             wait = self._over_rate(str(params.get("channel", "")), arrived)
@@ -348,6 +357,7 @@ class FakeSlackApi:
         if self.latency:
             await asyncio.sleep(self.latency)
         handler = self._handlers.get(method)
+        self._caller = token  # whose workspace the answer describes (auth.test, conversations.list)
         answer = handler(params) if handler else {"ok": False, "error": "unknown_method"}
         return self._record(method, request, params, payload, body, arrived, 200, answer)
 
@@ -420,6 +430,22 @@ class FakeSlackApi:
             "provided": ",".join(sorted(granted)),
         }
 
+    def _foreign(self, method: str, token: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Slack's answer when ``token``'s workspace does not have the channel or user the call names."""
+        team = self.workspaces.get(token)
+        if team is None:
+            return None
+        channel = str(params.get("channel") or "")
+        if channel and self._team_of(channel) not in (None, team):
+            return {"ok": False, "error": "channel_not_found"}
+        users = [u for u in str(params.get("user") or params.get("users") or "").split(",") if u]
+        if any(self.user_teams.get(u.strip()) not in (None, team) for u in users):
+            return {"ok": False, "error": "user_not_found"}
+        return None
+
+    def _team_of(self, channel: str) -> str | None:
+        return self.user_teams.get(channel) if channel.startswith(("U", "W")) else self.channel_teams.get(channel)
+
     @staticmethod
     def _token(request: web.Request, params: Mapping[str, Any]) -> str | None:
         auth = request.headers.get("Authorization", "")
@@ -460,7 +486,7 @@ class FakeSlackApi:
             "url": "https://fake-workspace.slack.com/",
             "team": "Fake Workspace",
             "user": "cxbot",
-            "team_id": TEAM_ID,
+            "team_id": self.workspaces.get(self._caller or "", TEAM_ID),
             "user_id": BOT_USER_ID,
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
@@ -579,6 +605,10 @@ class FakeSlackApi:
             {"id": cid, "name": name, "is_private": cid.startswith("G")}
             for cid, name in sorted(self.channels.items())
             if kinds.get(cid[:1]) in types
+            and (
+                self._caller not in self.workspaces
+                or self.channel_teams.get(cid, self.workspaces[self._caller]) == self.workspaces[self._caller]
+            )
         ]
         start = int(params.get("cursor") or 0)
         limit = int(params.get("limit") or 100)
@@ -682,7 +712,10 @@ class FakeSlackApi:
         if not params.get("text") and not params.get("blocks") and not params.get("attachments"):
             return {"ok": False, "error": "no_text"}
         if str(channel).startswith("U"):  # posting to a user id opens the DM, as Slack does
-            channel = self._dm_for(str(channel))
+            user = str(channel)
+            channel = self._dm_for(user)
+            if user in self.user_teams:
+                self.channel_teams[channel] = self.user_teams[user]
         ts = self._next_ts()
         message = self._message(params, ts)
         self.messages[(str(channel), ts)] = message
@@ -738,7 +771,7 @@ class FakeSlackApi:
             return {"ok": False, "error": "user_not_found"}
         info = self.users.get(user) or {
             "id": user,
-            "team_id": TEAM_ID,
+            "team_id": self.user_teams.get(user, TEAM_ID),
             "name": f"user.{user.lower()}",
             "real_name": f"User {user}",
             "tz": "Europe/Berlin",

@@ -37,14 +37,15 @@ def pg_settings(database_url: str, slack_settings: Callable[..., Settings]) -> C
 
 
 def terminate_our_sessions(application_name: str) -> int:
-    """End every server session of the app under test (and only those); returns how many."""
+    """End every server session of the app under test (and only those), waiting until they are gone (the 5 s
+    timeout; PostgreSQL 14+), as they are by the next request after a restart or failover; returns how many."""
     assert PG_URL
     admin = make_engine(PG_URL)
     try:
         with admin.begin() as conn:
             ended = conn.execute(
                 text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
                     "WHERE application_name = :name AND pid <> pg_backend_pid()"
                 ),
                 {"name": application_name},

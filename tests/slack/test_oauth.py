@@ -117,6 +117,9 @@ async def test_each_workspace_is_posted_to_with_its_own_token(
     config = copy.deepcopy(CONFIG)
     config["departments"][0]["slack_channel"] = "T0FIRST/C0FINANCE1"
     config["departments"][1]["slack_channel"] = "T0SECOND/C0SUPPORT1"
+    config["departments"][2]["slack_channel"] = "T0SECOND/C0PRODUCT1"  # with two workspaces, bare is refused
+    config["intake"]["slack_channels"] = ["T0FIRST/C0INTAKE01"]
+    config["kudos_slack_channel"] = "T0FIRST/C0KUDOS001"
     settings = slack_settings(slack_bot_token=None, slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET)
     async with running(settings, slack_api, config) as multi:
         store = SqlInstallationStore(client_id=CLIENT_ID, engine=multi.app.engine)
