@@ -1,0 +1,56 @@
+"""Messages as Teams really sends them, over HTTP: a formatted message's HTML in ``text`` (the new Teams client
+wraps even plain typing in ``<p>``), ``&nbsp;`` and entities, other case, quotes around a department, ``/cx``.
+A command is still a command, and an intake channel's comment is the words, never the markup."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import Comment, Department
+from tests.fakes.bf_connector import FakeConnector
+from tests.teams.world import FINANCE, Server, World
+
+
+def _finance_channel(cx: Server) -> str | None:
+    with cx.app.engine.connect() as conn:
+        return conn.scalar(select(Department.teams_channel).where(Department.name == "Finance & Billing"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<p><at>cxbot</at> cx link finance</p>",
+        "<div><div><at>cxbot</at>&nbsp;CX&nbsp; Link&nbsp;&nbsp;FINANCE</div></div>",
+        "<at>cxbot</at> cx link &quot;Finance &amp; Billing&quot;",
+        "<at>cxbot</at> cx link “finance”",
+        "<at>cxbot</at> cx link &lt;finance&gt;",  # README's `cx link <department>` typed as shown
+        "<at>cxbot</at> /cx link finance",
+    ],
+)
+async def test_cx_link_as_a_teams_admin_types_it_links_the_channel(
+    cx: Server, world: World, connector: FakeConnector, text: str
+) -> None:
+    assert (await cx.post(world.load("message_cx_link", text=text)))[0] == 200
+    assert _finance_channel(cx) == FINANCE
+    [answer] = connector.posts()
+    assert "now receives Finance & Billing" in answer.payload_text()
+
+
+async def test_a_formatted_intake_message_becomes_its_words_without_markup(
+    cx: Server, world: World, connector: FakeConnector
+) -> None:
+    html = (
+        "<p>A customer called: my <strong>refund</strong> for invoice 4711 &amp; the fee</p>"
+        "<ul><li>has <em>not</em> arrived</li></ul><p>nobody answers&nbsp;the phone "
+        '<img alt="😠" itemtype="http://schema.skype.com/Emoji" src="https://x.test/e.png"> &lt;sigh&gt;</p>'
+    )
+    message = world.load("message_intake", text=html, textFormat="xml")
+    message["attachments"] = [{"contentType": "text/html", "content": html}]
+    assert (await cx.post(message))[0] == 200
+    with cx.app.engine.connect() as conn:
+        [comment] = conn.execute(select(Comment)).all()
+    assert comment.redacted_text == (
+        "A customer called: my refund for invoice 4711 & the fee - has not arrived nobody answers the phone 😠 <sigh>"
+    )
+    assert "Sent to Finance & Billing." in connector.posts()[0].payload_text()
