@@ -32,6 +32,7 @@ from handlers.teams.cards import HOME_ACTION
 from handlers.teams.context import TeamsContext
 from handlers.teams.messages import on_text
 from handlers.teams.reactions import record_reactions
+from handlers.teams.text import attachments_text
 from stories.commands import CommandContext
 from stories.log_context import bound
 from stories.views import Notice
@@ -143,7 +144,7 @@ class CxTeamsBot(TeamsActivityHandler):
         value = turn_context.activity.value
         if isinstance(value, dict) and value.get("cx_action"):
             await on_card_action(self.tctx, turn_context, value)
-        elif turn_context.activity.text:
+        elif turn_context.activity.text or attachments_text(turn_context.activity.attachments):  # a card's words
             await on_text(self.tctx, turn_context)
 
     async def on_reactions_added(self, message_reactions: list[MessageReaction], turn_context: TurnContext) -> None:

@@ -30,7 +30,7 @@ from handlers.teams.activities import (
     without_mentions,
 )
 from handlers.teams.context import TeamsContext
-from handlers.teams.text import html_text
+from handlers.teams.text import attachments_text, html_text
 from stories.commands import COMMAND_PREFIX, CommandContext
 from stories.models import IncomingComment, Origin
 from stories.views import HomeView, Notice, View
@@ -170,12 +170,14 @@ async def take_in(tctx: TeamsContext, turn: TurnContext, said: Said) -> None:
     activity = turn.activity
     if _is_thread_reply(activity) and not tctx.config.intake.thread_replies:
         return
-    if not said.text:
+    # a card posted here (a Workflows survey card, a forwarded card) is taken in as the words it shows
+    text = "\n".join(part for part in (said.text, attachments_text(activity.attachments)) if part)
+    if not text:
         await tctx.answer(turn, Notice("That message has no text I can take in as a customer comment."))
         return
     conversation = activity.conversation.id
     comment = IncomingComment(
-        text=said.text,
+        text=text,
         source=SOURCE,
         external_id=activity_ref(activity),
         origin_channel=channel_of(conversation),

@@ -54,3 +54,40 @@ async def test_a_formatted_intake_message_becomes_its_words_without_markup(
         "A customer called: my refund for invoice 4711 & the fee - has not arrived nobody answers the phone 😠 <sigh>"
     )
     assert "Sent to Finance & Billing." in connector.posts()[0].payload_text()
+
+
+async def test_a_card_posted_in_an_intake_channel_becomes_the_words_it_shows(
+    cx: Server, world: World, connector: FakeConnector
+) -> None:
+    """A survey response posted as an Adaptive Card (Teams Workflows): no ``text``, the words are in the card."""
+    card = {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [
+            {"type": "TextBlock", "text": "**New survey response** from [the web form](https://forms.x.test/r/9)"},
+            {"type": "FactSet", "facts": [{"title": "Score", "value": "2"}, {"title": "Channel", "value": "Web"}]},
+            {
+                "type": "Container",
+                "items": [
+                    {
+                        "type": "RichTextBlock",
+                        "inlines": [{"type": "TextRun", "text": "My refund for invoice 4711 never came <at>x</at>"}],
+                    }
+                ],
+            },
+            {"type": "Input.Text", "id": "note", "placeholder": "not customer text"},
+        ],
+        "actions": [{"type": "Action.OpenUrl", "title": "Open in the survey tool", "url": "https://forms.x.test/r/9"}],
+    }
+    message = world.load("message_intake", text="")
+    message["attachments"] = [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]
+    assert (await cx.post(message))[0] == 200
+    with cx.app.engine.connect() as conn:
+        [comment] = conn.execute(select(Comment)).all()
+    assert comment.redacted_text.splitlines() == [
+        "New survey response from the web form (https://forms.x.test/r/9)",
+        "Score: 2",
+        "Channel: Web",
+        "My refund for invoice 4711 never came @x",
+    ]
+    assert "Sent to Finance & Billing." in connector.posts()[0].payload_text()
