@@ -39,10 +39,12 @@ from stories.views import Notice
 
 log = logging.getLogger(__name__)
 
+# The mention is spelled out: without the team's consent to read channel messages (RSC), a channel message reaches
+# cxbot only if it @mentions it, so a bare “cx link finance” would be met with silence.
 WELCOME = (
-    "Hi, I'm cxbot: I bring customers' comments to the departments they concern. "
-    "An admin can type “cx link <department>” in a channel to send that department's stories there; "
-    "type “cx help” for everything else."
+    "Hi, I'm {name}: I bring customers' comments to the departments they concern. "
+    "An admin can type “@{name} cx link <department>” in a channel to send that department's stories there; "
+    "type “@{name} cx help” (in our chat, “cx help”) for everything else."
 )
 
 
@@ -124,7 +126,8 @@ class CxTeamsBot(TeamsActivityHandler):
         bot_id = activity.recipient.id
         if any(member.id == bot_id for member in activity.members_added or ()):
             log.info("cxbot added to a Teams %s", scope_of(activity))
-            await self.tctx.answer(turn_context, Notice(WELCOME), summary="Hi, I'm cxbot")
+            name = (activity.recipient.name or "").strip() or "cxbot"  # as the tenant named the app
+            await self.tctx.answer(turn_context, Notice(WELCOME.format(name=name)), summary=f"Hi, I'm {name}")
             if scope_of(activity) == "personal" and activity.from_property is not None:
                 await self.send_home(turn_context)
 

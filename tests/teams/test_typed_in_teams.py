@@ -91,3 +91,14 @@ async def test_a_card_posted_in_an_intake_channel_becomes_the_words_it_shows(
         "My refund for invoice 4711 never came @x",
     ]
     assert "Sent to Finance & Billing." in connector.posts()[0].payload_text()
+
+
+async def test_the_welcome_in_a_team_says_to_mention_the_bot_by_the_name_teams_shows(
+    cx: Server, world: World, connector: FakeConnector
+) -> None:
+    """Without consent to read channel messages Teams delivers only messages that @mention the bot."""
+    added = world.load("conversation_update_bot_added")
+    added["recipient"]["name"] = "CX Stories"  # the tenant's name for the app
+    assert (await cx.post(added))[0] == 200
+    [hello] = connector.posts()
+    assert "“@CX Stories cx link " in hello.payload_text()
