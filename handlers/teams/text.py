@@ -44,16 +44,23 @@ _EMOJI = frozenset({"emoji", "img"})
 
 class _Words(HTMLParser):
     """Collects a Teams message body's text: blocks become lines, ``<at>`` mentions ``@Name``, links
-    ``label (url)``, emoji their character; scripts, styles and attachment placeholders are dropped."""
+    ``label (url)``, emoji their character; scripts, styles and attachment placeholders are dropped, and so is the
+    quote of a reply (``<blockquote itemtype="http://schema.skype.com/Reply">``): its words are another message's."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip = 0
+        self._quote = 0  # depth inside a quoted reply
         self._links: list[tuple[str | None, int]] = []  # (href, where its label starts in parts)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
+        if tag == "blockquote" and (self._quote or (found.get("itemtype") or "").endswith("/Reply")):
+            self._quote += 1
+            return
+        if self._quote:
+            return
         if tag in _SKIPPED:
             self._skip += 1
         elif tag in _BLOCKS:
@@ -66,7 +73,7 @@ class _Words(HTMLParser):
             self._links.append((found.get("href"), len(self.parts)))
         elif tag in _EMOJI and not self._skip:
             alt = found.get("alt") or ""
-            if tag == "emoji" or found.get("itemtype", "").endswith("/Emoji"):
+            if tag == "emoji" or (found.get("itemtype") or "").endswith("/Emoji"):
                 self.parts.append(alt)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -75,6 +82,9 @@ class _Words(HTMLParser):
         self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
+        if self._quote:
+            self._quote -= tag == "blockquote"
+            return
         if tag in _SKIPPED:
             self._skip = max(0, self._skip - 1)
         elif tag in _BLOCKS:
@@ -86,7 +96,7 @@ class _Words(HTMLParser):
                 self.parts.append(f" ({href.removeprefix('mailto:')})" if label else href.removeprefix("mailto:"))
 
     def handle_data(self, data: str) -> None:
-        if not self._skip:
+        if not self._skip and not self._quote:
             self.parts.append(data)
 
 

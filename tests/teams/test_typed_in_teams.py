@@ -102,3 +102,22 @@ async def test_the_welcome_in_a_team_says_to_mention_the_bot_by_the_name_teams_s
     assert (await cx.post(added))[0] == 200
     [hello] = connector.posts()
     assert "“@CX Stories cx link " in hello.payload_text()
+
+
+async def test_a_quoted_reply_in_an_intake_channel_is_taken_in_without_the_quoted_message(
+    cx: Server, world: World, connector: FakeConnector
+) -> None:
+    """Teams puts the message replied to in a ``Reply`` blockquote; those words are another message's comment."""
+    html = (
+        '<blockquote itemscope="" itemtype="http://schema.skype.com/Reply" itemid="1700000000100">'
+        '<strong itemprop="mri" itemid="8:orgid:d4a0b1c2">Dana Scully</strong>'
+        '<span itemprop="time" itemid="1700000000100"></span>'
+        '<p itemprop="preview">My refund for invoice 4711 has not arrived</p></blockquote>'
+        '<p>Same customer again: the courier left the <a href="https://x.test/o/1">parcel</a> in the rain</p>'
+    )
+    assert (await cx.post(world.load("message_intake", text=html)))[0] == 200
+    with cx.app.engine.connect() as conn:
+        [comment] = conn.execute(select(Comment)).all()
+    assert comment.redacted_text == (
+        "Same customer again: the courier left the parcel (https://x.test/o/1) in the rain"
+    )
