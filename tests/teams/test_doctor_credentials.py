@@ -3,6 +3,7 @@ endpoint: each is a FAIL naming the variable and where to copy the right value f
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -76,3 +77,15 @@ async def test_a_tenant_given_as_its_domain_is_asked(entra: FakeIdentity) -> Non
     )
     assert check.status == "FAIL" and "AADSTS700016" in check.detail  # asked: the fake knows the tenant by id only
     assert len(entra.token_requests) == 1
+
+
+def test_serve_warns_at_start_when_the_tenant_would_be_ignored(caplog: pytest.LogCaptureFixture) -> None:
+    from handlers.teams.adapter import BotConfiguration
+
+    with caplog.at_level(logging.WARNING, logger="handlers.teams.adapter"):
+        BotConfiguration.from_settings(Teams(microsoft_app_tenant_id=TENANT, microsoft_app_type="SingleTenant"))
+        assert caplog.records == []
+        configuration = BotConfiguration.from_settings(Teams(microsoft_app_tenant_id=TENANT))
+    assert configuration.APP_TYPE == "MultiTenant"
+    [warning] = caplog.records
+    assert "set MICROSOFT_APP_TYPE=SingleTenant" in warning.getMessage()
