@@ -214,9 +214,13 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
+_NAME_QUOTES = "\"'“”‘’«»<>[]"
+
+
 def resolve_department(config: CxConfig, query: str) -> str:
-    """A department by name, case-insensitively: exact, else a unique prefix of its name or of one of its words."""
-    wanted = " ".join(query.split()).casefold()
+    """A department by name, case-insensitively: exact, else a unique prefix of its name or of one of its words.
+    Quotes or brackets around the name (``"Finance & Billing"``, ``<finance>`` copied from the help) are ignored."""
+    wanted = " ".join(query.strip().strip(_NAME_QUOTES).split()).casefold()
     names = config.department_names
     for name in names:
         if name.casefold() == wanted:
