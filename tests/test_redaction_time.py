@@ -20,7 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stories.redaction import PiiRedactor, phone
+from stories.redaction import PiiRedactor
+from tests.test_redaction import count_library_calls
 
 REDACTOR = PiiRedactor(digit_runs=8)
 LIBRARY_STRETCHES = 100  # stories/redaction/phone.py asks the library about at most this many stretches a pass
@@ -145,14 +146,7 @@ def test_the_phone_library_is_asked_a_bounded_number_of_times_whatever_the_size(
 ) -> None:
     """Text made only of phone-shaped stretches (the library's worst case: each stretch costs ~0.1 ms of pure
     Python): past the per-pass budget the library is not asked, so its share of the time stops growing."""
-    asked = [0]
-    real = phone.phonenumbers.PhoneNumberMatcher
-
-    def counted(*args: object, **kwargs: object) -> object:
-        asked[0] += 1
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(phone.phonenumbers, "PhoneNumberMatcher", counted)
+    asked = count_library_calls(monkeypatch)
     text = ("call 0207 946 0018 or " * (size // 22 + 1))[:size]
     REDACTOR.redact(text)
     assert 0 < asked[0] <= LIBRARY_STRETCHES * len(REDACTOR.regions)
