@@ -22,9 +22,12 @@ from storage.db import SchemaBehind
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
+ENV_FILE = ".env"  # README's Getting started puts the secrets there; the environment still wins over it
+
+
 def _settings() -> Settings:
     try:
-        return Settings()
+        return Settings(_env_file=ENV_FILE)  # a missing file is no error
     except ValidationError as exc:
         lines = []
         for error in exc.errors():

@@ -54,3 +54,20 @@ def test_a_bad_pool_setting_stops_start_up_naming_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(SystemExit, match=f"{name}: "):
         _settings()
+
+
+def test_the_cli_reads_dot_env_in_the_current_folder_and_the_environment_wins(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.cli import _settings
+
+    (tmp_path / ".env").write_text(
+        "# as .env.example writes it\nSLACK_BOT_TOKEN=xoxb-from-dot-env\nSLACK_SIGNING_SECRET=s\nCX_INGEST_TOKEN=from-file\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("CX_INGEST_TOKEN", "from-environment")
+    settings = _settings()
+    assert settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value() == "xoxb-from-dot-env"
+    assert settings.cx_ingest_token is not None and settings.cx_ingest_token.get_secret_value() == "from-environment"
