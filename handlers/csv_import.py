@@ -50,6 +50,8 @@ KNOWN: dict[str, tuple[str, ...]] = {
         "end date",
         "submit date (utc)",  # Typeform
         "submit date",
+        "recordeddate",  # Qualtrics
+        "enddate",
         "time",
     ),
     "id": ("id", "#", "response id", "responseid", "respondent id", "review id", "ticket id", "external id"),

@@ -137,6 +137,7 @@ def test_qualtrics_export_question_and_import_id_rows_are_not_comments() -> None
     assert parsed.errors == []
     [comment] = list(parsed.comments())
     assert (comment.text, comment.external_id) == ("My warranty claim was ignored.", "R_1abc")
+    assert comment.original_at == datetime(2026, 12, 1, 8, 3, 1, tzinfo=UTC)  # RecordedDate
     assert parsed.rows[0][0] == 4
 
 
