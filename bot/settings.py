@@ -77,6 +77,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
+        scheme = self.database_url.partition(":")[0].partition("+")[0].casefold()
+        if scheme not in ("sqlite", "postgresql", "postgres"):  # the migrations and upserts speak these two only
+            raise ValueError(
+                f"DATABASE_URL must be sqlite:///FILE or postgresql://USER@HOST/DB (cxbot runs on SQLite and "
+                f"PostgreSQL), not {scheme or 'an empty scheme'}://..."
+            )
         if self.openai_model and not (self.openai_api_key or self.openai_base_url):
             raise ValueError("OPENAI_MODEL is set but neither OPENAI_API_KEY nor OPENAI_BASE_URL is; set one")
         if bool(self.slack_client_id) != bool(self.slack_client_secret):

@@ -71,3 +71,15 @@ def test_the_cli_reads_dot_env_in_the_current_folder_and_the_environment_wins(
     settings = _settings()
     assert settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value() == "xoxb-from-dot-env"
     assert settings.cx_ingest_token is not None and settings.cx_ingest_token.get_secret_value() == "from-environment"
+
+
+@pytest.mark.parametrize("url", ["mysql://cx:secret@db/cx", "mssql+pyodbc://db/cx", "cxbot.db"])
+def test_a_database_cxbot_cannot_run_on_is_refused_naming_the_variable_and_the_two_it_can(url: str) -> None:
+    with pytest.raises(ValidationError, match=r"DATABASE_URL must be sqlite:///FILE or postgresql://") as error:
+        Settings(database_url=url)
+    assert "secret" not in str(error.value).split("input_value")[0]
+
+
+def test_sqlite_and_postgresql_urls_are_taken() -> None:
+    for url in ("sqlite:///cxbot.db", "sqlite://", "postgresql://cx@db/cx", "postgresql+psycopg://cx@db/cx"):
+        assert Settings(database_url=url).database_url == url
