@@ -7,6 +7,7 @@ A file without a text column is refused before anything is imported, naming the 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -137,6 +138,9 @@ def map_columns(headers: list[str], overrides: Mapping[str, str]) -> dict[str, s
     return mapping
 
 
+# Zip (.xlsx, .ods) and OLE2 (.xls) files: what "export" often gives, and no text encoding reads them.
+_WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
 # The csv module refuses a cell over 128 KB and with it the whole file; a comment that long is cut by the core
 # (stories/redacted_comment.py), not refused, so allow cells up to the size of a large export.
 _MAX_CELL = 16 * 1024 * 1024
@@ -151,6 +155,13 @@ def read_csv(
     encoding: str = "utf-8-sig",
 ) -> CsvComments:
     """Parse a whole export. Raises :class:`CsvError` for a file that cannot be read at all."""
+    if data.startswith(_WORKBOOKS):
+        raise CsvError(
+            f"{name}: is an Excel workbook, not CSV; save it as CSV (Excel: File > Save As > CSV UTF-8) or download "
+            "the survey tool's CSV export, and import that"
+        )
+    if encoding == "utf-8-sig" and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"  # Excel's "Unicode Text" and Qualtrics' TSV download: the byte order mark says so
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:

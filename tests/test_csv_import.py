@@ -165,3 +165,15 @@ def test_google_forms_and_typeform_exports_are_read_without_map() -> None:
 def test_a_first_row_that_is_a_real_comment_is_kept() -> None:
     parsed = read_csv(b"id,comment\r\n1,Response times are slow\r\n2,ok\r\n", name="x.csv")
     assert [c.text for c in parsed.comments()] == ["Response times are slow", "ok"]
+
+
+def test_an_excel_workbook_is_refused_saying_to_save_it_as_csv() -> None:
+    with pytest.raises(CsvError, match=r"export.xlsx: is an Excel workbook, not CSV; save it as CSV"):
+        read_csv(b"PK\x03\x04\x14\x00\x06\x00binary\xff", name="export.xlsx")
+
+
+def test_utf16_exports_with_a_byte_order_mark_are_read() -> None:
+    # Excel's "Unicode Text" and Qualtrics' TSV: UTF-16 with a BOM, tab-separated
+    data = "ResponseId\tComment\r\nR_1\tLa livraison était en retard 😞\r\n".encode("utf-16")
+    [comment] = list(read_csv(data, name="qualtrics.tsv").comments())
+    assert (comment.external_id, comment.text) == ("R_1", "La livraison était en retard 😞")
