@@ -85,7 +85,7 @@ def create_app(*, manifest: dict[str, Any], token: str, api_url: str) -> Created
         response = client.apps_manifest_create(manifest=manifest)
     except SlackApiError as exc:
         raise AppManifestError(_explain(exc.response.data if isinstance(exc.response.data, dict) else {})) from None
-    except SlackClientError as exc:
+    except (SlackClientError, OSError) as exc:  # the sync client raises urllib's URLError (an OSError) as it is
         raise AppManifestError(f"cannot reach Slack at SLACK_API_URL={api_url} ({type(exc).__name__}: {exc})") from None
     credentials = response["credentials"]
     return CreatedApp(
