@@ -36,3 +36,13 @@ async def test_posts_sent_while_names_are_looked_up_all_go_to_ids(slack_api: Fak
     posted = sorted(call.params["channel"] for call in slack_api.calls_to("chat.postMessage"))
     assert posted == ["C0FINANCE1"] * 3 + ["C0SUPPORT1"] * 3
     assert len(slack_api.calls_to("conversations.list")) == 1
+
+
+async def test_names_as_admins_type_them_resolve(slack_api: FakeSlackApi) -> None:
+    config = copy.deepcopy(CONFIG)
+    config["departments"][0]["slack_channel"] = "# CX-Finance"  # a space after the #, capitals
+    slack_api.channels.update({"C0FINANCE1": "cx-finance"})
+    client = AsyncWebClient(token=DEFAULT_TOKEN, base_url=slack_api.base_url)
+    notifier = SlackNotifier(client=client, channels=ChannelDirectory(CxConfig.model_validate(config)))
+    await notifier.post_text(channel="# CX-Finance", text="hello")
+    assert [call.params["channel"] for call in slack_api.calls_to("chat.postMessage")] == ["C0FINANCE1"]
