@@ -1,4 +1,5 @@
-"""POST /ingest with a Content-Encoding: what aiohttp can inflate is read, anything else is a 4xx naming it.
+"""POST /ingest with a Content-Encoding: what aiohttp can inflate is read, anything else is a 4xx naming it; and a
+UTF-8 byte order mark before the JSON is skipped.
 
 Found by trying cxbot as a new admin: a body declared gzip or deflate but sent plain made aiohttp raise while
 reading it, and the sender got a bare 500; an encoding aiohttp does not know was read as if it were plain.
@@ -49,3 +50,11 @@ async def test_an_unknown_encoding_is_415(client: TestClient) -> None:
     response = await client.post("/ingest", data=b'{"text": "x"}', headers={**HEADERS, "Content-Encoding": "foo"})
     assert response.status == 415
     assert "Content-Encoding 'foo' is not supported" in (await response.json())["error"]
+
+
+async def test_a_utf8_byte_order_mark_before_the_json_is_ignored(client: TestClient) -> None:
+    # PowerShell's Invoke-RestMethod with UTF-8 and some .NET senders put one there (RFC 8259 lets a reader skip it)
+    body = "\ufeff".encode() + b'{"text": "The courier left my parcel in the rain", "id": "bom-1"}'
+    response = await client.post("/ingest", data=body, headers=HEADERS)
+    assert response.status == 200, await response.text()
+    assert (await response.json())["created"][0]["id"] == "bom-1"

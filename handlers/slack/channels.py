@@ -49,8 +49,9 @@ def is_channel_id(value: str) -> bool:
 
 
 def channel_name(value: str) -> str:
-    """``"#Customer-Voice"`` -> ``"customer-voice"``: how Slack names channels (lower case, no #)."""
-    return value.strip().removeprefix("#").casefold()
+    """``"#Customer-Voice"`` (or ``"# customer-voice"``) -> ``"customer-voice"``: how Slack names channels (lower
+    case, no #, never a space)."""
+    return value.strip().removeprefix("#").strip().casefold()
 
 
 def configured_channels(config: CxConfig) -> Iterator[tuple[str, str]]:
