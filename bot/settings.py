@@ -24,7 +24,9 @@ MAKE_KEY = (
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+    # An empty variable is an unset one: `CX_INGEST_TOKEN=` left in .env (or passed on by compose) means "not yet",
+    # not an empty token, and `CX_CORE_THREADS=` the default rather than an error.
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False, env_ignore_empty=True)
 
     # storage
     database_url: str = "sqlite:///cxbot.db"

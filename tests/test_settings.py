@@ -83,3 +83,12 @@ def test_a_database_cxbot_cannot_run_on_is_refused_naming_the_variable_and_the_t
 def test_sqlite_and_postgresql_urls_are_taken() -> None:
     for url in ("sqlite:///cxbot.db", "sqlite://", "postgresql://cx@db/cx", "postgresql+psycopg://cx@db/cx"):
         assert Settings(database_url=url).database_url == url
+
+
+def test_an_empty_variable_is_an_unset_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # as an admin leaves lines of .env.example uncommented and not yet filled in
+    for name in ("CX_INGEST_TOKEN", "CX_HASH_KEY", "CX_CORE_THREADS", "SLACK_BOT_TOKEN", "SLACK_API_URL", "PORT"):
+        monkeypatch.setenv(name, "")
+    settings = Settings()
+    assert settings.cx_ingest_token is None and settings.cx_hash_key is None and settings.slack_bot_token is None
+    assert (settings.core_threads, settings.slack_api_url, settings.port) == (1, "https://slack.com/api/", 3000)
