@@ -29,13 +29,14 @@ SWITCH_INTERVAL = 0.0005
 
 def serve(settings: Settings, *, port: int) -> int:
     sys.setswitchinterval(SWITCH_INTERVAL)
-    listening = bind(port)  # before anything starts: a replica that cannot serve must not schedule or dispatch
     app = build(settings)
-    web_app = server_for(app)
-    for line in startup_lines(settings):
-        log.info("%s", line)
     try:
-        web.run_app(web_app, sock=listening, print=lambda _banner: log.info("cxbot listening on port %d", port))
+        listening = bind(port)  # before the scheduler and dispatcher start: a replica that cannot serve does neither
+        with listening:
+            web_app = server_for(app)
+            for line in startup_lines(settings):
+                log.info("%s", line)
+            web.run_app(web_app, sock=listening, print=lambda _banner: log.info("cxbot listening on port %d", port))
     finally:
         app.close()
     return 0
