@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.db import PoolOptions
@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
     # Without an app id the Teams route is off; true serves a Bot Framework Emulator on this machine, unauthenticated
     cx_teams_emulator: bool = False
+
+    @field_validator("cx_config")
+    @classmethod
+    def _home(cls, value: Path | None) -> Path | None:
+        """``CX_CONFIG=~/cxbot.yaml`` in .env, where no shell expands the ``~``."""
+        return value.expanduser() if value is not None else None
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -92,3 +92,9 @@ def test_an_empty_variable_is_an_unset_one(monkeypatch: pytest.MonkeyPatch) -> N
     settings = Settings()
     assert settings.cx_ingest_token is None and settings.cx_hash_key is None and settings.slack_bot_token is None
     assert (settings.core_threads, settings.slack_api_url, settings.port) == (1, "https://slack.com/api/", 3000)
+
+
+def test_a_configuration_path_under_the_home_folder_is_expanded(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("CX_CONFIG", "~/cxbot.yaml")  # as written in .env, where no shell expands it
+    assert Settings().cx_config == tmp_path / "cxbot.yaml"
