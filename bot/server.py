@@ -147,9 +147,11 @@ async def ingest(request: web.Request) -> web.Response:
     if token is None:
         _ingested(app, "disabled")
         return _error(503, "ingest is disabled: set CX_INGEST_TOKEN to enable POST /ingest")
-    supplied = request.headers.get("Authorization", "")
-    expected = f"Bearer {token.get_secret_value()}"
-    if not hmac.compare_digest(supplied.encode(errors="replace"), expected.encode()):
+    scheme, _, supplied = request.headers.get("Authorization", "").strip().partition(" ")
+    bearer = scheme.casefold() == "bearer"  # the scheme is case-insensitive (RFC 7235): some clients send "bearer"
+    if not (
+        bearer and hmac.compare_digest(supplied.strip().encode(errors="replace"), token.get_secret_value().encode())
+    ):
         _ingested(app, "unauthorised")
         return web.json_response(
             {"error": "missing or wrong bearer token"}, status=401, headers={"WWW-Authenticate": "Bearer"}

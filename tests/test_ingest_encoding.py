@@ -1,5 +1,5 @@
 """POST /ingest with a Content-Encoding: what aiohttp can inflate is read, anything else is a 4xx naming it; and a
-UTF-8 byte order mark before the JSON is skipped.
+UTF-8 byte order mark before the JSON is skipped, and the bearer scheme is read in any case (RFC 7235).
 
 Found by trying cxbot as a new admin: a body declared gzip or deflate but sent plain made aiohttp raise while
 reading it, and the sender got a bare 500; an encoding aiohttp does not know was read as if it were plain.
@@ -58,3 +58,13 @@ async def test_a_utf8_byte_order_mark_before_the_json_is_ignored(client: TestCli
     response = await client.post("/ingest", data=body, headers=HEADERS)
     assert response.status == 200, await response.text()
     assert (await response.json())["created"][0]["id"] == "bom-1"
+
+
+@pytest.mark.parametrize(
+    ("authorization", "status"),
+    [(f"bearer {TOKEN}", 200), (f"BEARER  {TOKEN}", 200), (f"Basic {TOKEN}", 401), ("bearer wrong", 401), (TOKEN, 401)],
+)
+async def test_the_bearer_scheme_is_read_whatever_its_case(client: TestClient, authorization: str, status: int) -> None:
+    headers = {"Authorization": authorization, "Content-Type": "application/json"}
+    response = await client.post("/ingest", data=b'{"text": "The invoice was wrong"}', headers=headers)
+    assert response.status == status
