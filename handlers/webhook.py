@@ -205,6 +205,8 @@ def _optional_int(item: dict[str, Any], name: str) -> int | None:
         return None
     if isinstance(value, _LongNumber):
         raise _Refused(name, f"is a number of {len(value.digits.lstrip('-'))} digits; send a small whole number")
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 3:
+        return int(value)  # "7": form tools and Zapier send every answer as text; the range is checked later
     if isinstance(value, bool) or not isinstance(value, int):
         raise _Refused(name, f"must be a whole number, got {_kind(value)}")
     return value

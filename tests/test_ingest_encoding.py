@@ -68,3 +68,20 @@ async def test_the_bearer_scheme_is_read_whatever_its_case(client: TestClient, a
     headers = {"Authorization": authorization, "Content-Type": "application/json"}
     response = await client.post("/ingest", data=b'{"text": "The invoice was wrong"}', headers=headers)
     assert response.status == status
+
+
+async def test_scores_sent_as_text_are_read_as_numbers_and_still_checked(client: TestClient) -> None:
+    # form tools and Zapier send every answer as text: "7"
+    response = await client.post(
+        "/ingest",
+        json=[
+            {"text": "Late parcel", "nps": "3"},
+            {"text": "ok", "nps": "11"},
+            {"text": "meh", "csat": " 4 "},
+            {"text": "x", "nps": "high"},
+        ],
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    body = await response.json()
+    assert response.status == 200 and len(body["created"]) == 2, body
+    assert [(r["index"], r["field"]) for r in body["rejected"]] == [(1, "nps"), (3, "nps")]
