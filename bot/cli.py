@@ -22,7 +22,7 @@ from storage.db import SchemaBehind
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
-ENV_FILE = ".env"  # README's Getting started puts the secrets there; the environment still wins over it
+ENV_FILE: str | None = ".env"  # README's Getting started puts the secrets there; the environment still wins
 
 
 def _settings() -> Settings:

@@ -66,6 +66,7 @@ def test_the_cli_reads_dot_env_in_the_current_folder_and_the_environment_wins(
         encoding="utf-8",
     )
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("bot.cli.ENV_FILE", ".env")  # as cxbot runs (the suite's conftest turns it off)
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     monkeypatch.setenv("CX_INGEST_TOKEN", "from-environment")
     settings = _settings()
