@@ -30,6 +30,7 @@ BENCHES = {
     "actions": "`/cx actions` pages at 1,000,000 commitments vs bare SQL (PostgreSQL)",
     "prompt_tokens": "prompt tokens per comment vs the comments' own",
     "redaction": "redaction time at 10x the size vs the smaller size (linear growth)",
+    "steps": "single steps at sizes that once were slow vs the bounds tests used to assert",
     "quality_sentiment": "sentiment vs plain VADER (--data)",
     "quality_routing": "routing vs a plain learner and the data README's floors (--data)",
     "quality_stories": "what a story keeps vs the first 280 characters (--data)",

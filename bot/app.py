@@ -26,7 +26,7 @@ from storage.command_store import SqlCommandStore
 from storage.comments import SqlCommentStore
 from storage.db import make_engine, require_current
 from storage.departments import DepartmentIds, channel_map, sync_departments
-from storage.inbox import SqlEventInbox
+from storage.inbox_write import LoopEventInbox
 from storage.outbox import SqlOutbox
 from storage.pace import SqlSharedWindows
 from storage.patterns import SqlPatternStories
@@ -264,7 +264,7 @@ class App:
             messages=self.outbox,
             stories=self.stories,
             processed=SqlProcessedEvents(self.engine),
-            inbox=SqlEventInbox(self.engine, secret=self.settings.hash_key),
+            inbox=LoopEventInbox(self.engine, secret=self.settings.hash_key),
             wake=self.wake,
             turn=self.priority.turn,
             arrived=self.priority.arrived,

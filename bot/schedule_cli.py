@@ -66,12 +66,17 @@ def _departments(app: App, names: list[str] | None) -> list[str] | None:
     return [known[n.casefold()] for n in names]
 
 
+def clock() -> datetime:
+    """Now, read once per command (a module attribute so tests can run the commands at a fixed instant)."""
+    return datetime.now(UTC)
+
+
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     app = _app(settings)
     try:
         departments = _departments(app, args.department)
         planner = app.planner
-        now = datetime.now(UTC)
+        now = clock()
         if args.dry_run:
             return _print_previews(planner, now, departments)
         if not app.platforms:
@@ -142,7 +147,7 @@ def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     from stories.schedule import next_runs
 
     config = load_config(settings.cx_config)
-    now = datetime.now(UTC)
+    now = clock()
     table = Table(title=f"Digest schedules (now {now:%Y-%m-%d %H:%M} UTC)")
     for column in ("Department", "Delivery", "Schedule", "Timezone", "Next digest (local)", "In UTC"):
         table.add_column(column)

@@ -59,6 +59,12 @@ class EventInbox(Protocol):
         """:meth:`accept` for ``(key, kind, body)`` events arriving together, in one transaction."""
         ...
 
+    async def accept_async(
+        self, events: Sequence[tuple[str, str, Mapping[str, Any]]], *, now: datetime, lease: timedelta
+    ) -> list[bool]:
+        """:meth:`accept_many` awaited on the event loop (before an ack: as quick as the database allows)."""
+        ...
+
     def done(self, key: str) -> None:
         """The event was handled."""
         ...
@@ -105,6 +111,8 @@ class ConversationRefs(Protocol):
     def personal(self, user_id: str) -> dict[str, Any] | None: ...
 
     def newest(self) -> dict[str, Any] | None: ...
+
+    def rosters(self, *, limit: int = 20) -> list[dict[str, Any]]: ...
 
 
 ChatIntake = Callable[[IncomingComment], tuple[View, bool]]

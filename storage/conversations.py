@@ -73,6 +73,18 @@ class SqlConversationRefs:
                 .limit(1)
             ).scalar_one_or_none()
 
+    def rosters(self, *, limit: int = 20) -> list[dict[str, Any]]:
+        """References of the teams and group chats cxbot is in, newest first: whose rosters list people."""
+        with self._engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(ConversationRef.reference)
+                    .where(ConversationRef.scope != "personal")
+                    .order_by(ConversationRef.updated_at.desc(), ConversationRef.id.desc())
+                    .limit(limit)
+                ).scalars()
+            )
+
     def save_member(self, *, user_id: str, tenant_id: str | None, service_url: str, now: datetime) -> None:
         """Where ``user_id`` was last seen: their tenant and the service to reach it (one statement, idempotent)."""
         module = postgresql if self._dialect == "postgresql" else sqlite

@@ -15,10 +15,13 @@ no readable customer text from it.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import functools
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +37,9 @@ from storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
 
+# Writes before an ack have threads of their own: in the core's threads an ack would wait behind the core's work
+# (a long comment takes seconds to redact) and Slack would retry.
+_ACK_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cxbot-inbox")
 MAX_ATTEMPTS = 8  # then the row is kept as failed (its error logged) until pruned with the processed keys
 
 
@@ -91,7 +97,7 @@ class SqlEventInbox:
                 claimed.discard(key)
                 accepted.append(first)
                 if first:
-                    sealed = self._fernet.encrypt(json.dumps(body, separators=(",", ":")).encode())
+                    sealed = self.seal(body)
                     rows.append(
                         {
                             "key": key,
@@ -106,6 +112,18 @@ class SqlEventInbox:
             if rows:
                 conn.execute(insert_ignore(InboxEvent, self._dialect), rows)
         return accepted
+
+    async def accept_async(
+        self, events: Sequence[tuple[str, str, Mapping[str, Any]]], *, now: datetime, lease: timedelta
+    ) -> list[bool]:
+        """:meth:`accept_many` awaited from the event loop (here from a thread; storage/inbox_write.py does
+        better)."""
+        store = functools.partial(self.accept_many, events, now=now, lease=lease)
+        return await asyncio.get_running_loop().run_in_executor(_ACK_THREADS, store)
+
+    def seal(self, body: Mapping[str, Any]) -> bytes:
+        """The body as stored: JSON under Fernet."""
+        return self._fernet.encrypt(json.dumps(body, separators=(",", ":")).encode())
 
     def done(self, key: str) -> None:
         """The event was handled: its row (and the customer text in it) goes."""

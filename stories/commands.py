@@ -164,7 +164,7 @@ class Commands:
     def direct_reply(self, actor: Actor, text: str) -> View | None:
         """A message someone typed in their chat with the bot that is not a command: the answer to this month's
         pulse question if one is awaited from them (stories/rituals.py), else None (the connector shows help).
-        Platforms whose direct messages reach the bot call it (Teams; Slack would need ``im:history``)."""
+        Both platforms call it: Teams for any message in its chat, Slack for ``message.im`` (handlers/slack/direct.py)."""
         if self.rituals is None:
             return None
         return self.rituals.pulse_reply(actor=actor, text=text, now=self.clock())
@@ -214,9 +214,13 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
+_NAME_QUOTES = "\"'“”‘’«»<>[]"
+
+
 def resolve_department(config: CxConfig, query: str) -> str:
-    """A department by name, case-insensitively: exact, else a unique prefix of its name or of one of its words."""
-    wanted = " ".join(query.split()).casefold()
+    """A department by name, case-insensitively: exact, else a unique prefix of its name or of one of its words.
+    Quotes or brackets around the name (``"Finance & Billing"``, ``<finance>`` copied from the help) are ignored."""
+    wanted = " ".join(query.strip().strip(_NAME_QUOTES).split()).casefold()
     names = config.department_names
     for name in names:
         if name.casefold() == wanted:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, time
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -131,12 +132,35 @@ class QuietHours(_Model):
         return moment >= self.start or moment < self.end
 
 
+_TEAMS_LINK = re.compile(r"/l/channel/([^/?#]+)")
+
+
+def _teams_channel(value: str) -> str:
+    """A Teams channel as its conversation id. Teams shows the id only inside a channel's "Get link to channel"
+    link (``https://teams.microsoft.com/l/channel/19%3a...%40thread.tacv2/Name?groupId=...``), so that link is
+    taken too and the id read out of it."""
+    value = value.strip()
+    if value.startswith("https://"):
+        found = _TEAMS_LINK.search(urlsplit(value).path)
+        if not found or not unquote(found[1]).startswith("19:"):
+            raise PydanticCustomError(
+                "teams_channel",
+                "a Teams channel is its id (19:...@thread.tacv2) or its “Get link to channel” link, not {value}",
+                {"value": value[:80]},
+            )
+        return unquote(found[1])
+    return value
+
+
+_TeamsChannel = Annotated[str, AfterValidator(_teams_channel)]
+
+
 class Department(_Model):
     name: str
     description: str = ""
     # channel id (C...) or name; or a list, one channel per Slack workspace ("T0ACME/C0FIN"), kept joined by ","
     slack_channel: str | None = None
-    teams_channel: str | None = None  # conversation id; `cx link` in Teams sets it at run time
+    teams_channel: _TeamsChannel | None = None  # conversation id (or its link); `cx link` in Teams sets it
     managers: tuple[str, ...] = ()  # chat user ids (Slack U..., Teams AAD object ids)
     manager_groups: tuple[str, ...] = ()  # Slack user group ids (S...)
     ambassadors: tuple[str, ...] = ()
@@ -201,7 +225,7 @@ class People(_Model):
 
 class Intake(_Model):
     slack_channels: tuple[str, ...] = ()
-    teams_channels: tuple[str, ...] = ()
+    teams_channels: tuple[_TeamsChannel, ...] = ()
     thread_replies: bool = False
     backfill_days: int = Field(default=7, ge=0, le=36_500)  # older comments are stored but not posted as news
     link_originals: bool = False  # stories link to the unredacted original chat message
@@ -294,7 +318,7 @@ class KudosSettings(_Model):
 
     monthly_limit: int = Field(default=10, ge=1, le=1000)
     praise_slack_channel: str | None = None
-    praise_teams_channel: str | None = None
+    praise_teams_channel: _TeamsChannel | None = None
     praise_hour: int = Field(default=9, ge=0, le=23)
 
 
@@ -305,7 +329,7 @@ class CxConfig(_Model):
     cx_team: People = People()
     intake: Intake = Intake()
     kudos_slack_channel: str | None = None
-    kudos_teams_channel: str | None = None
+    kudos_teams_channel: _TeamsChannel | None = None
     kudos: KudosSettings = KudosSettings()
     urgent: Urgent = Urgent()
     redaction: Redaction = Redaction()

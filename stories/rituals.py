@@ -175,8 +175,7 @@ class Rituals:
                 continue
             prefix = COMMAND_PREFIX.get(member.platform, "cx")
             how = f"{prefix} pulse answer <your words>"
-            if member.platform == "teams":
-                how = f"a reply here (or {how})"
+            how = f"a reply here (or {how})"
             text = (
                 f"Once a month, one question, anonymous: {QUESTION}\n"
                 f"Answer with {how}. I keep only whether your answer mentions "

@@ -77,6 +77,15 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture
+def sqlite_engine(tmp_path: Path, _sqlite_template: Path) -> Iterator[Engine]:
+    """A migrated SQLite database of its own, for tests whose subject does not depend on the database."""
+    shutil.copy(_sqlite_template, tmp_path / "cxbot.db")
+    engine = make_engine(f"sqlite:///{tmp_path / 'cxbot.db'}")
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def _pg_schema() -> Iterator[str]:
     """One migrated schema per test session; tables are emptied after each test."""

@@ -1,13 +1,17 @@
-"""storage/inbox.py: the event inbox's claims and sealing, on SQLite and PostgreSQL."""
+"""storage/inbox.py and storage/inbox_write.py: the event inbox's claims and sealing, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select
+import pytest
+from sqlalchemy import Engine, select, text
 
 from storage.inbox import MAX_ATTEMPTS, SqlEventInbox
+from storage.inbox_write import LoopEventInbox
 from storage.models import InboxEvent, ProcessedEvent
 
 SECRET = b"a-test-key-of-32-bytes-at-least!"
@@ -88,3 +92,64 @@ def test_a_burst_is_accepted_in_one_transaction_each_key_once(engine: Engine) ->
     burst = [("a", "message", {"n": 1}), ("old", "message", {}), ("b", "reaction_added", {}), ("a", "message", {})]
     assert inbox.accept_many(burst, now=now, lease=LEASE) == [True, False, True, False]
     assert inbox.count() == {"pending": 3}
+
+
+# --- storage/inbox_write.py: the write before an ack, awaited on the event loop -----------------------------------
+
+
+async def test_the_loop_write_claims_and_keeps_once_in_one_statement(engine: Engine) -> None:
+    inbox = LoopEventInbox(engine, secret=SECRET)
+    now = datetime.now(UTC)
+    body = {"event": {"text": "call me on +44 20 7946 0958"}}
+    events = [("k1", "message", body), ("k2", "command", {"text": "x"}), ("k1", "message", body)]
+    try:
+        assert await inbox.accept_async(events, now=now, lease=LEASE) == [True, True, False]
+        assert await inbox.accept_async(events[:1], now=now, lease=LEASE) == [False]  # a retry
+    finally:
+        await inbox.aclose()
+    with engine.connect() as conn:
+        assert sorted(conn.scalars(select(ProcessedEvent.key))) == ["k1", "k2"]
+        rows = conn.execute(select(InboxEvent.key, InboxEvent.kind, InboxEvent.state, InboxEvent.sealed)).all()
+    assert sorted((key, kind, state) for key, kind, state, _ in rows) == [
+        ("k1", "message", "pending"),
+        ("k2", "command", "pending"),
+    ]
+    assert not [sealed for *_, sealed in rows if b"7946" in sealed]
+    [first, _] = inbox.due(now=now + LEASE + timedelta(seconds=1), lease=LEASE)
+    assert first.key == "k1" and first.body == body  # readable by the engine's side (replays)
+
+
+async def test_the_loop_write_reconnects_when_its_connection_is_dropped(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no server connection to lose")
+    inbox = LoopEventInbox(engine, secret=SECRET)
+    now = datetime.now(UTC)
+    try:
+        assert await inbox.accept_async([("k1", "message", {})], now=now, lease=LEASE) == [True]
+        assert inbox._pg is not None
+        pid = inbox._pg.info.backend_pid
+        with engine.begin() as conn:  # a server restart, an idle timeout in a proxy
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert await inbox.accept_async([("k2", "message", {})], now=now, lease=LEASE) == [True]
+        assert inbox._pg.info.backend_pid != pid
+    finally:
+        await inbox.aclose()
+
+
+async def test_a_locked_sqlite_database_is_waited_for_in_a_thread_not_on_the_loop(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    inbox = LoopEventInbox(engine, secret=SECRET)
+    holder = engine.raw_connection()
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the database
+        writing = asyncio.create_task(inbox.accept_async([("k1", "message", {})], now=datetime.now(UTC), lease=LEASE))
+        started = time.monotonic()
+        for _ in range(10):  # the loop keeps running meanwhile (acks are answered)
+            await asyncio.sleep(0.02)
+        assert time.monotonic() - started < 1.0 and not writing.done()
+        holder.rollback()
+        assert await writing == [True]
+    finally:
+        holder.close()
+        await inbox.aclose()

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import phonenumbers
 import pytest
@@ -9,9 +8,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from stories.ports import Redactor
-from stories.redaction import PiiRedactor
+from stories.redaction import PiiRedactor, phone
 
 REDACTOR = PiiRedactor()
+LIBRARY_STRETCHES = 100  # stories/redaction/phone.py asks the library about at most this many stretches a pass
 
 
 def redact(text: str, **kwargs: object) -> str:
@@ -152,16 +152,14 @@ def test_emoji_and_right_to_left_text_survive() -> None:
     assert redact(text) == "השירות היה מצוין 😀👍🏽 شكرا جزيلا — call [phone] 🙏"
 
 
-def test_large_comment_is_redacted_quickly() -> None:
+def test_large_comment_is_redacted() -> None:
+    """Its time is bench/steps.py's (a benchmark, not a test: a loaded machine must not fail the suite)."""
     chunk = "The parcel came late and the box was crushed, order 12345 cost $49.99. "
     text = chunk * 1450 + "Reach me at kim@example.net or +1 202 555 0143."
     assert len(text) > 100_000
-    started = time.perf_counter()
     result = REDACTOR.redact(text)
-    elapsed = time.perf_counter() - started
     assert result.text.endswith("Reach me at [email] or [phone].")
     assert result.counts == {"email": 1, "phone": 1}
-    assert elapsed < 5
 
 
 # --- properties: whatever surrounds them, seeded personal data never survives ----------------------------
@@ -436,19 +434,33 @@ def test_redaction_never_fails_and_is_idempotent(text: str) -> None:
     assert PiiRedactor(digit_runs=6).redact(once.text).text == once.text
 
 
-def test_a_pasted_table_of_numbers_is_redacted_in_bounded_time_and_dates_stay() -> None:
+def test_a_pasted_table_of_numbers_is_redacted_within_the_library_budget_and_dates_stay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Past the library's per-pass budget, phone-shaped stretches are taken as phones without asking it: a table
     of 300 numbers is redacted whole, its dates are kept, and it costs a fraction of asking the library about
-    each."""
+    each (the calls are counted: a budget a loaded machine cannot change; the time is bench/steps.py's)."""
     rows = [f"row {i}: called 0{7000000000 + i * 7919:d} on {1 + i % 28:02d}.03.2024" for i in range(300)]
     text = "Pasted from my statement:\n" + "\n".join(rows)
-    started = time.perf_counter()
+    asked = count_library_calls(monkeypatch)
     result = REDACTOR.redact(text)
-    took = time.perf_counter() - started
     assert not re.search(r"\d{7}", result.text), result.text[:400]
     assert result.text.count("[phone]") == 300
     assert result.text.count(".03.2024") == 300
-    assert took < 2.0  # asking the library about every stretch in four regions took about 1 s on this machine
+    assert 0 < asked[0] <= LIBRARY_STRETCHES * len(REDACTOR.regions)  # not one per row and region (1,200)
+
+
+def count_library_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the phone library's matchers made from now on (each parses one stretch of phone characters)."""
+    asked = [0]
+    real = phone.phonenumbers.PhoneNumberMatcher
+
+    def counted(*args: object, **kwargs: object) -> object:
+        asked[0] += 1
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(phone.phonenumbers, "PhoneNumberMatcher", counted)
+    return asked
 
 
 @pytest.mark.parametrize("when", ["02.03.2024", "2024-03-02", "14/03/24", "3-12-2025"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -356,24 +355,6 @@ def test_bundled_example_regexes_find_what_their_comments_promise() -> None:
     for rule_id, text in cases.items():
         routing = route(EXAMPLE_ROUTER, text)
         assert any(r.rule == rule_id and r.reason.startswith("regex") for r in routing.routes), (rule_id, routing)
-
-
-def test_routing_is_fast() -> None:
-    texts = [
-        "I ordered a kettle three weeks ago and it still has not arrived. The tracking page says it is at the "
-        "depot but nobody answers the phone. Really disappointed, I will probably cancel my account.",
-        "Maria at the Leeds depot was wonderful, she found my parcel and helped me carry it to the car.",
-        "The app crashed twice during checkout and I was charged twice. Please refund the second payment.",
-        "ok",
-        "Great value, good price, fast shipping. " * 20,
-    ]
-    n = 2000
-    started = time.perf_counter()
-    for i in range(n):
-        route(EXAMPLE_ROUTER, texts[i % len(texts)], nps=i % 11, sentiment="negative", segment="Consumer")
-    per_comment = (time.perf_counter() - started) / n
-    # ~25 microseconds on a laptop; the bound leaves room for a loaded CI machine but not for a slow design
-    assert per_comment < 0.0005, f"{per_comment * 1e6:.0f} us per comment"
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -203,28 +202,27 @@ def test_long_context_fields_cannot_push_the_story_over_its_limit() -> None:
     assert '"Fine."' in story
 
 
-def test_large_comment_is_summarised_within_limits_quickly() -> None:
+def test_large_comment_is_summarised_within_limits() -> None:
+    """Its time is bench/steps.py's (a benchmark, not a test: a loaded machine must not fail the suite)."""
     text = "The parcel came late and the box was crushed. " * 2300 + "Worst service I have ever had!"
     assert len(text) > 100_000
-    started = time.perf_counter()
     title, story = one(text, sentiment="negative")
-    assert time.perf_counter() - started < 1
     assert title == "The parcel came late and the box was crushed"
     assert story.endswith('"The parcel came late and the box was crushed. … Worst service I have ever had!"')
     assert len(story) <= STORY_MAX
 
 
-def test_ten_thousand_comments_take_about_a_second() -> None:
+def test_ten_thousand_comments_each_get_a_summary() -> None:
+    """Their time is bench/steps.py's (about 0.5 s on a quiet machine)."""
     items = [
         SummaryInput(
             text=f"Order {i} arrived late and the support team never answered my emails. Not happy.", source="csv"
         )
         for i in range(10_000)
     ]
-    started = time.perf_counter()
     summaries = OfflineSummarizer().summarize(items)
     assert len(summaries) == 10_000
-    assert time.perf_counter() - started < 5  # ~0.5 s here; generous for a shared CI machine
+    assert all(s.summarizer == "offline" and s.title for s in summaries)
 
 
 @given(text=st.text(max_size=600), nps=st.one_of(st.none(), st.integers(0, 10)), segment=st.text(max_size=60))

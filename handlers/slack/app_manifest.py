@@ -53,11 +53,26 @@ def request_base(url: str) -> str:
     return f"https://{parts.netloc}{parts.path.rstrip('/')}"
 
 
-def filled_manifest(*, url: str, source: Path = MANIFEST) -> dict[str, Any]:
-    """manifest.yaml with every request URL at ``url`` (events, interactivity, slash commands, OAuth redirect)."""
-    base = request_base(url)
+def filled_manifest(*, url: str | None, source: Path = MANIFEST, socket_mode: bool = False) -> dict[str, Any]:
+    """manifest.yaml with every request URL at ``url`` (events, interactivity, slash commands, OAuth redirect).
+    With ``socket_mode`` Slack sends events, commands and clicks over cxbot's own connection (SLACK_APP_TOKEN):
+    no request URLs, and the OAuth redirect only if ``url`` is given (several workspaces still install by OAuth)."""
     manifest: dict[str, Any] = yaml.safe_load(source.read_text(encoding="utf-8"))
     settings = manifest["settings"]
+    if socket_mode:
+        settings["socket_mode_enabled"] = True
+        settings["event_subscriptions"].pop("request_url", None)
+        settings["interactivity"].pop("request_url", None)
+        for command in manifest["features"].get("slash_commands", []):
+            command.pop("url", None)
+        if url:
+            manifest["oauth_config"]["redirect_urls"] = [request_base(url) + REDIRECT_PATH]
+        else:
+            manifest["oauth_config"].pop("redirect_urls", None)
+        return manifest
+    if not url:
+        raise AppManifestError("give --url https://... (where Slack reaches cxbot), or --socket-mode without one")
+    base = request_base(url)
     settings["event_subscriptions"]["request_url"] = base + EVENTS_PATH
     settings["interactivity"]["request_url"] = base + EVENTS_PATH
     for command in manifest["features"].get("slash_commands", []):
@@ -106,6 +121,21 @@ def _explain(answer: dict[str, Any]) -> str:
     return f"Slack refused to create the app ({error}): {fix}"
 
 
+def socket_mode_steps(app: CreatedApp) -> str:
+    """What to do with an app made for Socket Mode: an app-level token, which no API call can make."""
+    return "\n".join(
+        [
+            f"Created Slack app {app.app_id} (Socket Mode): https://api.slack.com/apps/{app.app_id}",
+            f"1. https://api.slack.com/apps/{app.app_id}/general > App-Level Tokens > Generate Token with the scope "
+            "connections:write, and set",
+            "  SLACK_APP_TOKEN=<that token (xapp-...)>",
+            f"2. Install the app from https://api.slack.com/apps/{app.app_id}/install-on-team and set",
+            "  SLACK_BOT_TOKEN=<the Bot User OAuth Token (xoxb-...) shown after installing>",
+            "Then: invite @cxbot to each department's channel and run `cxbot doctor`.",
+        ]
+    )
+
+
 def next_steps(app: CreatedApp, *, base: str) -> str:
     """What to do with the new app: where to install it and which settings to set."""
     return "\n".join(
@@ -132,7 +162,7 @@ class AppSettings(Protocol):
 
 def cmd_slack_app(args: argparse.Namespace, settings: AppSettings) -> int:
     try:
-        manifest = filled_manifest(url=args.url, source=Path(args.manifest))
+        manifest = filled_manifest(url=args.url, source=Path(args.manifest), socket_mode=args.socket_mode)
         if args.dry_run:
             print(json.dumps(manifest, indent=2, ensure_ascii=False))
             return 0
@@ -143,7 +173,7 @@ def cmd_slack_app(args: argparse.Namespace, settings: AppSettings) -> int:
     except AppManifestError as exc:
         print(f"cxbot slack-app create: {exc}", file=sys.stderr)
         return 2
-    print(next_steps(app, base=request_base(args.url)))
+    print(socket_mode_steps(app) if args.socket_mode else next_steps(app, base=request_base(args.url)))
     return 0
 
 
@@ -156,7 +186,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description="Create the Slack app from manifest.yaml (apps.manifest.create), with every request URL at "
         "--url, and print the install link and the settings to set. Needs an app configuration token.",
     )
-    create.add_argument("--url", required=True, help="the https:// address Slack reaches cxbot at")
+    create.add_argument("--url", help="the https:// address Slack reaches cxbot at (needed unless --socket-mode)")
+    create.add_argument(
+        "--socket-mode",
+        action="store_true",
+        help="no public address: Slack talks to cxbot over its own connection (SLACK_APP_TOKEN), no request URLs",
+    )
     create.add_argument("--token", help="app configuration token (default SLACK_CONFIG_TOKEN)")
     create.add_argument("--dry-run", action="store_true", help="print the filled manifest (JSON); create nothing")
     create.add_argument("--manifest", default=str(MANIFEST), help="the manifest to fill (default manifest.yaml)")

@@ -1,13 +1,13 @@
 """``/cx``: Slack's slash command into the shared command table (``stories.commands``), answered privately.
 
-The ack is empty and immediate; the command runs afterwards and its view is rendered as Block Kit and posted
+The ack is empty and immediate (once the command is kept in the inbox: handlers/slack/kept.py); the command runs
+afterwards and its view is rendered as Block Kit and posted
 to the command's ``response_url`` (works in any channel or DM, visible only to the person who typed it).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -18,12 +18,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.context import SlackContext
 from handlers.slack.intake import plain_text
+from handlers.slack.kept import COMMAND, handle_kept
 from handlers.slack.mrkdwn import MENTION
 from handlers.slack.replies import respond
 from stories.commands import CommandContext
 from stories.views import ActionsView, View
-
-COMMAND = "/cx"
 
 
 async def command_text(ctx: SlackContext, client: AsyncWebClient, text: str) -> tuple[str, dict[str, str]]:
@@ -47,23 +46,17 @@ async def command_text(ctx: SlackContext, client: AsyncWebClient, text: str) -> 
     return plain_text(MENTION.sub(replace, text)), mentions
 
 
-def command_key(body: Mapping[str, Any]) -> str:
-    """A slash command's identity: its trigger_id (the same when Slack resends it), else who typed what.
-
-    Never the text itself: it may be a customer's comment (``/cx story ...``), and the key is stored in
-    ``processed_events`` whatever CX_KEEP_RAW says, and logged at INFO when a resend is skipped.
-    """
-    if body.get("trigger_id"):
-        return f"slack:command:{body['trigger_id']}"
-    typed = hashlib.sha256(f"{body.get('user_id')}\x00{body.get('text')}".encode()).hexdigest()[:32]
-    return f"slack:command:h:{typed}"
-
-
 def register(bolt: AsyncApp, ctx: SlackContext) -> None:
     @bolt.command(COMMAND)
-    async def cx(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+    async def cx(ack: AsyncAck, body: dict, client: AsyncWebClient, context: dict) -> None:
+        # kept in the inbox before the ack (handlers/slack/kept.py): a crash after it does not lose the command
+        await handle_kept(ctx, body, context, lambda: answer_command(ctx, client, body), name="slack /cx")
         await ack()
-        ctx.background.once(command_key(body), lambda: run_command(ctx, client, body), name="slack /cx")
+
+
+async def answer_command(ctx: SlackContext, client: AsyncWebClient, body: Mapping[str, Any]) -> None:
+    """The work after a ``/cx`` ack (or its replay from the inbox)."""
+    await run_command(ctx, client, body)
 
 
 async def run_command(

@@ -1,4 +1,5 @@
-"""Events API listeners: intake messages, reactions on story messages, the App Home.
+"""Events API listeners: intake messages, direct messages (the pulse answer), reactions on story messages, the
+App Home.
 
 Each listener stores the event in the inbox (handlers/slack/inbox.py: one transaction that also claims the event
 id, so retries do nothing twice), acks, and hands the work to :class:`handlers.slack.tasks.Background`; an event
@@ -17,6 +18,8 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.context import SlackContext
+from handlers.slack.direct import KIND as DIRECT
+from handlers.slack.direct import is_direct_message, on_direct_message
 from handlers.slack.http import KEPT
 from handlers.slack.inbox import WorkFor, accept
 from handlers.slack.intake import on_message
@@ -43,7 +46,10 @@ def register(bolt: AsyncApp, ctx: SlackContext) -> None:
     @bolt.event("message")
     async def message(ack: AsyncAck, body: dict, event: dict, client: AsyncWebClient, context: dict) -> None:
         if await kept(ctx, body, context):  # stored before the ack (by the HTTP route, or here in Socket Mode)
-            ctx.background.handle(event_key(body), lambda: on_message(ctx, client, event), name="slack message")
+            if inbox_kind(ctx, body) == DIRECT:
+                ctx.background.handle(event_key(body), lambda: on_direct_message(ctx, client, event), name="slack dm")
+            else:
+                ctx.background.handle(event_key(body), lambda: on_message(ctx, client, event), name="slack message")
         await ack()
 
     async def on_reaction(body: dict, context: dict, client: AsyncWebClient) -> None:
@@ -76,6 +82,8 @@ def inbox_kind(ctx: SlackContext, body: Mapping[str, Any]) -> str | None:
     kind = str(event.get("type") or "")
     if kind == "message" and event.get("channel") in ctx.channels.intake:
         return kind
+    if is_direct_message(event):
+        return DIRECT
     if kind in ("reaction_added", "reaction_removed") and reaction_serial(body) is not None:
         return kind
     return None
@@ -141,6 +149,10 @@ def replay_work(ctx: SlackContext, client_for: ClientFor) -> WorkFor:
             event = body.get("event") or {}
             client = await client_for(body)
             return (lambda: on_message(ctx, client, event)), None
+        if kind == DIRECT:
+            event = body.get("event") or {}
+            client = await client_for(body)
+            return (lambda: on_direct_message(ctx, client, event)), None
         log.warning("slack: an inbox event of unknown kind %r is dropped", kind)
         return None
 

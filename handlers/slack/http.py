@@ -37,8 +37,8 @@ URGENT = frozenset({"block_actions", "message_action", "shortcut"})
 
 Spawn = Callable[..., None]  # Background.spawn(coroutine, name=...)
 Keep = Callable[[dict[str, Any]], Awaitable[bool | None]]
-"""Stores an event before it is acknowledged (handlers/slack/inbox.py): True kept, False a duplicate (already
-kept: answer and drop it), None not an event that is kept; raises :class:`InboxUnavailable` when it cannot."""
+"""Stores a request before it is acknowledged (handlers/slack/kept.py): True kept, False a duplicate (already
+kept: answer and drop it), None not one that is kept; raises :class:`InboxUnavailable` when it cannot."""
 KEPT = "cx_kept"  # in the bolt context of an event the route kept before answering
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -103,8 +103,9 @@ def bolt_route(
 ) -> Handler:
     """The aiohttp handler for events, slash commands and interactivity; ``arrived`` is told of each request.
 
-    ``keep`` stores the events whose loss would lose data (intake messages, reactions) before they are answered:
-    Slack sends an answered event only once, so it must outlive this process (handlers/slack/inbox.py)."""
+    ``keep`` stores the requests whose loss would lose data (intake messages, reactions, commands, clicks, the
+    shortcut) before they are answered: Slack sends an answered request only once, so it must outlive this
+    process (handlers/slack/inbox.py, handlers/slack/kept.py)."""
     verifier = SignatureVerifier(signing_secret)
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -117,13 +118,13 @@ def bolt_route(
             return web.json_response({"error": str(exc)}, status=exc.status)
         if ack_first(bolt_request):
             urgent = payload_type(bolt_request) in URGENT
-            if keep is not None and payload_type(bolt_request) == "event_callback":
+            if keep is not None:
                 try:
                     kept = await keep(bolt_request.body)
                 except InboxUnavailable:
                     return web.json_response({"error": "the event could not be stored; retry"}, status=503)
                 if kept is False:
-                    return web.Response(status=200)  # a retry of an event already kept: its work is under way
+                    return web.Response(status=200)  # a retry of a request already kept: its work is under way
                 if kept:
                     bolt_request.context[KEPT] = True
             spawn(_dispatch(bolt, bolt_request), name="slack dispatch", urgent=urgent)

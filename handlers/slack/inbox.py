@@ -12,10 +12,8 @@ so a replay after a crash mid-work makes nothing twice.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -30,9 +28,6 @@ INBOX_LEASE = timedelta(minutes=10)
 REPLAY_EVERY = 60.0  # seconds between looks for events to replay
 REPLAY_BATCH = 20
 
-# Inbox writes have threads of their own: in the core's threads an ack would wait behind the core's work (a long
-# comment takes seconds to redact) and Slack would retry.
-_ACK_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cxbot-inbox")
 
 WorkFor = Callable[[str, Mapping[str, Any]], Awaitable[tuple[Work, Hashable | None] | None]]
 """``(kind, body) -> (work, serial)`` for a replayed event; None: nothing to do for it any more."""
@@ -43,7 +38,10 @@ class InboxUnavailable(RuntimeError):
 
 
 def kept_body(body: Mapping[str, Any]) -> dict[str, Any]:
-    """What a replay needs of bolt's request body: the event and which workspace it came from."""
+    """What a replay needs of bolt's request body: an event and which workspace it came from; a command, click,
+    submission or shortcut whole (handlers/slack/kept.py)."""
+    if "event" not in body:
+        return dict(body)
     return {name: body[name] for name in ("event_id", "team_id", "enterprise_id", "event") if name in body}
 
 
@@ -51,7 +49,10 @@ async def accept(ctx: SlackContext, *, key: str, kind: str, body: Mapping[str, A
     """Store the event before the ack; False if it was accepted before (a retry: nothing to do)."""
     if ctx.acceptor is None:
         ctx.acceptor = Acceptor(ctx)
-    return await ctx.acceptor.accept(key=key, kind=kind, body=kept_body(body))
+    first = await ctx.acceptor.accept(key=key, kind=kind, body=kept_body(body))
+    if not first:
+        log.info("slack: %s already handled", key)  # the key only: never a command's text
+    return first
 
 
 class Acceptor:
@@ -74,15 +75,13 @@ class Acceptor:
         return await future
 
     async def _write(self) -> None:
-        loop = asyncio.get_running_loop()
         inbox, clock = self._ctx.core.inbox, self._ctx.clock
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
                 events = [(key, kind, body) for key, kind, body, _ in batch]
                 try:
-                    store = functools.partial(inbox.accept_many, events, now=clock(), lease=INBOX_LEASE)
-                    accepted = await loop.run_in_executor(_ACK_THREADS, store)
+                    accepted = await inbox.accept_async(events, now=clock(), lease=INBOX_LEASE)
                 except Exception:
                     log.exception("slack: %d events could not be stored before their ack; Slack will retry", len(batch))
                     for key, _, _, future in batch:

@@ -1,7 +1,8 @@
 """Interactivity: the message shortcut, the story buttons, their modals, and the buttons of ``/cx`` answers.
 
 Listeners ack first. The only work before the ack is checking a modal's input (Slack shows those errors
-beside the field, and only in the ack); everything else runs afterwards, once per action identity.
+beside the field, and only in the ack) and keeping the request in the inbox (handlers/slack/kept.py); everything
+else runs afterwards, once per action identity, and is replayed if the process died before it was done.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,11 +19,14 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.slack import events
 from handlers.slack.blocks import FOLLOW_UP_ACTION, NOT_FOR_US_ACTION
-from handlers.slack.command import run_command
+from handlers.slack.command import answer_command, run_command
 from handlers.slack.context import SlackContext
-from handlers.slack.events import publish_home
+from handlers.slack.events import ClientFor, publish_home
+from handlers.slack.inbox import WorkFor
 from handlers.slack.intake import SHORTCUT_CALLBACK, on_shortcut
+from handlers.slack.kept import action_key, for_replay, handle_kept, replay_kind, view_key
 from handlers.slack.render import (
     DONE_ACTION,
     DROP_ACTION,
@@ -33,6 +37,7 @@ from handlers.slack.render import (
     render,
 )
 from handlers.slack.replies import respond
+from handlers.slack.tasks import Work
 from handlers.slack.views import FOLLOW_UP_CALLBACK, REROUTE_CALLBACK, follow_up_modal, reroute_modal
 from stories.actions import Action, ActionResult, FollowUpForm, MessageRef, RerouteForm
 from stories.actors import Actor
@@ -79,13 +84,6 @@ class StoryRef:
         return cls(int(data["story"]), data.get("channel"), data.get("ts"), data.get("dept"))
 
 
-def action_key(body: Mapping[str, Any]) -> str:
-    """A click's identity: who, which action, and Slack's timestamp of that click."""
-    action = (body.get("actions") or [{}])[0]
-    user = (body.get("user") or {}).get("id")
-    return f"slack:action:{user}:{action.get('action_id')}:{action.get('action_ts') or body.get('trigger_id')}"
-
-
 def _value(body: Mapping[str, Any]) -> str:
     return str((body.get("actions") or [{}])[0].get("value") or "")
 
@@ -114,11 +112,12 @@ def follow_up_errors(view: Mapping[str, Any]) -> dict[str, str]:
 
 
 def register(bolt: AsyncApp, ctx: SlackContext) -> None:
+    # Commands, clicks that change something, submissions and the shortcut are kept in the inbox before their ack
+    # (handle_kept, handlers/slack/kept.py); clicks that open a form are not (their trigger_id lasts 3 seconds).
     @bolt.shortcut(SHORTCUT_CALLBACK)
-    async def send_to_cx_stories(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+    async def send_to_cx_stories(ack: AsyncAck, body: dict, client: AsyncWebClient, context: dict) -> None:
+        await handle_kept(ctx, body, context, lambda: on_shortcut(ctx, client, body), name="slack shortcut")
         await ack()
-        key = f"slack:shortcut:{body.get('trigger_id') or body.get('action_ts')}"
-        ctx.background.once(key, lambda: on_shortcut(ctx, client, body), name="slack shortcut")
 
     @bolt.action(FOLLOW_UP_ACTION)
     async def follow_up(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
@@ -141,40 +140,35 @@ def register(bolt: AsyncApp, ctx: SlackContext) -> None:
         )
 
     @bolt.view(FOLLOW_UP_CALLBACK)
-    async def follow_up_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+    async def follow_up_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient, context: dict) -> None:
         errors = follow_up_errors(view)
         if errors:
             await ack(response_action="errors", errors=errors)
             return
+        await handle_kept(ctx, body, context, lambda: submit_follow_up(ctx, client, body, view), name="slack commit")
         await ack()
-        key = f"slack:view:{view.get('id')}:{view.get('hash')}"
-        ctx.background.once(key, lambda: submit_follow_up(ctx, client, body, view), name="slack commit")
 
     @bolt.view(REROUTE_CALLBACK)
-    async def reroute_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        choice = (_input(view, "department").get("selected_option") or {}).get("value")
-        if not choice:
+    async def reroute_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient, context: dict) -> None:
+        if not reroute_choice(view):
             await ack(response_action="errors", errors={"department": "Pick a department."})
             return
+        await handle_kept(ctx, body, context, lambda: submit_reroute(ctx, client, body, view), name="slack reroute")
         await ack()
-        key = f"slack:view:{view.get('id')}:{view.get('hash')}"
-        ctx.background.once(key, lambda: submit_reroute(ctx, client, body, view, str(choice)), name="slack reroute")
 
     @bolt.action(DONE_ACTION)
-    async def mark_done(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+    async def mark_done(ack: AsyncAck, body: dict, client: AsyncWebClient, context: dict) -> None:
+        await handle_kept(ctx, body, context, lambda: close_commitment(ctx, client, body, "done"), name="slack done")
         await ack()
-        ctx.background.once(action_key(body), lambda: close_commitment(ctx, client, body, "done"), name="slack done")
 
     @bolt.action(DROP_ACTION)
-    async def drop(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+    async def drop(ack: AsyncAck, body: dict, client: AsyncWebClient, context: dict) -> None:
+        await handle_kept(ctx, body, context, lambda: close_commitment(ctx, client, body, "dropped"), name="slack drop")
         await ack()
-        ctx.background.once(action_key(body), lambda: close_commitment(ctx, client, body, "dropped"), name="slack drop")
 
-    async def page(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+    async def page(ack: AsyncAck, body: dict, client: AsyncWebClient, context: dict) -> None:
+        await handle_kept(ctx, body, context, lambda: show_page(ctx, client, body), name="slack page")
         await ack()
-        text = _value(body)
-        work = lambda: run_command(ctx, client, body, text=text, replace=True)  # noqa: E731
-        ctx.background.once(action_key(body), work, name="slack page")
 
     bolt.action(PAGE_ACTION)(page)
     bolt.action(f"{PAGE_ACTION}_previous")(page)
@@ -184,9 +178,53 @@ def register(bolt: AsyncApp, ctx: SlackContext) -> None:
         await ack()  # the choice is read from the message's state when "Give kudos" is clicked
 
     @bolt.action(GIVE_KUDOS_ACTION)
-    async def kudos_for_praise(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+    async def kudos_for_praise(ack: AsyncAck, body: dict, client: AsyncWebClient, context: dict) -> None:
+        await handle_kept(ctx, body, context, lambda: give_praise_kudos(ctx, client, body), name="slack kudos")
         await ack()
-        ctx.background.once(action_key(body), lambda: give_praise_kudos(ctx, client, body), name="slack kudos")
+
+
+def replay_work(ctx: SlackContext, client_for: ClientFor) -> WorkFor:
+    """What a replayed command, click, submission or shortcut does (handlers/slack/kept.py): the same work as when
+    it arrived; events are handed to :func:`handlers.slack.events.replay_work`."""
+    replay_event = events.replay_work(ctx, client_for)
+
+    async def work_for(kind: str, kept: Mapping[str, Any]) -> tuple[Work, Hashable | None] | None:
+        if not replay_kind(kind):
+            return await replay_event(kind, kept)
+        body = for_replay(kept, kind, now=ctx.clock())
+        if body is None:
+            return None
+        client = await client_for(body)
+        view = body.get("view") or {}
+        works: dict[str, Work] = {
+            "command": lambda: answer_command(ctx, client, body),
+            "shortcut": lambda: on_shortcut(ctx, client, body),
+            DONE_ACTION: lambda: close_commitment(ctx, client, body, "done"),
+            DROP_ACTION: lambda: close_commitment(ctx, client, body, "dropped"),
+            PAGE_ACTION: lambda: show_page(ctx, client, body),
+            f"{PAGE_ACTION}_previous": lambda: show_page(ctx, client, body),
+            GIVE_KUDOS_ACTION: lambda: give_praise_kudos(ctx, client, body),
+            f"view:{FOLLOW_UP_CALLBACK}": lambda: submit_follow_up(ctx, client, body, view),
+            f"view:{REROUTE_CALLBACK}": lambda: submit_reroute(ctx, client, body, view),
+        }
+        work = works.get(kind)
+        if work is None:
+            log.warning("slack: an inbox request of unknown kind %r is dropped", kind)
+            return None
+        return work, None
+
+    return work_for
+
+
+async def show_page(ctx: SlackContext, client: AsyncWebClient, body: Mapping[str, Any]) -> None:
+    """Another page of a ``/cx`` list, in place of the one clicked."""
+    await run_command(ctx, client, body, text=_value(body), replace=True)
+
+
+def reroute_choice(view: Mapping[str, Any]) -> str | None:
+    """The department picked in the "Not for us" form."""
+    choice = (_input(view, "department").get("selected_option") or {}).get("value")
+    return str(choice) if choice else None
 
 
 def picked_person(body: Mapping[str, Any], story_id: int) -> str:
@@ -293,7 +331,7 @@ async def submit_follow_up(
     action = Action(
         kind="commit",
         actor=actor,
-        key=f"slack:view:{view.get('id')}:{view.get('hash')}",
+        key=view_key(body),
         story_id=ref.story_id,
         department=ref.department,
         values={
@@ -308,8 +346,9 @@ async def submit_follow_up(
 
 
 async def submit_reroute(
-    ctx: SlackContext, client: AsyncWebClient, body: Mapping[str, Any], view: Mapping[str, Any], target: str
+    ctx: SlackContext, client: AsyncWebClient, body: Mapping[str, Any], view: Mapping[str, Any]
 ) -> None:
+    target = reroute_choice(view) or ""
     user = str((body.get("user") or {}).get("id") or "")
     ref = StoryRef.load(str(view.get("private_metadata") or ""))
     actor = await ctx.people.actor(client, user)

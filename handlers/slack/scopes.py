@@ -5,7 +5,7 @@ tests/slack/test_manifest.py finds every Web API method the code calls and check
 without ``files:write``, failing with ``missing_scope`` in a real workspace).
 
 Scopes are as Slack's method reference lists them for bot tokens; where a method's scope depends on the kind of
-conversation, the kinds cxbot uses (public and private channels; the app's own DMs, read only to find its own post
+conversation, the kinds cxbot uses (public and private channels; the app's own DMs, read to find its own post
 after a crash) are listed.
 """
 
@@ -38,6 +38,7 @@ EVENT_SCOPES: dict[str, tuple[str, ...]] = {
     "app_home_opened": (),
     "message.channels": ("channels:history",),  # intake in public channels
     "message.groups": ("groups:history",),  # intake in private channels
+    "message.im": ("im:history",),  # a plain reply in the bot's DM: the pulse answer
     "reaction_added": ("reactions:read",),
     "reaction_removed": ("reactions:read",),
 }

@@ -49,7 +49,7 @@ class _Job:
     seq: int
     name: str = field(compare=False)
     work: Coroutine[Any, Any, None] = field(compare=False)
-    queued: float = field(compare=False, default_factory=time.monotonic)
+    queued: float = field(compare=False)  # Background's ``ticks`` when it was queued
 
 
 class Background:
@@ -61,8 +61,11 @@ class Background:
         workers: int | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         turn: Callable[[float], Awaitable[None]] | None = None,
+        ticks: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``ticks``: the clock ``turn`` reads (AckPriority's), injectable so tests run on virtual time."""
         self._processed = processed
+        self._ticks = ticks
         self._inbox = inbox
         self._turn = turn
         self._clock = clock
@@ -86,7 +89,9 @@ class Background:
         assert self._idle is not None
         self._unfinished += 1
         self._idle.clear()
-        self._jobs.put_nowait(_Job(URGENT if urgent else NORMAL, next(self._seq), name, _with_ids(work, current())))
+        self._jobs.put_nowait(
+            _Job(URGENT if urgent else NORMAL, next(self._seq), name, _with_ids(work, current()), self._ticks())
+        )
 
     def once(self, key: str, work: Work, *, name: str, serial: Hashable | None = None, urgent: bool = False) -> None:
         """Run ``work()`` after the ack unless ``key`` was handled before.

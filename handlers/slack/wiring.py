@@ -29,7 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
 
 from handlers.ports import Core
-from handlers.slack import command, events, interactive
+from handlers.slack import command, events, interactive, kept
 from handlers.slack.channels import ChannelDirectory, Workspace
 from handlers.slack.client import web_client
 from handlers.slack.context import SlackContext
@@ -170,7 +170,9 @@ def _client_for(connector: SlackConnector) -> events.ClientFor:
     """The client a replayed event's work uses: its workspace's installation token under OAuth, else the bot's."""
 
     async def client_for(body: Mapping[str, Any]) -> AsyncWebClient:
-        workspace = Workspace(enterprise_id=body.get("enterprise_id"), team_id=body.get("team_id"))
+        team = body.get("team_id") or (body.get("team") or {}).get("id")  # events and commands; interactions
+        enterprise = body.get("enterprise_id") or (body.get("enterprise") or {}).get("id")
+        workspace = Workspace(enterprise_id=enterprise, team_id=team)
         token = await connector.notifier.token(workspace)
         if token is None:
             return connector.client
@@ -208,7 +210,7 @@ def mount(web_app: web.Application, connector: SlackConnector) -> None:
             signing_secret=connector.signing_secret,
             spawn=connector.context.background.spawn,
             arrived=connector.context.core.arrived,
-            keep=events.keeper(connector.context),
+            keep=kept.keeper(connector.context),
         )
         web_app.router.add_post(EVENTS_PATH, route)
         if connector.bolt.oauth_flow is not None:
@@ -234,7 +236,7 @@ def _running(connector: SlackConnector) -> Callable[[web.Application], AsyncIter
             await socket.connect_async()
             log.info("slack: connected over Socket Mode")
         replays = asyncio.get_running_loop().create_task(
-            replaying(context, events.replay_work(context, _client_for(connector))), name="slack inbox replay"
+            replaying(context, interactive.replay_work(context, _client_for(connector))), name="slack inbox replay"
         )
         try:
             yield
@@ -245,6 +247,9 @@ def _running(connector: SlackConnector) -> Callable[[web.Application], AsyncIter
             if socket is not None:
                 await socket.close_async()
             await context.background.close()
+            closing = getattr(context.core.inbox, "aclose", None)  # the connection of its writes on this loop
+            if closing is not None:
+                await closing()
             gc.unfreeze()
             connector.client.session = None
             await context.http.close()

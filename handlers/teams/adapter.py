@@ -7,6 +7,7 @@ MICROSOFT_APP_* settings. With no app id botbuilder turns authentication off (Bo
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from pydantic import SecretStr
+
+log = logging.getLogger(__name__)
 
 
 class TeamsSettings(Protocol):
@@ -54,6 +57,12 @@ class BotConfiguration:
                 )
             if kind in ("SingleTenant", "UserAssignedMSI") and not settings.microsoft_app_tenant_id:
                 raise ConfigError(f"MICROSOFT_APP_TENANT_ID is required when MICROSOFT_APP_TYPE={kind}")
+            if kind == "MultiTenant" and settings.microsoft_app_tenant_id:  # botbuilder then ignores the tenant
+                log.warning(
+                    "MICROSOFT_APP_TENANT_ID is set but MICROSOFT_APP_TYPE is MultiTenant, so the tenant is not used "
+                    "and a single-tenant bot cannot sign in to post: set MICROSOFT_APP_TYPE=SingleTenant "
+                    "(`cxbot doctor` checks the sign-in)"
+                )
         return cls(app_id, password, settings.microsoft_app_tenant_id, kind)
 
     @property

@@ -32,16 +32,19 @@ from handlers.teams.cards import HOME_ACTION
 from handlers.teams.context import TeamsContext
 from handlers.teams.messages import on_text
 from handlers.teams.reactions import record_reactions
+from handlers.teams.text import attachments_text
 from stories.commands import CommandContext
 from stories.log_context import bound
 from stories.views import Notice
 
 log = logging.getLogger(__name__)
 
+# The mention is spelled out: without the team's consent to read channel messages (RSC), a channel message reaches
+# cxbot only if it @mentions it, so a bare “cx link finance” would be met with silence.
 WELCOME = (
-    "Hi, I'm cxbot: I bring customers' comments to the departments they concern. "
-    "An admin can type “cx link <department>” in a channel to send that department's stories there; "
-    "type “cx help” for everything else."
+    "Hi, I'm {name}: I bring customers' comments to the departments they concern. "
+    "An admin can type “@{name} cx link <department>” in a channel to send that department's stories there; "
+    "type “@{name} cx help” (in our chat, “cx help”) for everything else."
 )
 
 
@@ -123,7 +126,8 @@ class CxTeamsBot(TeamsActivityHandler):
         bot_id = activity.recipient.id
         if any(member.id == bot_id for member in activity.members_added or ()):
             log.info("cxbot added to a Teams %s", scope_of(activity))
-            await self.tctx.answer(turn_context, Notice(WELCOME), summary="Hi, I'm cxbot")
+            name = (activity.recipient.name or "").strip() or "cxbot"  # as the tenant named the app
+            await self.tctx.answer(turn_context, Notice(WELCOME.format(name=name)), summary=f"Hi, I'm {name}")
             if scope_of(activity) == "personal" and activity.from_property is not None:
                 await self.send_home(turn_context)
 
@@ -143,7 +147,7 @@ class CxTeamsBot(TeamsActivityHandler):
         value = turn_context.activity.value
         if isinstance(value, dict) and value.get("cx_action"):
             await on_card_action(self.tctx, turn_context, value)
-        elif turn_context.activity.text:
+        elif turn_context.activity.text or attachments_text(turn_context.activity.attachments):  # a card's words
             await on_text(self.tctx, turn_context)
 
     async def on_reactions_added(self, message_reactions: list[MessageReaction], turn_context: TurnContext) -> None:

@@ -8,6 +8,8 @@ scope) itself with aiohttp and a timeout, so it can say which part is wrong. Ent
 
 from __future__ import annotations
 
+import re
+
 import aiohttp
 from botframework.connector.auth import AuthenticationConstants
 
@@ -28,7 +30,36 @@ AADSTS_FIXES = {
     "700016": "MICROSOFT_APP_ID is not an app in that tenant: copy the Microsoft App ID from the Azure Bot's "
     "Configuration page; a SingleTenant bot needs MICROSOFT_APP_TYPE=SingleTenant and MICROSOFT_APP_TENANT_ID",
     "90002": "MICROSOFT_APP_TENANT_ID is not a tenant: copy the Directory (tenant) ID from the app registration",
+    "900023": "MICROSOFT_APP_TENANT_ID is not a tenant: copy the Directory (tenant) ID from the app registration",
 }
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}$")  # contoso.onmicrosoft.com
+# botbuilder signs a MultiTenant bot in at botframework.com and never reads the tenant: a single-tenant bot (all
+# Azure Bots made since mid-2025) with only the tenant set fails there, and Entra's answer does not say why.
+TENANT_UNUSED = (
+    "MICROSOFT_APP_TENANT_ID is set but MICROSOFT_APP_TYPE is MultiTenant (the default), which signs in at "
+    "botframework.com and ignores the tenant: for a single-tenant Azure Bot set MICROSOFT_APP_TYPE=SingleTenant"
+)
+
+
+def _malformed(settings: TeamsSettings) -> Check | None:
+    """Settings Entra could only refuse vaguely, named before asking it."""
+    name = "teams credentials"
+    app_id = settings.microsoft_app_id or ""  # not stripped: a pasted space breaks the token's audience check
+    if not _GUID.fullmatch(app_id):
+        return Check.fail(
+            name,
+            f"MICROSOFT_APP_ID is not an app id (a GUID like 2f1c6d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f): {app_id[:40]!r}",
+            fix="copy the Microsoft App ID from the Azure Bot's Configuration page (not the bot's name)",
+        )
+    tenant = settings.microsoft_app_tenant_id or ""
+    if tenant and not (_GUID.fullmatch(tenant) or _DOMAIN.fullmatch(tenant)):
+        return Check.fail(
+            name,
+            f"MICROSOFT_APP_TENANT_ID is not a tenant id (a GUID) or domain: {tenant[:40]!r}",
+            fix="copy the Directory (tenant) ID from Entra > App registrations > the bot > Overview",
+        )
+    return None
 
 
 async def teams_checks(*, settings: TeamsSettings, emulator: bool, login_url: str = LOGIN_URL) -> list[Check]:
@@ -41,6 +72,8 @@ async def teams_checks(*, settings: TeamsSettings, emulator: bool, login_url: st
         return [Check.skip(name, "managed identity (UserAssignedMSI): Azure signs the bot in; not checked here")]
     if not settings.microsoft_app_password:
         return [Check.fail(name, "MICROSOFT_APP_PASSWORD is not set", fix="set it to the app's client secret value")]
+    if malformed := _malformed(settings):
+        return [malformed]
     tenant = MULTI_TENANT
     if settings.microsoft_app_type == "SingleTenant":
         tenant = settings.microsoft_app_tenant_id or ""
@@ -65,5 +98,7 @@ async def teams_checks(*, settings: TeamsSettings, emulator: bool, login_url: st
     description = str(body.get("error_description") or "").splitlines()[0] if body.get("error_description") else ""
     code = description.split(":")[0].removeprefix("AADSTS")
     fix = AADSTS_FIXES.get(code, "check MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TYPE")
+    if code == "700016" and tenant == MULTI_TENANT and settings.microsoft_app_tenant_id:
+        fix = TENANT_UNUSED
     error = body.get("error") or f"HTTP {response.status}"
     return [Check.fail(name, f"Entra refused the sign-in ({error}: {description or 'no description'})", fix=fix)]

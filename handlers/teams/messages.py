@@ -30,6 +30,7 @@ from handlers.teams.activities import (
     without_mentions,
 )
 from handlers.teams.context import TeamsContext
+from handlers.teams.text import attachments_text, html_text
 from stories.commands import COMMAND_PREFIX, CommandContext
 from stories.models import IncomingComment, Origin
 from stories.views import HomeView, Notice, View
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 
 PREFIX = COMMAND_PREFIX[PLATFORM]
 SOURCE = "teams"
+# Teams puts a formatted message's HTML in ``text`` (``<p>``, ``<div>``, ``<b>``, ``<br>``, emoji ``<img>``), the new
+# client even for plain typing; ``<`` the person typed arrives as ``&lt;``, so a tag here is always markup.
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,8 @@ def read_message(activity: Activity) -> Said:
             text = text.replace(tag, f"@{name}")
             mentions[f"@{name}"] = entity["mentioned"]
     text = without_mentions(text)  # tags without an entity: keep the words
-    return Said(text=" ".join(html.unescape(text).split()), addressed=addressed, mentions=mentions)
+    text = html_text(text) if _TAG.search(text) else html.unescape(text)  # markup -> the words, never tags
+    return Said(text=" ".join(text.split()), addressed=addressed, mentions=mentions)
 
 
 async def resolve_mentions(turn: TurnContext, mentions: dict[str, Any]) -> dict[str, str]:
@@ -104,8 +109,9 @@ async def resolve_mentions(turn: TurnContext, mentions: dict[str, Any]) -> dict[
 
 
 def is_command(text: str) -> bool:
+    """``cx ...`` in any case; ``/cx ...`` too (Slack's habit), which the command table also takes."""
     words = text.split(maxsplit=1)
-    return bool(words) and words[0].casefold() == PREFIX
+    return bool(words) and words[0].casefold() in (PREFIX, f"/{PREFIX}")
 
 
 async def thread_story(tctx: TeamsContext, activity: Activity) -> int | None:
@@ -164,12 +170,14 @@ async def take_in(tctx: TeamsContext, turn: TurnContext, said: Said) -> None:
     activity = turn.activity
     if _is_thread_reply(activity) and not tctx.config.intake.thread_replies:
         return
-    if not said.text:
+    # a card posted here (a Workflows survey card, a forwarded card) is taken in as the words it shows
+    text = "\n".join(part for part in (said.text, attachments_text(activity.attachments)) if part)
+    if not text:
         await tctx.answer(turn, Notice("That message has no text I can take in as a customer comment."))
         return
     conversation = activity.conversation.id
     comment = IncomingComment(
-        text=said.text,
+        text=text,
         source=SOURCE,
         external_id=activity_ref(activity),
         origin_channel=channel_of(conversation),

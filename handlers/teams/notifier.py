@@ -39,6 +39,7 @@ from handlers.teams.cards import digest_card, story_card
 from handlers.teams.render import render, summary_of, text_card
 from handlers.teams.report import report_card
 from handlers.teams.retry import RetryPolicy, Sleep, connector_call
+from handlers.teams.roster import RosterIds, is_upn
 from stories.models import DigestView, StoryView
 from stories.patterns import PatternReport
 from stories.ports import DeliveryError, PostedMessage
@@ -69,6 +70,7 @@ class TeamsNotifier:
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.clock = clock
+        self.roster_ids = RosterIds()
 
     # --- the Notifier protocol ---------------------------------------------------------------------------------
 
@@ -129,6 +131,8 @@ class TeamsNotifier:
         return PostedMessage(message.channel, posted)
 
     async def send_direct_message(self, *, user: str, text: str, key: str | None = None) -> PostedMessage:
+        if is_upn(user):
+            user = await self._user_for(user)
         stored = await asyncio.to_thread(self.refs.personal, user)
         reference = reference_from(stored) if stored else await self._create_personal(user)
         conversation = reference.conversation.id
@@ -196,6 +200,28 @@ class TeamsNotifier:
             return results[0]
 
         return await connector_call(attempt, what=what, policy=self.retry, sleep=self.sleep)
+
+    async def _user_for(self, upn: str) -> str:
+        """The user id of someone the configuration names by UPN or e-mail, from the rosters cxbot is in."""
+        found = self.roster_ids.known(upn)
+        for stored in [] if found else await asyncio.to_thread(self.refs.rosters):
+            reference = reference_from(stored)
+            conversation = reference.conversation.id
+            if not self.roster_ids.unread(conversation):
+                continue
+
+            async def read(client: ConnectorClient, conversation: str = conversation) -> None:
+                await self.roster_ids.read(client, conversation)
+
+            await self._in_turn(reference, read, what="read a roster")
+            if found := self.roster_ids.known(upn):
+                break
+        if found is None:
+            raise DeliveryError(  # retried: cxbot may be added to that person's team later
+                "a person named by UPN or e-mail is in no Teams roster cxbot is in: add cxbot to their team, or name "
+                "them by Entra object id in the configuration"
+            )
+        return found
 
     async def _create_personal(self, user: str) -> ConversationReference:
         """Open (or find: Teams answers with the same chat) the 1:1 chat with ``user`` and remember it."""

@@ -94,12 +94,21 @@ def server_url(url: str) -> tuple[str, str]:
     return f"https://{parts.netloc}{parts.path.rstrip('/')}", parts.hostname
 
 
+_VERSION = re.compile(r"^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$")
+
+
 def manifest(
-    source: Path, app_id: str, developer: dict[str, str] | None = None, *, domain: str | None = None
+    source: Path,
+    app_id: str,
+    developer: dict[str, str] | None = None,
+    *,
+    domain: str | None = None,
+    version: str | None = None,
 ) -> dict[str, Any]:
     """teams/manifest.json with ``app_id`` for the app and its bot, ``developer`` fields (manifest keys:
     websiteUrl, privacyUrl, termsOfUseUrl, name) replacing the committed example's, and ``domain`` (cxbot's host)
-    in ``validDomains``, which Teams needs to open links to it."""
+    in ``validDomains``, which Teams needs to open links to it; ``version`` replaces the app's version (Teams takes
+    an uploaded app's update only with a higher one)."""
     if not _GUID.match(app_id):
         raise PackageError(f"MICROSOFT_APP_ID must be the bot's Entra app id (a GUID), not {app_id!r}")
     for key, value in (developer or {}).items():
@@ -107,7 +116,11 @@ def manifest(
             raise PackageError(f"developer.{key} must be an https:// address, not {value!r}")
         if key == "name" and not 1 <= len(value) <= 32:
             raise PackageError(f"developer.name must be 1-32 characters, not {len(value)}")
+    if version is not None and not _VERSION.match(version):
+        raise PackageError(f"--version must be three numbers, major.minor.patch (e.g. 1.0.1), not {version!r}")
     data = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
+    if version is not None:
+        data["version"] = version
     data["developer"] = {**data["developer"], **(developer or {})}
     if domain:
         data["validDomains"] = sorted({*data.get("validDomains", []), domain})
@@ -116,7 +129,12 @@ def manifest(
 
 
 def build_package(
-    *, app_id: str, source: Path = SOURCE, developer: dict[str, str] | None = None, domain: str | None = None
+    *,
+    app_id: str,
+    source: Path = SOURCE,
+    developer: dict[str, str] | None = None,
+    domain: str | None = None,
+    version: str | None = None,
 ) -> bytes:
     """The zip Teams takes (files at the top level, no folder)."""
     missing = [name for name in FILES if not (source / name).is_file()]
@@ -124,7 +142,7 @@ def build_package(
         raise PackageError(f"{source} lacks {', '.join(missing)}; run from a cxbot checkout or pass --source")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        data = manifest(source, app_id, developer, domain=domain)
+        data = manifest(source, app_id, developer, domain=domain, version=version)
         archive.writestr("manifest.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         for name in FILES[1:]:
             archive.writestr(name, (source / name).read_bytes())
@@ -147,7 +165,11 @@ def cmd_teams_package(args: argparse.Namespace, settings: PackageSettings) -> in
             base, domain = server_url(args.url)
             developer = {DEVELOPER_OPTIONS[o]: f"{base}/" for o in missing} | developer
         data = build_package(
-            app_id=settings.microsoft_app_id, source=Path(args.source), developer=developer, domain=domain
+            app_id=settings.microsoft_app_id,
+            source=Path(args.source),
+            developer=developer,
+            domain=domain,
+            version=args.version,
         )
     except PackageError as exc:
         print(f"cxbot: {exc}", file=sys.stderr)
@@ -159,7 +181,10 @@ def cmd_teams_package(args: argparse.Namespace, settings: PackageSettings) -> in
         print(f"note: {flags} not given: they point at {base}/; give your organisation's pages", file=sys.stderr)
     elif missing:
         print(f"note: {flags} not given: the package keeps {EXAMPLE_HOST}'s pages (--url sets them)", file=sys.stderr)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        version = json.loads(archive.read("manifest.json"))["version"]
     print(f"wrote {output} ({len(data)} bytes): upload it in Teams (Apps > Manage your apps > Upload an app)")
+    print(f"App version {version}: to update an app already uploaded, Teams needs a higher one (--version)")
     if base:
         print(f"In the Azure Bot's Configuration, set the messaging endpoint to {base}{MESSAGES_PATH}")
     return 0
@@ -178,4 +203,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--privacy-url", help="developer.privacyUrl (https://...)")
     parser.add_argument("--terms-url", help="developer.termsOfUseUrl (https://...)")
     parser.add_argument("--developer-name", help="developer.name (default cxbot)")
+    parser.add_argument(
+        "--version", help="the app's version, major.minor.patch; raise it to update an uploaded app (default 1.0.0)"
+    )
     parser.set_defaults(func=cmd_teams_package)

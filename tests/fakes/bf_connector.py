@@ -26,6 +26,8 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from tests.timing import GENEROUS
+
 Kind = Literal["send", "reply", "update", "delete", "create", "member"]
 ANY = "*"
 
@@ -109,6 +111,7 @@ class FakeConnector:
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (conversation, id) -> last activity
         self.members: dict[str, Member] = {}
+        self.page_size = 2  # roster entries per pagedmembers page (Teams: up to 500)
         self._scripts: dict[str, deque[Scripted]] = defaultdict(deque)
         self._ids = itertools.count(1_700_000_000_001)
         self._conversations = itertools.count(1)
@@ -123,6 +126,7 @@ class FakeConnector:
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         app.router.add_delete("/v3/conversations/{conversation}/activities/{activity}", self._delete)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
+        app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_members)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -184,7 +188,7 @@ class FakeConnector:
         """Everything the bot said, in order: sends, replies and created conversations' first messages."""
         return [c for c in self.calls if c.kind in ("send", "reply", "create") and 200 <= c.status < 300]
 
-    async def wait_for(self, kind: str, *, count: int = 1, timeout: float = 5.0) -> list[Call]:
+    async def wait_for(self, kind: str, *, count: int = 1, timeout: float = GENEROUS) -> list[Call]:
         deadline = time.monotonic() + timeout
         while True:
             found = self.calls_of(kind)
@@ -242,7 +246,9 @@ class FakeConnector:
                 return web.Response(status=scripted.status, body=scripted.body, headers=headers)
             error = {"error": {"code": _CODES.get(scripted.status, "ServiceError"), "message": "scripted by the test"}}
             return web.json_response(error, status=scripted.status, headers=headers)
-        if kind not in ("member", "delete") and not isinstance(payload, dict):  # GET and DELETE carry no body
+        if kind not in ("member", "pagedmembers", "delete") and not isinstance(
+            payload, dict
+        ):  # GET and DELETE carry no body
             record(400)
             return web.json_response({"error": {"code": "BadArgument", "message": "no activity"}}, status=400)
         status, answer = make(conversation, activity, payload)
@@ -290,6 +296,8 @@ class FakeConnector:
             members = payload.get("members") or []
             if not members or not members[0].get("id"):
                 return 400, {"error": {"code": "BadArgument", "message": "members required"}}
+            if "@" in str(members[0]["id"]):  # Teams takes a user id (object id or 29:...), never a UPN
+                return 400, {"error": {"code": "BadArgument", "message": "Invalid user identity in provided tenant"}}
             conversation = f"a:fake-personal-{next(self._conversations)}"
             answer: dict[str, Any] = {"id": conversation, "serviceUrl": self.service_url}
             if payload.get("activity"):
@@ -298,6 +306,39 @@ class FakeConnector:
             return 201, answer
 
         return await self._answer(request, "create", make)
+
+    def _account(self, member: Member) -> dict[str, Any]:
+        answer: dict[str, Any] = {
+            "id": member.id,
+            "name": member.name,
+            "aadObjectId": member.aad_object_id,
+            "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "userRole": member.user_role,
+        }
+        if member.user_principal_name:
+            answer["userPrincipalName"] = member.user_principal_name
+        if member.email:
+            answer["email"] = member.email
+        return {**answer, **member.extra}
+
+    async def _paged_members(self, request: web.Request) -> web.StreamResponse:
+        """``GET .../pagedmembers?pageSize=&continuationToken=``: the roster one page at a time (at most
+        ``page_size`` a page here, so tests see paging with a few people)."""
+
+        def make(conversation: str, _activity: Any, _payload: Any) -> tuple[int, dict[str, Any]]:
+            roster = [
+                m
+                for m in {id(m): m for m in self.members.values()}.values()
+                if m.teams is None or conversation in m.teams
+            ]
+            size = min(int(request.query.get("pageSize", self.page_size)), self.page_size)
+            start = int(request.query.get("continuationToken", "0") or 0)
+            answer: dict[str, Any] = {"members": [self._account(m) for m in roster[start : start + size]]}
+            if start + size < len(roster):
+                answer["continuationToken"] = str(start + size)
+            return 200, answer
+
+        return await self._answer(request, "pagedmembers", make)
 
     async def _member(self, request: web.Request) -> web.StreamResponse:
         def make(conversation: str, _activity: Any, _payload: Any) -> tuple[int, dict[str, Any]]:

@@ -35,6 +35,7 @@ class FakeIdentity:
         self.delay = 0.0
         self.status = 200
         self.hang = False
+        self.held: asyncio.Event | None = None  # when set to an Event: metadata answers wait until it is set
         self.calls: list[tuple[str, float]] = []
         self.apps: dict[str, str] = {}  # app id -> client secret the token endpoint accepts
         self.app_tenants: dict[str, str] = {}  # app id -> its tenant, for single-tenant apps (default botframework.com)
@@ -64,6 +65,8 @@ class FakeIdentity:
         self.calls.append((request.path, time.monotonic()))
         if self.hang:
             await asyncio.sleep(3600)
+        if self.held is not None:
+            await self.held.wait()
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.status != 200:

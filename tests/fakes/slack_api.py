@@ -33,6 +33,8 @@ from urllib.parse import parse_qsl
 import yaml
 from aiohttp import web
 
+from tests.timing import GENEROUS
+
 DEFAULT_TOKEN = "xoxb-test-token"
 TEAM_ID = "T0FAKE0001"
 BOT_USER_ID = "U0FAKEBOT1"
@@ -84,7 +86,7 @@ class Call:
     params: Mapping[str, Any]  # query string, form fields and JSON body merged (JSON wins)
     json: Any  # the JSON body, if one was sent
     body: bytes
-    at: float  # time.monotonic() when it arrived
+    at: float  # the fake's clock (time.monotonic() by default) when it arrived
     status: int = 200  # what the fake answered
     response: Mapping[str, Any] | None = None
 
@@ -123,8 +125,15 @@ class Scripted:
 class FakeSlackApi:
     """The fake. Use as ``async with FakeSlackApi() as slack:`` or ``await start()`` / ``await close()``."""
 
-    def __init__(self, *, tokens: Iterable[str] = (DEFAULT_TOKEN,), scopes: Iterable[str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        tokens: Iterable[str] = (DEFAULT_TOKEN,),
+        scopes: Iterable[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.tokens = set(tokens)
+        self.clock = clock  # the fake's own clock: arrivals (Call.at) and its rate limits are on it
         # Bot scopes granted to every bot token (manifest.yaml's, as installing the app grants); per token in
         # ``token_scopes``. A call without its scope answers missing_scope with needed/provided, as Slack does.
         self.scopes = frozenset(scopes) if scopes is not None else manifest_bot_scopes()
@@ -148,7 +157,12 @@ class FakeSlackApi:
         self.socket_acks: list[dict[str, Any]] = []  # what the app sent back over Socket Mode
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> last posted/updated message
         self._scripts: dict[str, deque[Scripted]] = defaultdict(deque)
-        self._rate_limit: int | None = None
+        self._rate_limit: tuple[int, float] | None = None
+        self.in_flight = 0  # Web API requests being answered now; the most at once in ``most_in_flight``
+        self.most_in_flight = 0
+        self.distinct_tokens_before_answer = 0  # hold chat.postMessage answers until this many tokens posted
+        self._posting_tokens: set[str] = set()
+        self._tokens_posted = asyncio.Event()
         self.latency = 0.0  # seconds every Web API answer takes (Slack is a network away), scripts aside
         self._posted_at: dict[str, deque[float]] = defaultdict(deque)
         self._workspace_limit: tuple[int, float] | None = None
@@ -255,9 +269,9 @@ class FakeSlackApi:
                 )
             )
 
-    def rate_limit(self, per_channel_per_second: int | None) -> None:
-        """Allow at most this many chat.postMessage per channel in any one second (None: unlimited)."""
-        self._rate_limit = per_channel_per_second
+    def rate_limit(self, per_channel: int | None, per: float = 1.0) -> None:
+        """Allow at most ``per_channel`` chat.postMessage per channel in any ``per`` seconds (None: unlimited)."""
+        self._rate_limit = None if per_channel is None else (per_channel, per)
 
     def rate_limit_workspace(self, count: int | None, per: float = 60.0) -> None:
         """Allow at most ``count`` chat.postMessage in any ``per`` seconds over all channels (None: unlimited)."""
@@ -273,7 +287,9 @@ class FakeSlackApi:
             if c.method == method and (not ok_only or (c.status == 200 and (c.response or {}).get("ok")))
         ]
 
-    async def wait_for(self, method: str, *, count: int = 1, ok_only: bool = True, timeout: float = 5.0) -> list[Call]:
+    async def wait_for(
+        self, method: str, *, count: int = 1, ok_only: bool = True, timeout: float = GENEROUS
+    ) -> list[Call]:
         """Wait until ``count`` calls of ``method`` arrived (``ok_only``: that were answered ok)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -288,8 +304,16 @@ class FakeSlackApi:
     # --- the server --------------------------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        arrived = time.monotonic()
+        arrived = self.clock()
         body = await request.read()
         params: dict[str, Any] = dict(request.query)
         payload: Any = None
@@ -354,6 +378,11 @@ class FakeSlackApi:
                     headers={"Retry-After": str(retry)},
                 )
 
+        if method == "chat.postMessage" and self.distinct_tokens_before_answer and token is not None:
+            self._posting_tokens.add(token)
+            if len(self._posting_tokens) >= self.distinct_tokens_before_answer:
+                self._tokens_posted.set()
+            await asyncio.wait_for(self._tokens_posted.wait(), 120)  # every racer has posted: all go on
         if self.latency:
             await asyncio.sleep(self.latency)
         handler = self._handlers.get(method)
@@ -458,10 +487,11 @@ class FakeSlackApi:
         """Seconds until another post to ``channel`` is allowed (by the channel's and the workspace's limits); 0
         if it is allowed now (and counts it)."""
         window = self._posted_at[channel]
-        while window and now - window[0] >= 1.0:
+        count, per = self._rate_limit or (0, 1.0)
+        while window and now - window[0] >= per:
             window.popleft()
-        if self._rate_limit is not None and len(window) >= self._rate_limit:
-            return 1.0 - (now - window[0])
+        if self._rate_limit is not None and len(window) >= count:
+            return per - (now - window[0])
         if self._workspace_limit is not None:
             count, per = self._workspace_limit
             while self._workspace_posts and now - self._workspace_posts[0] >= per:
@@ -556,7 +586,7 @@ class FakeSlackApi:
             self.sockets.remove(socket)
         return socket
 
-    async def socket_send(self, *, kind: str, payload: Mapping[str, Any], timeout: float = 5.0) -> str:
+    async def socket_send(self, *, kind: str, payload: Mapping[str, Any], timeout: float = GENEROUS) -> str:
         """Send an envelope (``kind``: events_api, slash_commands, interactive) to the connected app; its id."""
         deadline = time.monotonic() + timeout
         while not self.sockets:
@@ -843,7 +873,7 @@ class FakeSlackApi:
 
         Slack answers a plain ``ok``; scripted errors (``queue("response_url", status=500)``) apply too.
         """
-        arrived = time.monotonic()
+        arrived = self.clock()
         body = await request.read()
         try:
             payload = json.loads(body) if body else {}

@@ -90,14 +90,23 @@ class Worker:
         self.process = process
 
     @classmethod
-    async def start(cls, *, database_url: str, config: Path, slack: FakeSlackApi, name: str, args: list[str]) -> Worker:
+    async def start(
+        cls,
+        *,
+        database_url: str,
+        config: Path,
+        slack: FakeSlackApi,
+        name: str,
+        args: list[str],
+        token: str = DEFAULT_TOKEN,
+    ) -> Worker:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CX_", "SLACK_", "DATABASE_URL"))}
         env.update(
             PYTHONPATH=str(ROOT),
             DATABASE_URL=database_url,
             CX_CONFIG=str(config),
             CX_INSTANCE=name,
-            SLACK_BOT_TOKEN=DEFAULT_TOKEN,
+            SLACK_BOT_TOKEN=token,
             SLACK_SIGNING_SECRET="not-used-by-a-dispatcher",
             SLACK_API_URL=slack.base_url,
             LOG_LEVEL="ERROR",
@@ -142,12 +151,22 @@ async def test_two_dispatcher_processes_racing_over_1000_deliveries_deliver_each
     seed, _outbox, engine, config = seeded
     total = 1000
     keys = seed(total, channels=200)
+    tokens = [f"xoxb-racer-{n}" for n in (1, 2)]
+    slack.tokens.update(tokens)
+    # neither racer's first post is answered before the other has posted too: on a busy machine one process
+    # could otherwise send all 1000 before the other starts, and "both really raced" would be luck
+    slack.distinct_tokens_before_answer = 2
     workers = await asyncio.gather(
         *(
             Worker.start(
-                database_url=database_url, config=config, slack=slack, name=f"racer-{n}", args=["--wait-for-go"]
+                database_url=database_url,
+                config=config,
+                slack=slack,
+                name=f"racer-{n}",
+                args=["--wait-for-go"],
+                token=token,
             )
-            for n in (1, 2)
+            for n, token in enumerate(tokens, 1)
         )
     )
     for worker in workers:

@@ -3,7 +3,7 @@ that put stories and commitments at chosen times (the clock is a value the tests
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select, update
 
@@ -78,7 +78,7 @@ def add_commitment(
             platform="slack",
             what=what,
             due=due,
-            created_at=datetime(2026, 6, 1, 8, 0).astimezone(),
+            created_at=datetime(2026, 6, 1, 8, 0, tzinfo=UTC),
         ),
         today=date(2026, 6, 1),
     )

@@ -33,6 +33,7 @@ from bot.settings import Settings
 from stories.config import CxConfig
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
 from tests.fakes.slack_signing import FORM, JSON, form_body, interactive_body, json_body, post_signed
+from tests.timing import GENEROUS
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "slack"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -118,7 +119,7 @@ class SlackServer:
             body["response_url"] = self.api.response_url(kind)
         return await self.post(interactive_body(body), content_type=FORM, **kw)
 
-    async def settle(self, timeout: float = 10.0) -> None:
+    async def settle(self, timeout: float = GENEROUS) -> None:
         """Wait until the work after the acks is done and the outbox has nothing due."""
         connector = self.app.slack
         assert connector is not None

@@ -3,8 +3,6 @@ and customer text that never turns into a mention."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +16,7 @@ from stories.outbox import Outgoing
 from stories.ports import DeliveryError, PostedMessage
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
 from tests.slack.conftest import SlackServer, fresh_event
+from tests.timing import eventually
 
 HOSTILE = (
     "Refund <!channel> <!here> <@U024BE7LH> <#C024BE7LR> <!subteam^S0CXTEAM01> <https://evil.example|click> & done"
@@ -59,10 +58,8 @@ async def test_a_proxys_html_502_is_a_transient_error_and_the_next_attempt_posts
         "chat.postMessage", status=502, body=b"<html><h1>502 Bad Gateway</h1></html>", content_type="text/plain"
     )
     await _intake(slack)
-    deadline = time.monotonic() + 10
-    while (rows := _deliveries(slack)) == [] or rows[0][3] is None:  # until the first attempt has failed
-        assert time.monotonic() < deadline, rows
-        await asyncio.sleep(0.02)
+    await eventually(lambda: (found := _deliveries(slack)) != [] and found[0][3] is not None, what="a failed attempt")
+    rows = _deliveries(slack)
     assert rows == [("story", "pending", 1, "slack: http_502, the answer was not Slack's JSON")]
     with slack.app.engine.begin() as conn:  # the back-off has passed
         conn.execute(update(Delivery).values(not_before=datetime.now(UTC) - timedelta(seconds=1)))

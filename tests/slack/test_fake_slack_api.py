@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -97,10 +95,8 @@ async def test_views_and_file_upload_v2(slack_api: FakeSlackApi) -> None:
         trigger_id="1.2.abc", view={"type": "modal", "title": {"type": "plain_text", "text": "t"}, "blocks": []}
     )
     assert opened["view"]["id"].startswith("V")
-    started = time.monotonic()
     uploaded = await web.files_upload_v2(channel="C1", content="a,b\n1,2\n", filename="stats.csv", title="Stats")
     assert uploaded["file"]["size"] == len(b"a,b\n1,2\n")
-    assert time.monotonic() - started < 2
     assert [c.method for c in slack_api.calls][-2:] == ["files.getUploadURLExternal", "files.completeUploadExternal"]
 
 

@@ -4,8 +4,6 @@ Slack Web API, on SQLite and PostgreSQL (``database_url``)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,11 +12,17 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.settings import Settings
+from handlers.slack import interactive
+from handlers.slack.context import SlackContext
 from handlers.slack.events import replay_work
 from handlers.slack.inbox import replay
-from storage.models import Comment, InboxEvent, ProcessedEvent, Story
+from storage.models import Comment, Commitment, InboxEvent, ProcessedEvent, Story
 from tests.fakes.slack_api import FakeSlackApi
-from tests.slack.conftest import SlackServer, fresh_event, running
+from tests.slack import test_commands as commands
+from tests.slack import test_followup as followup
+from tests.slack.conftest import SlackServer, command_fields, fresh_event, payload, running
+from tests.slack.test_socket_mode import APP_TOKEN
+from tests.timing import eventually
 
 TEXT = "I was charged twice on my invoice and nobody called me back"
 
@@ -31,14 +35,6 @@ def lease_runs_out(server: SlackServer) -> None:
     """What ten minutes without the accepting replica finishing does: its lease on the event has passed."""
     with server.app.engine.begin() as conn:
         conn.execute(update(InboxEvent).values(lease_until=datetime.now(UTC) - timedelta(seconds=1)))
-
-
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 def inbox_rows(server: SlackServer) -> list[Any]:
@@ -63,7 +59,9 @@ async def test_an_event_acknowledged_then_crashed_on_is_replayed_once_by_the_nex
         lease_runs_out(first)
 
     async with running(slack_settings(cx_instance="second"), slack_api) as second:
-        await until(lambda: second.count(Comment) == 1 and not inbox_rows(second))  # replayed at start
+        await eventually(  # replayed at start
+            lambda: second.count(Comment) == 1 and not inbox_rows(second), what="the event replayed at start"
+        )
         await second.settle()
         status, _, _ = await second.event(body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "timeout"})
         assert status == 200
@@ -115,16 +113,17 @@ async def test_an_event_that_cannot_be_stored_is_not_acknowledged_and_its_retry_
     slack: SlackServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inbox = slack.app.core.inbox
-    real = inbox.accept_many
-    monkeypatch.setattr(
-        inbox, "accept_many", lambda *_a, **_kw: (_ for _ in ()).throw(ConnectionError("database down"))
-    )
+
+    async def database_down(*_a: Any, **_kw: Any) -> list[bool]:
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(inbox, "accept_async", database_down)
     body = intake_event()
     status, answer, _ = await slack.event(body)
     assert status == 503 and b"retry" in answer  # Slack sends it again
     assert slack.count(ProcessedEvent) == 0
 
-    monkeypatch.setattr(inbox, "accept_many", real)
+    monkeypatch.undo()
     status, _, _ = await slack.event(body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"})
     assert status == 200
     await slack.settle()
@@ -163,3 +162,147 @@ def _bot_client(server: SlackServer) -> Any:
         return client
 
     return client_for
+
+
+# --- commands, clicks, forms and the shortcut (handlers/slack/kept.py) ------------------------------------------
+
+
+def crash_after_ack(server: SlackServer) -> None:
+    """The process dies right after its acks: the work after them never runs."""
+    assert server.app.slack is not None
+    server.app.slack.context.background.handle = lambda *_a, **_k: None  # type: ignore[method-assign]
+
+
+async def test_a_command_acknowledged_then_crashed_on_is_answered_once_by_the_next_instance(
+    slack_api: FakeSlackApi, slack_settings: Callable[..., Settings]
+) -> None:
+    fields = command_fields(text=f"story {TEXT}", user_id="U0MANAGER1", trigger_id="1764271600.77.crash")
+    async with running(slack_settings(cx_instance="first"), slack_api) as first:
+        crash_after_ack(first)
+        status, answer, _ = await first.command(fields)
+        assert status == 200 and answer == b""
+        rows = inbox_rows(first)
+        assert [(r.key, r.kind) for r in rows] == [("slack:command:1764271600.77.crash", "command")]
+        assert b"charged" not in rows[0].sealed  # the customer's words, encrypted at rest
+        assert first.count(Comment) == 0 and slack_api.calls_to("response_url") == []
+        lease_runs_out(first)
+
+    async with running(slack_settings(cx_instance="second"), slack_api) as second:
+        await eventually(lambda: len(slack_api.calls_to("response_url")) == 1 and not inbox_rows(second))
+        await second.settle()
+        assert second.count(Comment) == 1
+        assert slack_api.calls_to("response_url")[0].params["response_type"] == "ephemeral"
+        status, _, _ = await second.command(fields)  # Slack resending it: already handled, not redone
+        assert status == 200
+        await second.settle()
+        assert second.count(Comment) == 1 and len(slack_api.calls_to("response_url")) == 1
+
+
+async def test_a_mark_done_click_acknowledged_then_crashed_on_closes_the_commitment_once(
+    slack_api: FakeSlackApi, slack_settings: Callable[..., Settings]
+) -> None:
+    async with running(slack_settings(cx_instance="first"), slack_api) as first:
+        story_id, ts = await commands._story(first)
+        commitment = commands._commit(first, story_id, what="Call the customer")
+        await first.settle()
+        listing = await commands._run(first, "actions")
+        crash_after_ack(first)
+        status, _, _ = await first.interact(commands._click(listing, "commitment_done"))
+        assert status == 200
+        assert [r.kind for r in inbox_rows(first)] == ["commitment_done"]
+        lease_runs_out(first)
+    answers = len(slack_api.calls_to("response_url"))
+
+    async with running(slack_settings(cx_instance="second"), slack_api) as second:
+        await eventually(lambda: not inbox_rows(second))
+        await second.settle()
+        assert second.count(Commitment, Commitment.id == commitment, Commitment.state == "done") == 1
+        closed = [
+            c for c in slack_api.calls_to("chat.postMessage", ok_only=True) if "Closed the loop" in c.params["text"]
+        ]
+        assert len(closed) == 1 and closed[0].params["thread_ts"] == ts
+        refreshed = slack_api.calls_to("response_url")[answers:]
+        assert len(refreshed) == 1 and refreshed[0].params["replace_original"] is True
+        assert second.app.slack is not None
+        context = second.app.slack.context
+        assert await replay(context, interactive.replay_work(context, _bot_client(second))) == 0
+
+
+async def test_a_form_submitted_then_crashed_on_makes_its_commitment_once(
+    slack_api: FakeSlackApi, slack_settings: Callable[..., Settings]
+) -> None:
+    async with running(slack_settings(cx_instance="first"), slack_api) as first:
+        story_id, ts = await followup._story_in_finance(first)
+        opened = await followup._open_follow_up(first, story_id, ts, "1764271100.001300")
+        crash_after_ack(first)
+        status, answer, _ = await first.interact(followup._submission("view_submission_follow_up.json", opened))
+        assert status == 200 and answer in (b"", b"{}")
+        assert [r.kind for r in inbox_rows(first)] == ["view:follow_up_submit"]
+        assert first.count(Commitment) == 0
+        lease_runs_out(first)
+
+    async with running(slack_settings(cx_instance="second"), slack_api) as second:
+        await eventually(lambda: not inbox_rows(second))
+        await second.settle()
+        assert second.count(Commitment, Commitment.story_id == story_id) == 1
+        assert "Noted" in slack_api.calls_to("chat.postEphemeral")[-1].payload_text()
+
+
+async def test_a_shortcut_acknowledged_then_crashed_on_takes_the_message_in_once(
+    slack_api: FakeSlackApi, slack_settings: Callable[..., Settings]
+) -> None:
+    body = payload("shortcut_send_to_cx_stories.json")
+    async with running(slack_settings(cx_instance="first"), slack_api) as first:
+        crash_after_ack(first)
+        status, _, _ = await first.interact(body)
+        assert status == 200 and [r.kind for r in inbox_rows(first)] == ["shortcut"]
+        status, _, _ = await first.interact(body)  # Slack's retry: kept once
+        assert status == 200 and len(inbox_rows(first)) == 1
+        lease_runs_out(first)
+
+    async with running(slack_settings(cx_instance="second"), slack_api) as second:
+        await eventually(lambda: len(slack_api.calls_to("response_url")) == 1 and not inbox_rows(second))
+        await second.settle()
+        assert second.count(Comment) == 1
+        assert "Finance" in slack_api.calls_to("response_url")[0].payload_text()
+
+
+async def test_a_replay_after_the_response_url_expired_does_the_work_without_the_answer(
+    slack_api: FakeSlackApi, slack_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack honours a response_url for 30 minutes: a command replayed later is still run (the comment is taken in),
+    its private answer is dropped; a page of a list (only a read) is dropped whole."""
+    fields = command_fields(text=f"story {TEXT}", user_id="U0MANAGER1", trigger_id="1764271600.77.late")
+    async with running(slack_settings(cx_instance="first"), slack_api) as first:
+        crash_after_ack(first)
+        long_ago = datetime.now(UTC) - timedelta(minutes=40)
+        monkeypatch.setattr(SlackContext, "clock", property(lambda _self: lambda: long_ago))
+        await first.command(fields)
+        page = commands.payload("block_actions_commitment_done.json")
+        page["actions"][0].update(action_id="actions_page", value="actions 2", action_ts="1764271300.5")
+        await first.interact(page)
+        assert sorted(r.kind for r in inbox_rows(first)) == ["actions_page", "command"]
+        monkeypatch.undo()
+    lease_runs_out(first)  # the first instance's own replay may have claimed them (their lease began 40 min ago)
+    answers = len(slack_api.calls_to("response_url"))
+
+    async with running(slack_settings(cx_instance="second"), slack_api) as second:
+        await eventually(lambda: not inbox_rows(second))
+        await second.settle()
+        assert second.count(Comment) == 1
+        assert len(slack_api.calls_to("response_url")) == answers  # no answer to an expired response_url
+
+
+async def test_socket_mode_keeps_a_command_before_its_ack(
+    slack_api: FakeSlackApi, slack_settings: Callable[..., Settings]
+) -> None:
+    slack_api.tokens.add(APP_TOKEN)
+    settings = slack_settings(slack_app_token=APP_TOKEN, slack_signing_secret=None)
+    async with running(settings, slack_api) as socket:
+        crash_after_ack(socket)
+        await socket.api.wait_for("apps.connections.open")
+        fields = command_fields(text="help", user_id="U0MANAGER1", trigger_id="1764271600.77.socket")
+        fields["response_url"] = slack_api.response_url("commands")
+        envelope = await slack_api.socket_send(kind="slash_commands", payload=fields)
+        await eventually(lambda: any(ack["envelope_id"] == envelope for ack in slack_api.socket_acks))
+        assert [r.kind for r in inbox_rows(socket)] == ["command"]  # kept before the ack went out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -11,6 +10,7 @@ from bot.settings import Settings
 from storage.models import Comment
 from tests.fakes.slack_api import FakeSlackApi
 from tests.slack.conftest import SlackServer, payload, running
+from tests.timing import eventually
 
 APP_TOKEN = "xapp-1-A0FAKEAPP1-1234567890-socketmodetoken"
 
@@ -26,10 +26,7 @@ async def test_events_arrive_over_socket_mode_and_are_acknowledged(socket: Slack
     opened = await socket.api.wait_for("apps.connections.open")
     assert opened[0].headers["Authorization"] == f"Bearer {APP_TOKEN}"
     envelope = await socket.api.socket_send(kind="events_api", payload=payload("event_message_channels.json"))
-    for _ in range(100):
-        if any(ack["envelope_id"] == envelope for ack in socket.api.socket_acks):
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: any(ack["envelope_id"] == envelope for ack in socket.api.socket_acks), what="the ack")
     assert [ack["envelope_id"] for ack in socket.api.socket_acks] == [envelope]
     await socket.settle()
     assert socket.count(Comment) == 1

@@ -180,3 +180,20 @@ def test_teams_package_url_fills_valid_domains_and_developer_pages_and_names_the
     assert "--website-url, --privacy-url not given: they point at https://cx.acme.test/" in captured.err
     assert main(["teams-package", "--output", str(tmp_path / "x.zip"), "--url", "http://cx.acme.test"]) == 2
     assert "--url must be the https:// address" in capsys.readouterr().err
+
+
+def test_teams_package_version_can_be_raised_for_an_update_and_must_be_semver(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Teams takes an uploaded app's new package only with a higher version; the committed one is 1.0.0."""
+    monkeypatch.setenv("MICROSOFT_APP_ID", APP_ID)
+    output = tmp_path / "cxbot-teams.zip"
+    assert main(["teams-package", "--output", str(output)]) == 0
+    assert "App version 1.0.0: to update an app already uploaded" in capsys.readouterr().out
+    assert main(["teams-package", "--output", str(output), "--version", "1.0.1"]) == 0
+    with zipfile.ZipFile(output) as archive:
+        assert json.loads(archive.read("manifest.json"))["version"] == "1.0.1"
+    for bad in ("1.1", "v1.0.1", "1.0.01", "1.0.0-beta"):
+        assert main(["teams-package", "--output", str(tmp_path / "x.zip"), "--version", bad]) == 2
+        assert "--version must be three numbers" in capsys.readouterr().err
+    assert not (tmp_path / "x.zip").exists()

@@ -4,10 +4,12 @@ look-ups, and ordinary rights when the roster cannot be asked."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from storage.models import Kudos
 from stories.config import People
+from stories.ports import DeliveryError
 from tests.fakes.bf_connector import FakeConnector
 from tests.teams.world import CONFIG, DANA, DANA_BF, TEAM, Server, World
 
@@ -111,3 +113,39 @@ async def test_roster_look_ups_are_cached_between_commands(world: World, connect
     assert len(_kudos(cx)) == 3
     sender_look_ups = [c for c in connector.calls_of("member") if c.activity_id == NADIA_BF]
     assert len(sender_look_ups) == 1
+
+
+async def test_a_manager_named_by_upn_gets_a_direct_message_through_the_paged_roster(
+    world: World, connector: FakeConnector
+) -> None:
+    """Teams opens a chat only with a user id: the UPN is found in the roster of a team cxbot is in (read page by
+    page, then kept), and the message reaches the chat opened with that user."""
+    cx = await world.start(config=BY_UPN)
+    assert (await cx.post(world.load("message_cx_link")))[0] == 200  # cxbot is in a team: its roster can be read
+    connector.add_member(id=DANA_BF, name="Dana Scully", aad_object_id=DANA, upn="dana@contoso.com")
+    connector.add_member(id="29:1someone-else", name="Sam Else", aad_object_id="5a5a5a5a-0000-4000-8000-000000000001")
+    connector.add_member(id=NADIA_BF, name="Nadia Haddad", aad_object_id=NADIA, upn="nadia.haddad@contoso.com")
+    manager = BY_UPN.departments[1].managers[0]
+
+    posted = await cx.teams.notifier.send_direct_message(user=manager, text="Your weekly summary is ready.")
+
+    pages = connector.calls_of("pagedmembers")
+    assert len(pages) == 2  # three people, two a page: the continuation token was followed
+    [created] = connector.calls_of("create")
+    assert created.json["members"] == [{"id": NADIA}]  # her object id, not the UPN
+    sent = connector.calls_of("send")[-1]
+    assert sent.conversation_id == posted.channel == created.response["id"]
+    assert "weekly summary" in sent.payload_text()
+
+    await cx.teams.notifier.send_direct_message(user="Dana@Contoso.com", text="Hello")
+    assert len(connector.calls_of("pagedmembers")) == 2  # the roster read once is kept
+    assert connector.calls_of("create")[-1].json["members"] == [{"id": DANA}]
+
+
+async def test_a_upn_in_no_roster_is_a_retryable_delivery_error(world: World, connector: FakeConnector) -> None:
+    cx = await world.start(config=BY_UPN)
+    assert (await cx.post(world.load("message_cx_link")))[0] == 200
+    with pytest.raises(DeliveryError) as refused:
+        await cx.teams.notifier.send_direct_message(user="nobody@contoso.com", text="hello")
+    assert not refused.value.permanent and "add cxbot to their team" in str(refused.value)
+    assert connector.calls_of("create", ok_only=False) == []
