@@ -22,15 +22,33 @@ from storage.db import SchemaBehind
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
+ENV_FILE: str | None = ".env"  # README's Getting started puts the secrets there; the environment still wins
+
+
 def _settings() -> Settings:
     try:
-        return Settings()
+        return Settings(_env_file=ENV_FILE)  # a missing file is no error
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
             variable = ".".join(str(p) for p in error["loc"]).upper() or "settings"
             lines.append(f"  {variable}: {error['msg']}")
         raise SystemExit("cxbot: invalid environment settings:\n" + "\n".join(lines)) from None
+
+
+def _score(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (a score outside it would route as no comment can)."""
+
+    def score(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number from {low} to {high}") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{number} is not from {low} to {high}")
+        return number
+
+    return score
 
 
 def require_hash_key(settings: Settings) -> None:
@@ -216,8 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     cfg.add_argument("action", choices=["check", "route"])
     cfg.add_argument("text", nargs="*", help="route: the comment text")
     cfg.add_argument("--file", help="configuration file (default CX_CONFIG, else the bundled example)")
-    cfg.add_argument("--nps", type=int, default=None)
-    cfg.add_argument("--csat", type=int, default=None)
+    cfg.add_argument("--nps", type=_score(0, 10), default=None, help="route: the comment's NPS, 0-10")
+    cfg.add_argument("--csat", type=_score(1, 5), default=None, help="route: the comment's CSAT, 1-5")
     cfg.add_argument("--segment", default=None)
     cfg.add_argument("--source", default="cli")
     cfg.set_defaults(func=cmd_config)

@@ -78,6 +78,7 @@ def parse_config(text: str, *, name: str) -> CxConfig:
             f"not {_kind(root)}"
         )
     _refuse_duplicate_keys(root, name=name, path=())
+    _refuse_channels_read_as_comments(root, lines=text.splitlines(), name=name, path=())
     loader = _Loader("")
     try:
         data = loader.construct_document(root)
@@ -151,6 +152,45 @@ def _refuse_duplicate_keys(node: Node, *, name: str, path: tuple[str | int, ...]
     elif isinstance(node, SequenceNode):
         for index, item in enumerate(node.value):
             _refuse_duplicate_keys(item, name=name, path=(*path, index))
+
+
+_NULL = "tag:yaml.org,2002:null"
+_CHANNEL_COMMENT = re.compile(r"#[^\s#]\S*")  # "#cx-finance": a channel name, where a real comment reads "# ..."
+
+
+def _refuse_channels_read_as_comments(node: Node, *, lines: list[str], name: str, path: tuple[str | int, ...]) -> None:
+    """``slack_channel: #cx-finance`` is, to YAML, a key without a value followed by a comment: the channel would
+    silently be none. Say so, with the quoted line to write instead."""
+
+    def lost(value: Node, line: int, column: int) -> str | None:
+        if not (isinstance(value, ScalarNode) and value.tag == _NULL and value.value == ""):
+            return None
+        rest = lines[line][column:].lstrip(": \t") if line < len(lines) else ""
+        found = _CHANNEL_COMMENT.match(rest)
+        return found[0] if found else None
+
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if not isinstance(key, ScalarNode):
+                continue
+            where = (*path, key.value)
+            channel = lost(value, key.end_mark.line, key.end_mark.column) if "channel" in key.value else None
+            if channel:
+                raise ConfigError(
+                    f"{name}:{_line(key)}: {_dotted(where)}: has no value, because YAML reads {channel} as a "
+                    f'comment; quote it: {key.value}: "{channel}"'
+                )
+            _refuse_channels_read_as_comments(value, lines=lines, name=name, path=where)
+    elif isinstance(node, SequenceNode):
+        for index, item in enumerate(node.value):
+            in_channels = bool(path) and "channel" in str(path[-1])
+            channel = lost(item, item.start_mark.line, item.start_mark.column) if in_channels else None
+            if channel:
+                raise ConfigError(
+                    f"{name}:{_line(item)}: {_dotted((*path, index))}: is empty, because YAML reads {channel} as a "
+                    f'comment; quote it: - "{channel}"'
+                )
+            _refuse_channels_read_as_comments(item, lines=lines, name=name, path=(*path, index))
 
 
 def _validation_message(exc: ValidationError, *, root: MappingNode, name: str) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import sys
 
 from aiohttp import web
@@ -28,13 +30,32 @@ SWITCH_INTERVAL = 0.0005
 def serve(settings: Settings, *, port: int) -> int:
     sys.setswitchinterval(SWITCH_INTERVAL)
     app = build(settings)
-    web_app = server_for(app)
-    for line in startup_lines(settings):
-        log.info("%s", line)
-    log.info("cxbot listening on port %d", port)
-    web.run_app(web_app, port=port, print=None)
-    app.close()
+    try:
+        listening = bind(port)  # before the scheduler and dispatcher start: a replica that cannot serve does neither
+        with listening:
+            web_app = server_for(app)
+            for line in startup_lines(settings):
+                log.info("%s", line)
+            web.run_app(web_app, sock=listening, print=lambda _banner: log.info("cxbot listening on port %d", port))
+    finally:
+        app.close()
     return 0
+
+
+def bind(port: int) -> socket.socket:
+    """The server's socket on every interface (IPv4 and IPv6 where the system has both, as aiohttp binds), or one
+    line naming the port and the fix when another process holds it."""
+    try:
+        if socket.has_dualstack_ipv6():
+            return socket.create_server(("", port), family=socket.AF_INET6, dualstack_ipv6=True)
+        return socket.create_server(("", port))
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise SystemExit(
+            f"cxbot serve: port {port} is already in use (another cxbot serve?); stop that, or choose another port "
+            "with --port N or PORT"
+        ) from None
 
 
 def server_for(app: App) -> web.Application:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -32,6 +33,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Slack and Teams bodies are small; anything above this is refused by aiohttp with 413 before we read it.
 CLIENT_MAX_SIZE = MAX_BODY + 1024
+READABLE_ENCODINGS = ("identity", "gzip", "deflate")  # what aiohttp inflates without extra packages
 
 
 def create_web_app(app: App) -> web.Application:
@@ -145,9 +147,11 @@ async def ingest(request: web.Request) -> web.Response:
     if token is None:
         _ingested(app, "disabled")
         return _error(503, "ingest is disabled: set CX_INGEST_TOKEN to enable POST /ingest")
-    supplied = request.headers.get("Authorization", "")
-    expected = f"Bearer {token.get_secret_value()}"
-    if not hmac.compare_digest(supplied.encode(errors="replace"), expected.encode()):
+    scheme, _, supplied = request.headers.get("Authorization", "").strip().partition(" ")
+    bearer = scheme.casefold() == "bearer"  # the scheme is case-insensitive (RFC 7235): some clients send "bearer"
+    if not (
+        bearer and hmac.compare_digest(supplied.strip().encode(errors="replace"), token.get_secret_value().encode())
+    ):
         _ingested(app, "unauthorised")
         return web.json_response(
             {"error": "missing or wrong bearer token"}, status=401, headers={"WWW-Authenticate": "Bearer"}
@@ -169,6 +173,15 @@ async def ingest(request: web.Request) -> web.Response:
     except web.HTTPRequestEntityTooLarge:
         _ingested(app, "too_large")
         return _error(413, f"body is over the limit of {MAX_BODY} bytes (1 MB)")
+    except RequestPayloadError:  # a body that is not what its Content-Encoding says (aiohttp cannot inflate it)
+        _ingested(app, "bad_request")
+        encoding = request.headers.get("Content-Encoding", "")
+        answer = _error(
+            400, f"the body cannot be read as Content-Encoding {encoding!r} says; send it as that, or plain"
+        )
+        answer.force_close()  # the rest of the body cannot be read either: no next request on this connection
+        request.content.feed_eof()  # and aiohttp must not try to drain it (it would fail again, and reset)
+        return answer
     except WebhookError as exc:
         _ingested(app, "bad_request")
         return _error(exc.status, exc.message)
@@ -219,4 +232,7 @@ def _unsupported_type(request: web.Request) -> str | None:
         return f"Content-Type is {kind!r}; send the comments as JSON with Content-Type: application/json"
     if request.charset and request.charset.lower().replace("-", "") != "utf8":
         return f"charset {request.charset!r} is not supported; send JSON in UTF-8"
+    encoding = request.headers.get("Content-Encoding", "identity").strip().casefold() or "identity"
+    if encoding not in READABLE_ENCODINGS:  # aiohttp passes an unknown one through as if it were plain
+        return f"Content-Encoding {encoding!r} is not supported; send the JSON plain, gzip or deflate"
     return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.db import PoolOptions
@@ -24,7 +24,9 @@ MAKE_KEY = (
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+    # An empty variable is an unset one: `CX_INGEST_TOKEN=` left in .env (or passed on by compose) means "not yet",
+    # not an empty token, and `CX_CORE_THREADS=` the default rather than an error.
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False, env_ignore_empty=True)
 
     # storage
     database_url: str = "sqlite:///cxbot.db"
@@ -75,8 +77,20 @@ class Settings(BaseSettings):
     # Without an app id the Teams route is off; true serves a Bot Framework Emulator on this machine, unauthenticated
     cx_teams_emulator: bool = False
 
+    @field_validator("cx_config")
+    @classmethod
+    def _home(cls, value: Path | None) -> Path | None:
+        """``CX_CONFIG=~/cxbot.yaml`` in .env, where no shell expands the ``~``."""
+        return value.expanduser() if value is not None else None
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
+        scheme = self.database_url.partition(":")[0].partition("+")[0].casefold()
+        if scheme not in ("sqlite", "postgresql", "postgres"):  # the migrations and upserts speak these two only
+            raise ValueError(
+                f"DATABASE_URL must be sqlite:///FILE or postgresql://USER@HOST/DB (cxbot runs on SQLite and "
+                f"PostgreSQL), not {scheme or 'an empty scheme'}://..."
+            )
         if self.openai_model and not (self.openai_api_key or self.openai_base_url):
             raise ValueError("OPENAI_MODEL is set but neither OPENAI_API_KEY nor OPENAI_BASE_URL is; set one")
         if bool(self.slack_client_id) != bool(self.slack_client_secret):

@@ -7,6 +7,7 @@ A file without a text column is refused before anything is imported, naming the 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -29,6 +30,10 @@ KNOWN: dict[str, tuple[str, ...]] = {
         "review text",
         "open feedback",
         "what could we do better",
+        "any comments",  # Google Forms' usual last question
+        "additional comments",
+        "what is the main reason for your score",  # Typeform's and Delighted's NPS follow-up
+        "tell us more",
         "message",
         "body",
     ),
@@ -44,14 +49,25 @@ KNOWN: dict[str, tuple[str, ...]] = {
         "response date",
         "date submitted",
         "end date",
+        "submit date (utc)",  # Typeform
+        "submit date",
+        "recordeddate",  # Qualtrics
+        "enddate",
         "time",
     ),
-    "id": ("id", "response id", "responseid", "respondent id", "review id", "ticket id", "external id"),
+    "id": ("id", "#", "response id", "responseid", "respondent id", "review id", "ticket id", "external id"),
     "segment": ("segment", "customer segment", "plan", "tier", "label", "customer type"),
     "channel": ("channel", "origin", "source channel"),
     "language": ("language", "lang", "locale"),
 }
 FIELDS = tuple(KNOWN)
+# A header that is the question itself, as SurveyMonkey, Google Forms and Qualtrics name NPS columns:
+# "How likely is it that you would recommend us to a friend or colleague?"
+QUESTIONS: dict[str, re.Pattern[str]] = {"nps": re.compile(r"^how likely\b.*\brecommend")}
+# The rows some exports put under the header: SurveyMonkey's second header row ("Response", "Open-Ended
+# Response" under each question) and Qualtrics' question-text row followed by its ImportId row.
+_SUBHEADER_TEXTS = frozenset({"response", "open-ended response", "open ended response"})
+_IMPORT_ID = re.compile(r'^\{"ImportId":')
 
 
 class CsvError(ValueError):
@@ -110,12 +126,20 @@ def map_columns(headers: list[str], overrides: Mapping[str, str]) -> dict[str, s
             if candidate in by_norm and by_norm[candidate] not in mapping.values():
                 mapping[name] = by_norm[candidate]
                 break
+        question = QUESTIONS.get(name)
+        if name not in mapping and question is not None:
+            found = [h for norm, h in by_norm.items() if question.search(norm) and h not in mapping.values()]
+            if found:
+                mapping[name] = found[0]
     if "text" not in mapping:
         raise CsvError(
             f"no text column found; the file has columns {headers}. Name the comment column with --map text=COLUMN"
         )
     return mapping
 
+
+# Zip (.xlsx, .ods) and OLE2 (.xls) files: what "export" often gives, and no text encoding reads them.
+_WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 
 # The csv module refuses a cell over 128 KB and with it the whole file; a comment that long is cut by the core
 # (stories/redacted_comment.py), not refused, so allow cells up to the size of a large export.
@@ -131,6 +155,13 @@ def read_csv(
     encoding: str = "utf-8-sig",
 ) -> CsvComments:
     """Parse a whole export. Raises :class:`CsvError` for a file that cannot be read at all."""
+    if data.startswith(_WORKBOOKS):
+        raise CsvError(
+            f"{name}: is an Excel workbook, not CSV; save it as CSV (Excel: File > Save As > CSV UTF-8) or download "
+            "the survey tool's CSV export, and import that"
+        )
+    if encoding == "utf-8-sig" and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"  # Excel's "Unicode Text" and Qualtrics' TSV download: the byte order mark says so
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -156,8 +187,7 @@ def read_csv(
     result = CsvComments(mapping=mapping)
     extra = [h for h in headers if h not in mapping.values()]
     try:
-        for row in reader:
-            line = reader.line_num
+        for line, row in _without_subheaders(reader, text_column=mapping["text"]):
             try:
                 result.rows.append((line, _row_to_comment(row, mapping=mapping, extra=extra, source=source)))
             except InvalidComment as exc:
@@ -165,6 +195,24 @@ def read_csv(
     except csv.Error as exc:
         raise CsvError(f"{name}: line {reader.line_num}: {exc}; nothing was imported") from None
     return result
+
+
+def _without_subheaders(
+    reader: csv.DictReader[str], *, text_column: str
+) -> Iterator[tuple[int, dict[str | None, object]]]:
+    """``(line, row)`` for the data rows: an export's extra header rows (SurveyMonkey's second, Qualtrics'
+    second and third) are questions and markers, not customers' comments, and would otherwise become stories."""
+    rows = ((reader.line_num, row) for row in reader)
+    head = [pair for _, pair in zip(range(2), rows, strict=False)]
+    marked = [
+        i for i, (_, row) in enumerate(head) if any(isinstance(v, str) and _IMPORT_ID.match(v) for v in row.values())
+    ]
+    if marked:  # Qualtrics: everything down to the ImportId row
+        head = head[marked[0] + 1 :]
+    elif head and str(head[0][1].get(text_column) or "").strip().casefold() in _SUBHEADER_TEXTS:  # SurveyMonkey
+        head = head[1:]
+    yield from head
+    yield from rows
 
 
 def _row_to_comment(
@@ -215,6 +263,9 @@ _FORMATS = (
     "%m/%d/%Y",
     "%m/%d/%Y %H:%M",
     "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %I:%M:%S %p",  # SurveyMonkey: 12/01/2026 09:14:22 AM
+    "%m/%d/%Y %H:%M:%S",  # Google Forms (US locale): 12/1/2026 9:14:22
+    "%d.%m.%Y %H:%M:%S",
 )
 
 

@@ -95,7 +95,8 @@ def parse_body(body: bytes) -> Batch:
     if len(body) > MAX_BODY:
         raise WebhookError(413, f"body is {len(body)} bytes; the limit is {MAX_BODY} (1 MB): send smaller batches")
     try:
-        data = json.loads(body.decode("utf-8"), parse_int=_parse_int, parse_constant=_parse_constant)
+        # utf-8-sig: a leading byte order mark (PowerShell's UTF-8, some .NET senders) is ignored, as RFC 8259 allows
+        data = json.loads(body.decode("utf-8-sig"), parse_int=_parse_int, parse_constant=_parse_constant)
     except UnicodeDecodeError:
         raise WebhookError(400, "body is not valid UTF-8") from None
     except json.JSONDecodeError as exc:
@@ -204,6 +205,8 @@ def _optional_int(item: dict[str, Any], name: str) -> int | None:
         return None
     if isinstance(value, _LongNumber):
         raise _Refused(name, f"is a number of {len(value.digits.lstrip('-'))} digits; send a small whole number")
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 3:
+        return int(value)  # "7": form tools and Zapier send every answer as text; the range is checked later
     if isinstance(value, bool) or not isinstance(value, int):
         raise _Refused(name, f"must be a whole number, got {_kind(value)}")
     return value

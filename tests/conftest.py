@@ -35,6 +35,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.upper().startswith(_ENV_PREFIXES) and name != "CX_TEST_DATABASE_URL":
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("bot.cli.ENV_FILE", None)  # nor a developer's .env (compose's, in the checkout) read by `cxbot`
 
 
 @pytest.fixture(autouse=True)

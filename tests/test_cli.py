@@ -141,3 +141,13 @@ def test_digest_now_without_any_platform_names_the_settings(tmp_path: Path, monk
     assert main(["digest", "--now"]) == 2
     err = capsys.readouterr().err
     assert "no platform is configured" in err and "SLACK_BOT_TOKEN" in err and "MICROSOFT_APP_ID" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"), [("--nps", "12", "12 is not from 0 to 10"), ("--csat", "0", "0 is not from 1 to 5")]
+)
+def test_config_route_refuses_a_score_no_comment_can_have(capsys, option: str, value: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exit_:
+        main(["config", "route", "the invoice was wrong", option, value])
+    assert exit_.value.code == 2
+    assert f"argument {option}: {message}" in capsys.readouterr().err

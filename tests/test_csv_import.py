@@ -96,3 +96,84 @@ def test_a_comment_longer_than_the_csv_modules_cell_limit_is_read_for_the_core_t
         stored = conn.execute(text("SELECT redacted_text FROM comments")).scalar_one()
     assert stored.endswith(f" … [cut: {len(long.strip()) - MAX_KEPT:,} more characters]")  # cells are stripped
     assert len(stored) < MAX_KEPT + 50
+
+
+# Exports as the survey tools write them (BOM, CRLF, quoted multi-line answers, extra header rows, their dates).
+SURVEYMONKEY = (
+    "\ufeffRespondent ID,Collector ID,Start Date,End Date,IP Address,Email Address,Region,"
+    '"How likely is it that you would recommend us to a friend or colleague?",What could we do better?\r\n'
+    ",,,,,,,Response,Open-Ended Response\r\n"
+    '118001,4412,12/01/2026 09:14:22 AM,12/01/2026 09:16:01 PM,203.0.113.7,,DACH,2,"Charged twice.\r\n'
+    'The invoice shows two payments."\r\n'
+    "118002,4412,12/02/2026 07:45:10 AM,12/02/2026 07:47:00 AM,,,DACH,0,"
+    '"Die Lieferung kam drei Wochen zu spät, das Paket war beschädigt."\r\n'
+).encode("utf-8")
+
+
+def test_surveymonkey_export_second_header_row_is_not_a_comment_and_its_dates_are_read() -> None:
+    parsed = read_csv(SURVEYMONKEY, name="surveymonkey.csv")
+    assert parsed.errors == []
+    assert parsed.mapping["nps"] == "How likely is it that you would recommend us to a friend or colleague?"
+    first, second = list(parsed.comments())
+    assert first.text == "Charged twice.\r\nThe invoice shows two payments." and first.nps == 2
+    assert first.original_at == datetime(2026, 12, 1, 21, 16, 1, tzinfo=UTC)  # End Date, PM
+    assert first.external_id == "118001" and first.fields["Region"] == "DACH"
+    assert second.text.startswith("Die Lieferung") and second.nps == 0
+    assert [line for line, _ in parsed.rows] == [4, 5]  # the line each record ends on, as before
+
+
+QUALTRICS = (
+    "\ufeffStartDate,EndDate,RecordedDate,ResponseId,Q1,Q2\r\n"
+    "Start Date,End Date,Recorded Date,Response ID,How likely are you to recommend us?,Tell us more\r\n"
+    '"{""ImportId"":""startDate"",""timeZone"":""America/Denver""}","{""ImportId"":""endDate""}",'
+    '"{""ImportId"":""recordedDate""}","{""ImportId"":""_recordId""}","{""ImportId"":""QID1""}",'
+    '"{""ImportId"":""QID2_TEXT""}"\r\n'
+    "2026-12-01 08:00:00,2026-12-01 08:03:00,2026-12-01 08:03:01,R_1abc,1,My warranty claim was ignored.\r\n"
+).encode("utf-8")
+
+
+def test_qualtrics_export_question_and_import_id_rows_are_not_comments() -> None:
+    parsed = read_csv(QUALTRICS, name="qualtrics.csv", overrides=parse_map(["text=Q2"]))
+    assert parsed.errors == []
+    [comment] = list(parsed.comments())
+    assert (comment.text, comment.external_id) == ("My warranty claim was ignored.", "R_1abc")
+    assert comment.original_at == datetime(2026, 12, 1, 8, 3, 1, tzinfo=UTC)  # RecordedDate
+    assert parsed.rows[0][0] == 4
+
+
+def test_google_forms_and_typeform_exports_are_read_without_map() -> None:
+    google = (
+        b"Timestamp,Email address,How likely are you to recommend us? (0-10),Any comments?\r\n"
+        b"12/1/2026 9:14:22,a@example.com,3,Parcel never arrived.\r\n"
+    )
+    parsed = read_csv(google, name="google.csv")
+    assert parsed.errors == []
+    [comment] = list(parsed.comments())
+    assert (comment.text, comment.nps) == ("Parcel never arrived.", 3)
+    assert comment.original_at == datetime(2026, 12, 1, 9, 14, 22, tzinfo=UTC)
+    typeform = (
+        b"#,How likely are you to recommend us to a friend?,What is the main reason for your score?,"
+        b"Start Date (UTC),Submit Date (UTC),Network ID\r\n"
+        b"a1b2c3,4,Refund still not received,2026-12-01 10:00:01,2026-12-01 10:02:13,f00ba7\r\n"
+    )
+    parsed = read_csv(typeform, name="typeform.csv")
+    [comment] = list(parsed.comments())
+    assert (comment.text, comment.nps, comment.external_id) == ("Refund still not received", 4, "a1b2c3")
+    assert comment.original_at == datetime(2026, 12, 1, 10, 2, 13, tzinfo=UTC)
+
+
+def test_a_first_row_that_is_a_real_comment_is_kept() -> None:
+    parsed = read_csv(b"id,comment\r\n1,Response times are slow\r\n2,ok\r\n", name="x.csv")
+    assert [c.text for c in parsed.comments()] == ["Response times are slow", "ok"]
+
+
+def test_an_excel_workbook_is_refused_saying_to_save_it_as_csv() -> None:
+    with pytest.raises(CsvError, match=r"export.xlsx: is an Excel workbook, not CSV; save it as CSV"):
+        read_csv(b"PK\x03\x04\x14\x00\x06\x00binary\xff", name="export.xlsx")
+
+
+def test_utf16_exports_with_a_byte_order_mark_are_read() -> None:
+    # Excel's "Unicode Text" and Qualtrics' TSV: UTF-16 with a BOM, tab-separated
+    data = "ResponseId\tComment\r\nR_1\tLa livraison était en retard 😞\r\n".encode("utf-16")
+    [comment] = list(read_csv(data, name="qualtrics.tsv").comments())
+    assert (comment.external_id, comment.text) == ("R_1", "La livraison était en retard 😞")

@@ -54,3 +54,48 @@ def test_a_bad_pool_setting_stops_start_up_naming_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(SystemExit, match=f"{name}: "):
         _settings()
+
+
+def test_the_cli_reads_dot_env_in_the_current_folder_and_the_environment_wins(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.cli import _settings
+
+    (tmp_path / ".env").write_text(
+        "# as .env.example writes it\nSLACK_BOT_TOKEN=xoxb-from-dot-env\nSLACK_SIGNING_SECRET=s\nCX_INGEST_TOKEN=from-file\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("bot.cli.ENV_FILE", ".env")  # as cxbot runs (the suite's conftest turns it off)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("CX_INGEST_TOKEN", "from-environment")
+    settings = _settings()
+    assert settings.slack_bot_token is not None and settings.slack_bot_token.get_secret_value() == "xoxb-from-dot-env"
+    assert settings.cx_ingest_token is not None and settings.cx_ingest_token.get_secret_value() == "from-environment"
+
+
+@pytest.mark.parametrize("url", ["mysql://cx:secret@db/cx", "mssql+pyodbc://db/cx", "cxbot.db"])
+def test_a_database_cxbot_cannot_run_on_is_refused_naming_the_variable_and_the_two_it_can(url: str) -> None:
+    with pytest.raises(ValidationError, match=r"DATABASE_URL must be sqlite:///FILE or postgresql://") as error:
+        Settings(database_url=url)
+    assert "secret" not in str(error.value).split("input_value")[0]
+
+
+def test_sqlite_and_postgresql_urls_are_taken() -> None:
+    for url in ("sqlite:///cxbot.db", "sqlite://", "postgresql://cx@db/cx", "postgresql+psycopg://cx@db/cx"):
+        assert Settings(database_url=url).database_url == url
+
+
+def test_an_empty_variable_is_an_unset_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # as an admin leaves lines of .env.example uncommented and not yet filled in
+    for name in ("CX_INGEST_TOKEN", "CX_HASH_KEY", "CX_CORE_THREADS", "SLACK_BOT_TOKEN", "SLACK_API_URL", "PORT"):
+        monkeypatch.setenv(name, "")
+    settings = Settings()
+    assert settings.cx_ingest_token is None and settings.cx_hash_key is None and settings.slack_bot_token is None
+    assert (settings.core_threads, settings.slack_api_url, settings.port) == (1, "https://slack.com/api/", 3000)
+
+
+def test_a_configuration_path_under_the_home_folder_is_expanded(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("CX_CONFIG", "~/cxbot.yaml")  # as written in .env, where no shell expands it
+    assert Settings().cx_config == tmp_path / "cxbot.yaml"

@@ -26,7 +26,8 @@ EVENTS_PATH = "/slack/events"
 REDIRECT_PATH = "/slack/oauth_redirect"
 INSTALL_PATH = "/slack/install"
 
-MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"
+# The repository's manifest.yaml, packaged beside this module (a symlink in the checkout), so an installed cxbot has it.
+MANIFEST = Path(__file__).resolve().parent / "manifest.yaml"
 APPS_PAGE = "https://api.slack.com/apps (Your App Configuration Tokens > Generate Token)"
 # Slack's errors for this method -> what to do about them.
 FIXES = {
@@ -99,7 +100,7 @@ def create_app(*, manifest: dict[str, Any], token: str, api_url: str) -> Created
         response = client.apps_manifest_create(manifest=manifest)
     except SlackApiError as exc:
         raise AppManifestError(_explain(exc.response.data if isinstance(exc.response.data, dict) else {})) from None
-    except SlackClientError as exc:
+    except (SlackClientError, OSError) as exc:  # the sync client raises urllib's URLError (an OSError) as it is
         raise AppManifestError(f"cannot reach Slack at SLACK_API_URL={api_url} ({type(exc).__name__}: {exc})") from None
     credentials = response["credentials"]
     return CreatedApp(

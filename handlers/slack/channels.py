@@ -13,9 +13,10 @@ import re
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.slack.errors import UNREACHABLE
 from stories.config import CxConfig
 from stories.places import slack_place
 
@@ -48,8 +49,9 @@ def is_channel_id(value: str) -> bool:
 
 
 def channel_name(value: str) -> str:
-    """``"#Customer-Voice"`` -> ``"customer-voice"``: how Slack names channels (lower case, no #)."""
-    return value.strip().removeprefix("#").casefold()
+    """``"#Customer-Voice"`` (or ``"# customer-voice"``) -> ``"customer-voice"``: how Slack names channels (lower
+    case, no #, never a space)."""
+    return value.strip().removeprefix("#").strip().casefold()
 
 
 def configured_channels(config: CxConfig) -> Iterator[tuple[str, str]]:
@@ -117,6 +119,7 @@ class ChannelDirectory:
         if None in wanted and installed:
             wanted = list(dict.fromkeys([w for w in wanted if w is not None] + list(installed)))
         bare: dict[str, list[tuple[Workspace, str]]] = {}
+        unreachable = False
         for workspace in wanted:
             value = await token(workspace)
             kwargs = {"token": value} if value else {}
@@ -131,12 +134,19 @@ class ChannelDirectory:
                         if workspace is not None:
                             self.workspaces[cid] = workspace
                             bare.setdefault(name, []).append((workspace, cid))
-            except (SlackApiError, SlackClientError) as exc:
-                error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+            except SlackApiError as exc:
                 log.warning(
                     "slack: could not look up channel names in the configuration (%s); use channel ids "
                     "(C0123ABCD) or give the app channels:read and groups:read",
-                    error,
+                    exc.response.get("error"),
+                )
+            except UNREACHABLE as exc:  # at start: serve anyway; a post that needs a name looks again (notifier)
+                unreachable = True
+                log.warning(
+                    "slack: could not look up channel names in the configuration: cannot reach Slack at %s (%s); "
+                    "tried again when a post needs one",
+                    client.base_url,
+                    type(exc).__name__,
                 )
         if installed:
             for workspace, channel in names:
@@ -153,7 +163,7 @@ class ChannelDirectory:
                         len(found),
                         channel,
                     )
-        if not names:
+        if not names or unreachable:  # nothing was learnt about the names: one line above said why
             return
         self.intake = frozenset(
             self.id_of(c) for c in self.config.intake.slack_channels if SLACK_ID.fullmatch(self.id_of(c))

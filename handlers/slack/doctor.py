@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.checks import Check
 from handlers.slack.channels import SLACK_ID, ChannelDirectory, Workspace, configured_channels
+from handlers.slack.errors import UNREACHABLE
 from handlers.slack.scopes import BOT_SCOPES
 from stories.config import CxConfig
 
@@ -32,7 +33,7 @@ REINSTALL = (
 )
 
 
-def _error(exc: SlackApiError | SlackClientError) -> str:
+def _error(exc: BaseException) -> str:
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error") or "error")
     return f"{type(exc).__name__}: {exc}"
@@ -81,7 +82,7 @@ async def _token(
         if token is not None:  # OAuth: the installation's token, not SLACK_BOT_TOKEN
             fix = f"reinstall cxbot in that workspace (https://<your server>/slack/install) ({error})"
         return [Check.fail(f"slack token{name}", f"auth.test refused it ({error})", fix=fix)]
-    except SlackClientError as exc:
+    except UNREACHABLE as exc:
         return [
             Check.fail(
                 f"slack token{name}",
@@ -155,7 +156,7 @@ async def _channels(
             try:
                 info = (await client.conversations_info(channel=channel, **kwargs))["channel"]
                 break
-            except (SlackApiError, SlackClientError) as exc:
+            except (SlackApiError, *UNREACHABLE) as exc:
                 failure = exc
         if info is None:
             assert failure is not None

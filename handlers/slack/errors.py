@@ -18,6 +18,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from handlers.retry_after import retry_after_header
 from stories.ports import DeliveryError
 
+# Slack not reached at all: slack_sdk's async client raises aiohttp's errors as they are, its sync client urllib's.
+UNREACHABLE = (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError, OSError)
+
 PERMANENT = frozenset(
     {
         "channel_not_found",
@@ -68,7 +71,7 @@ def delivery_error(exc: BaseException) -> DeliveryError:
         if status == 429 or code == "ratelimited":
             return DeliveryError(f"slack: ratelimited (retry after {retry_after or '?'} s)", retry_after=retry_after)
         return DeliveryError(f"slack: {code}", permanent=code in PERMANENT, retry_after=retry_after)
-    if isinstance(exc, SlackClientError | aiohttp.ClientError | asyncio.TimeoutError | OSError):
+    if isinstance(exc, UNREACHABLE):
         return DeliveryError(f"slack: {type(exc).__name__}: {exc}")
     return DeliveryError(f"slack: unexpected {type(exc).__name__}: {exc}")
 

@@ -8,6 +8,7 @@ and the outbox decides whether to try again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -48,6 +49,7 @@ class SlackNotifier:
         self._workspaces = workspaces or Workspaces()
         self._channels = channels
         self._next_resolve = 0.0
+        self._resolving = asyncio.Lock()  # posts that need a name while it is being looked up wait for the answer
 
     async def post_story(self, *, channel: str, story: StoryView, key: str | None = None) -> PostedMessage:
         blocks = self._render(story_blocks, story)
@@ -198,12 +200,15 @@ class SlackNotifier:
         if self._channels is not None:
             # "#cx-finance" -> C0…; "T0ACME/C0FIN" -> the ACME workspace, channel C0FIN
             workspace, bare = self._channels.locate(target)
-            if not SLACK_ID.fullmatch(bare) and time.monotonic() >= self._next_resolve:
-                # a name not found at start (created, or its workspace installed, since): look again, at most
-                # once a minute
-                self._next_resolve = time.monotonic() + RESOLVE_EVERY
-                await self._channels.resolve(self._client, token=self.token, installed=await self.installed())
-                workspace, bare = self._channels.locate(target)
+            if not SLACK_ID.fullmatch(bare):
+                async with self._resolving:
+                    workspace, bare = self._channels.locate(target)  # found by a look-up it waited for?
+                    if not SLACK_ID.fullmatch(bare) and time.monotonic() >= self._next_resolve:
+                        # a name not found at start (created, or its workspace installed, since), or a command
+                        # that posts without the server's start-up look-up: look again, at most once a minute
+                        self._next_resolve = time.monotonic() + RESOLVE_EVERY
+                        await self._channels.resolve(self._client, token=self.token, installed=await self.installed())
+                        workspace, bare = self._channels.locate(target)
         else:
             workspace, bare = split_workspace(target)
         if workspace is None and self._workspaces.oauth:

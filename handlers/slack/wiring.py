@@ -23,6 +23,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
@@ -43,6 +44,17 @@ from handlers.slack.tasks import Background
 from handlers.slack.workspaces import UserWorkspaces, Workspaces
 
 log = logging.getLogger(__name__)
+
+
+class _QuietToken(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself, and warns on every start that the client we give
+    it wins over that token: true, meant, and a WARNING every Docker start shows the admin. Only that line goes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_QuietToken())
 
 EVENTS_PATH = "/slack/events"
 # Everything bolt listens to, by kind; tests/slack/test_manifest.py checks it against the registered listeners
@@ -119,7 +131,7 @@ def build(
         workspaces = Workspaces(
             store=store, users=users, spawn=lambda work: background.spawn(work, name="slack user workspace")
         )
-    bolt = AsyncApp(**options)  # type: ignore[arg-type]
+    bolt = AsyncApp(**options)  # type: ignore[arg-type]  # (bolt reads SLACK_BOT_TOKEN itself: _QuietToken)
     bolt.error(_answer_error)
     bolt.middleware(_sightings(workspaces))
 
