@@ -153,3 +153,25 @@ async def test_a_locked_sqlite_database_is_waited_for_in_a_thread_not_on_the_loo
     finally:
         holder.close()
         await inbox.aclose()
+
+
+async def test_a_sqlite_burst_is_written_on_the_loop_with_the_engines_times(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    inbox = LoopEventInbox(engine, secret=SECRET)
+
+    def in_a_thread(*_args: object, **_kwargs: object) -> list[bool]:
+        raise AssertionError("written through the engine in a thread, not on the loop")
+
+    monkeypatch.setattr(SqlEventInbox, "accept_many", in_a_thread)
+    now = datetime.now(UTC)
+    events = [(f"k{n}", "message", {"event": {"text": f"card 4111 1111 1111 111{n}"}}) for n in range(3)]
+    try:
+        assert await inbox.accept_async([*events, events[0]], now=now, lease=LEASE) == [True, True, True, False]
+    finally:
+        await inbox.aclose()
+    assert inbox.due(now=now + LEASE - timedelta(seconds=1), lease=LEASE) == []  # the lease compared as stored
+    replayed = inbox.due(now=now + LEASE + timedelta(seconds=1), lease=LEASE)
+    assert [(item.key, item.body) for item in replayed] == [(key, body) for key, _, body in events]
