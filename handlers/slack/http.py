@@ -138,7 +138,9 @@ async def _ssl_check(request: web.Request) -> bool:
     if request.content_type != "application/x-www-form-urlencoded":
         return False
     body = await request.read()  # aiohttp keeps it for the next read
-    return len(body) < 1000 and dict(parse_qsl(body.decode("utf-8", "replace"))).get("ssl_check") == "1"
+    if len(body) >= 1000 or b"ssl_check=" not in body:  # every slash command would be parsed twice otherwise
+        return False
+    return dict(parse_qsl(body.decode("utf-8", "replace"))).get("ssl_check") == "1"
 
 
 async def _dispatch(bolt: AsyncApp, request: AsyncBoltRequest) -> None:
