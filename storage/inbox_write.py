@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,6 +69,7 @@ class LoopEventInbox(SqlEventInbox):
         self._sqlite: sqlite3.Connection | None = None
         self._sqlite_path: str | None = None
         self._sqlite_time: Any = None
+        self._sqlite_lock = threading.Lock()  # two loops in two threads never share the connection at once
         url = engine.url
         if self._dialect == "sqlite" and url.database and url.database != ":memory:" and "mode=memory" not in str(url):
             self._sqlite_path = url.database
@@ -80,13 +82,15 @@ class LoopEventInbox(SqlEventInbox):
         """:meth:`SqlEventInbox.accept_many`, awaited on the loop (see the module's docstring)."""
         if self._dialect == "postgresql":
             return await self._accept_pg(events, now=now, lease=lease)
-        if self._sqlite_path is not None:
+        if self._sqlite_path is not None and self._sqlite_lock.acquire(blocking=False):
             try:
                 return self._accept_sqlite(events, now=now, lease=lease)
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
                 log.debug("inbox: SQLite busy; writing from a thread")
+            finally:
+                self._sqlite_lock.release()
         return await super().accept_async(events, now=now, lease=lease)
 
     def _accept_sqlite(
@@ -117,8 +121,8 @@ class LoopEventInbox(SqlEventInbox):
     def _sqlite_connection(self) -> sqlite3.Connection:
         if self._sqlite is None:
             assert self._sqlite_path is not None
-            # Autocommit (transactions begun and committed above); only ever used on the event loop's thread,
-            # but a test's loop may run in another thread than the one that opened it.
+            # Autocommit (transactions begun and committed above); used by one thread at a time (the lock), not
+            # always the one that opened it (a loop of its own in another thread).
             connection = sqlite3.connect(self._sqlite_path, isolation_level=None, check_same_thread=False)
             # On the event loop a locked database must not be waited for (that would stop every ack): fail at
             # once. Durable as the engine's own commits (storage/db.py: WAL, synchronous NORMAL).
