@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from stories.blended_routing import compare
-from stories.learning import Example
+from stories.learning import Example, LearnedModel
 from stories.redaction import PiiRedactor
 from stories.retraining import active_model, retrain
 
@@ -154,6 +154,14 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             print(
                 f"v{v.version} {v.created_at:%Y-%m-%d %H:%M} UTC: {v.examples} examples ({v.corrections} corrections); "
                 f"held out {v.held_out}: rules {v.rules_top1:.3f}, rules + learner {v.learned_top1:.3f}; {mark}"
+            )
+        stored = app.routing_models.active()
+        if stored is not None:  # what cross-validation on its training labels chose (stories.learning.choose)
+            model = LearnedModel.from_json(stored.model)
+            strength = "" if model.strength is None else f"C = {model.strength:g}; "
+            print(
+                f"v{stored.version}'s settings: {strength}its department goes before the rules' when it is "
+                f"{model.override_ratio:g}x as likely as each of theirs"
             )
         return 0
     finally:

@@ -3,6 +3,7 @@ the sweep retrains after a batch of corrections and the pipeline then routes wit
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -142,7 +143,11 @@ def test_cli_learn_eval_status_and_config_route(  # type: ignore[no-untyped-def]
     assert top1[1] > top1[0]
     assert "default only" in alone and "departments/story" in blended
     assert main(["routing", "status"]) == 0
-    assert "v2 " in capsys.readouterr().out
+    status = capsys.readouterr().out
+    assert "v2 " in status
+    assert re.search(
+        r"v2's settings: C = (1|4|16); its department goes before the rules' when it is (8|4|2|1.5|1)x", status
+    )
     assert main(["config", "route", "The", "smart", "meter", "display", "is", "blank"]) == 0
     out = capsys.readouterr().out
     assert "rules alone:\n  CX Team: rule default" in out
