@@ -114,6 +114,8 @@ class ConversationRefs(Protocol):
 
     def rosters(self, *, limit: int = 20) -> list[dict[str, Any]]: ...
 
+    def member(self, user_id: str) -> tuple[str | None, str] | None: ...
+
 
 ChatIntake = Callable[[IncomingComment], tuple[View, bool]]
 """One comment from a chat intake: ``(what to tell the sender, whether a story was created)``."""

@@ -201,10 +201,9 @@ class TeamsNotifier:
 
         return await connector_call(attempt, what=what, policy=self.retry, sleep=self.sleep)
 
-    async def _user_for(self, upn: str) -> str:
-        """The user id of someone the configuration names by UPN or e-mail, from the rosters cxbot is in."""
-        found = self.roster_ids.known(upn)
-        for stored in [] if found else await asyncio.to_thread(self.refs.rosters):
+    async def _read_rosters(self, done: Callable[[], bool]) -> None:
+        """Read the rosters of the teams and group chats cxbot is in, newest first, each once, until ``done()``."""
+        for stored in [] if done() else await asyncio.to_thread(self.refs.rosters):
             reference = reference_from(stored)
             conversation = reference.conversation.id
             if not self.roster_ids.unread(conversation):
@@ -214,14 +213,26 @@ class TeamsNotifier:
                 await self.roster_ids.read(client, conversation)
 
             await self._in_turn(reference, read, what="read a roster")
-            if found := self.roster_ids.known(upn):
+            if done():
                 break
+
+    async def _user_for(self, upn: str) -> str:
+        """The user id of someone the configuration names by UPN or e-mail, from the rosters cxbot is in."""
+        await self._read_rosters(lambda: self.roster_ids.known(upn) is not None)
+        found = self.roster_ids.known(upn)
         if found is None:
             raise DeliveryError(  # retried: cxbot may be added to that person's team later
                 "a person named by UPN or e-mail is in no Teams roster cxbot is in: add cxbot to their team, or name "
                 "them by Entra object id in the configuration"
             )
         return found
+
+    async def _listed_in(self, user: str) -> ConversationReference | None:
+        """The stored reference of the conversation whose roster lists ``user``: its tenant is theirs."""
+        await self._read_rosters(lambda: self.roster_ids.conversation_of(user) is not None)
+        conversation = self.roster_ids.conversation_of(user)
+        stored = await asyncio.to_thread(self.refs.get, conversation) if conversation else None
+        return reference_from(stored) if stored else None
 
     async def _create_personal(self, user: str) -> ConversationReference:
         """Open (or find: Teams answers with the same chat) the 1:1 chat with ``user`` and remember it."""
@@ -233,6 +244,9 @@ class TeamsNotifier:
         member = await asyncio.to_thread(self.refs.member, user)
         if member is not None:
             tenant, known.service_url = member[0] or tenant, member[1]
+        elif (listed := await self._listed_in(user)) is not None:  # never seen, but in a roster: that tenant
+            tenant = getattr(listed.conversation, "tenant_id", None) or tenant
+            known.service_url = listed.service_url or known.service_url
         else:
             log.info("Teams user never seen by cxbot: opening their chat in the newest conversation's tenant")
         parameters = ConversationParameters(

@@ -91,3 +91,32 @@ async def test_a_direct_message_opens_the_chat_in_the_users_own_tenant(
     assert created.json["members"] == [{"id": DANA}]
     assert created.json["channelData"] == {"tenant": {"id": contoso}}
     assert created.json.get("tenantId") in (None, contoso)
+
+
+async def test_a_user_never_seen_gets_their_chat_in_the_tenant_whose_roster_lists_them(
+    cx: Server, world: World, connector: FakeConnector
+) -> None:
+    """A multi-tenant bot: a team in tenant A (older, its own service URL) and one in tenant B (newest, another
+    service URL). A manager named by object id who never wrote to cxbot is listed only in A's roster: their chat
+    is opened in tenant A through A's service, not in the newest conversation's tenant."""
+    team_a, team_b = (
+        "19:aaaa0000aaaa0000aaaa0000aaaa0000@thread.tacv2",
+        "19:bbbb0000bbbb0000bbbb0000bbbb0000@thread.tacv2",
+    )
+    tenant_a, tenant_b = "aaaaaaaa-1111-4222-8333-444455556666", "bbbbbbbb-1111-4222-8333-444455556666"
+    manager = "a1a1a1a1-0000-4000-8000-00000000000a"
+    connector.add_member(id="29:1manager-in-a", name="Maya Manager", aad_object_id=manager, teams=frozenset({team_a}))
+    async with FakeConnector() as service_b:  # tenant B's service URL: nothing of A's may go there
+        for team, tenant, url in ((team_a, tenant_a, connector.service_url), (team_b, tenant_b, service_b.service_url)):
+            install = world.load("installation_update_add", conversation__id=team, conversation__tenantId=tenant)
+            install["serviceUrl"] = url
+            install["channelData"].update(tenant={"id": tenant}, team={"id": team}, channel={"id": team})
+            assert (await cx.post(install))[0] == 200
+
+        await cx.teams.notifier.send_direct_message(user=manager, text="Your weekly summary is ready.")
+
+        assert service_b.calls_of("create") == []
+    [created] = connector.calls_of("create")
+    assert created.json["members"] == [{"id": manager}]
+    assert created.json["channelData"] == {"tenant": {"id": tenant_a}}
+    assert created.json.get("tenantId") in (None, tenant_a)
