@@ -212,7 +212,15 @@ class TeamsNotifier:
             async def read(client: ConnectorClient, conversation: str = conversation) -> None:
                 await self.roster_ids.read(client, conversation)
 
-            await self._in_turn(reference, read, what="read a roster")
+            try:
+                await self._in_turn(reference, read, what="read a roster")
+            except DeliveryError as exc:
+                if not exc.permanent:
+                    raise  # retried later: the roster may be readable then
+                # cxbot was removed from that team (403, 404): the other rosters may still list the person
+                log.warning("teams: a roster cxbot can no longer read was skipped: %s", exc)
+                self.roster_ids.skip(conversation)
+                continue
             if done():
                 break
 

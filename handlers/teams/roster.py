@@ -38,6 +38,10 @@ class RosterIds:
     def unread(self, conversation_id: str) -> bool:
         return conversation_id not in self._read
 
+    def skip(self, conversation_id: str) -> None:
+        """Count ``conversation_id``'s roster as read: it cannot be (cxbot was removed from that team)."""
+        self._read.add(conversation_id)
+
     async def read(self, client: ConnectorClient, conversation_id: str) -> None:
         """Read ``conversation_id``'s whole roster page by page, keeping each member's UPN and e-mail."""
         token: str | None = None

@@ -120,3 +120,28 @@ async def test_a_user_never_seen_gets_their_chat_in_the_tenant_whose_roster_list
     assert created.json["members"] == [{"id": manager}]
     assert created.json["channelData"] == {"tenant": {"id": tenant_a}}
     assert created.json.get("tenantId") in (None, tenant_a)
+
+
+async def test_a_roster_cxbot_can_no_longer_read_is_skipped_not_fatal(
+    cx: Server, world: World, connector: FakeConnector
+) -> None:
+    """cxbot was removed from the newest team (its roster answers 403): the older team's roster still lists the
+    manager, so the chat is opened there rather than the message failing until someone notices."""
+    team_a, team_b = "19:aaaa1111@thread.tacv2", "19:bbbb1111@thread.tacv2"
+    tenant_a, tenant_b = "aaaaaaaa-2222-4222-8333-444455556666", "bbbbbbbb-2222-4222-8333-444455556666"
+    manager = "a1a1a1a1-0000-4000-8000-00000000000b"
+    connector.add_member(id="29:1manager-a2", name="Maya Manager", aad_object_id=manager, teams=frozenset({team_a}))
+    async with FakeConnector() as service_b:
+        for team, tenant, url in ((team_a, tenant_a, connector.service_url), (team_b, tenant_b, service_b.service_url)):
+            install = world.load("installation_update_add", conversation__id=team, conversation__tenantId=tenant)
+            install["serviceUrl"] = url
+            install["channelData"].update(tenant={"id": tenant}, team={"id": team}, channel={"id": team})
+            assert (await cx.post(install))[0] == 200
+        service_b.queue("pagedmembers", status=403)
+
+        await cx.teams.notifier.send_direct_message(user=manager, text="Your weekly summary is ready.")
+
+        assert [call.status for call in service_b.calls_of("pagedmembers", ok_only=False)] == [403]
+        assert service_b.calls_of("create") == []
+    [created] = connector.calls_of("create")
+    assert created.json["channelData"] == {"tenant": {"id": tenant_a}}
