@@ -131,7 +131,8 @@ class Worker:
         self.process.stdin.write(b"go\n")  # type: ignore[union-attr]
 
     async def finish(self) -> dict[str, Any]:
-        out, err = await asyncio.wait_for(self.process.communicate(), 120)
+        # generous: two processes writing one SQLite file wait on each other's locks (29-116 s seen for 1000)
+        out, err = await asyncio.wait_for(self.process.communicate(), 600)
         assert self.process.returncode == 0, err.decode()
         return json.loads(out.decode().strip().splitlines()[-1])
 
