@@ -107,11 +107,9 @@ async def test_a_user_never_seen_gets_their_chat_in_the_tenant_whose_roster_list
     manager = "a1a1a1a1-0000-4000-8000-00000000000a"
     connector.add_member(id="29:1manager-in-a", name="Maya Manager", aad_object_id=manager, teams=frozenset({team_a}))
     async with FakeConnector() as service_b:  # tenant B's service URL: nothing of A's may go there
-        for team, tenant, url in ((team_a, tenant_a, connector.service_url), (team_b, tenant_b, service_b.service_url)):
-            install = world.load("installation_update_add", conversation__id=team, conversation__tenantId=tenant)
-            install["serviceUrl"] = url
-            install["channelData"].update(tenant={"id": tenant}, team={"id": team}, channel={"id": team})
-            assert (await cx.post(install))[0] == 200
+        await _install_in(
+            cx, world, ((team_a, tenant_a, connector.service_url), (team_b, tenant_b, service_b.service_url))
+        )
 
         await cx.teams.notifier.send_direct_message(user=manager, text="Your weekly summary is ready.")
 
@@ -132,11 +130,9 @@ async def test_a_roster_cxbot_can_no_longer_read_is_skipped_not_fatal(
     manager = "a1a1a1a1-0000-4000-8000-00000000000b"
     connector.add_member(id="29:1manager-a2", name="Maya Manager", aad_object_id=manager, teams=frozenset({team_a}))
     async with FakeConnector() as service_b:
-        for team, tenant, url in ((team_a, tenant_a, connector.service_url), (team_b, tenant_b, service_b.service_url)):
-            install = world.load("installation_update_add", conversation__id=team, conversation__tenantId=tenant)
-            install["serviceUrl"] = url
-            install["channelData"].update(tenant={"id": tenant}, team={"id": team}, channel={"id": team})
-            assert (await cx.post(install))[0] == 200
+        await _install_in(
+            cx, world, ((team_a, tenant_a, connector.service_url), (team_b, tenant_b, service_b.service_url))
+        )
         service_b.queue("pagedmembers", status=403)
 
         await cx.teams.notifier.send_direct_message(user=manager, text="Your weekly summary is ready.")
@@ -145,3 +141,12 @@ async def test_a_roster_cxbot_can_no_longer_read_is_skipped_not_fatal(
         assert service_b.calls_of("create") == []
     [created] = connector.calls_of("create")
     assert created.json["channelData"] == {"tenant": {"id": tenant_a}}
+
+
+async def _install_in(cx: Server, world: World, teams: tuple[tuple[str, str, str], ...]) -> None:
+    """cxbot added to each (team, tenant, service URL), oldest first: a multi-tenant bot's stored conversations."""
+    for team, tenant, url in teams:
+        install = world.load("installation_update_add", conversation__id=team, conversation__tenantId=tenant)
+        install["serviceUrl"] = url
+        install["channelData"].update(tenant={"id": tenant}, team={"id": team}, channel={"id": team})
+        assert (await cx.post(install))[0] == 200
