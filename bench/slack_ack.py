@@ -387,6 +387,18 @@ async def settled(session: aiohttp.ClientSession, url: str, timeout: float = 300
         await asyncio.sleep(0.1)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time of every thread of process ``pid`` so far (Linux ``schedstat``: nanoseconds; ``stat``'s clock ticks
+    are 10 ms, too coarse for a round), or NaN where it cannot be read."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += int((task / "schedstat").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+    return total / 1e9
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
@@ -414,23 +426,27 @@ async def bench(n: int, database_url: str, *, fresh: bool = False) -> Run:
             floor: dict[str, list[float]] = defaultdict(list)
             cx: dict[str, list[float]] = defaultdict(list)
             floor_errors = cx_errors = queued = posts_during = 0
-            bare_seconds = cx_seconds = drained = client_cpu = 0.0
+            bare_seconds = cx_seconds = drained = client_cpu = bare_cpu = cx_cpu = 0.0
             for _ in range(ROUNDS):
                 size = n // ROUNDS
-                started, cpu = time.perf_counter(), time.process_time()
-                part, errors = await load(to_bare, bare_url, make_requests(size, response_url))
+                requests = make_requests(size, response_url)
+                started, cpu, server = time.perf_counter(), time.process_time(), cpu_seconds(bare.pid)
+                part, errors = await load(to_bare, bare_url, requests)
                 bare_seconds += time.perf_counter() - started
                 client_cpu += time.process_time() - cpu
+                bare_cpu += cpu_seconds(bare.pid) - server
                 floor_errors += errors
                 for kind, values in part.items():
                     floor[kind] += values
                 async with control.post(f"{cxbot_url}/bench/digests") as answer:
                     queued += (await answer.json())["queued"]
                 posts_before = await posts(control, stats_url)
-                started, cpu = time.perf_counter(), time.process_time()
-                part, errors = await load(to_cxbot, cxbot_url, make_requests(size, response_url))
+                requests = make_requests(size, response_url)
+                started, cpu, server = time.perf_counter(), time.process_time(), cpu_seconds(cxbot.pid)
+                part, errors = await load(to_cxbot, cxbot_url, requests)
                 cx_seconds += time.perf_counter() - started
                 client_cpu += time.process_time() - cpu
+                cx_cpu += cpu_seconds(cxbot.pid) - server
                 posts_during += await posts(control, stats_url) - posts_before
                 cx_errors += errors
                 for kind, values in part.items():
@@ -459,6 +475,10 @@ async def bench(n: int, database_url: str, *, fresh: bool = False) -> Run:
     print(f"load time: cxbot {cx_seconds:.1f} s, bare {bare_seconds:.1f} s ({ROUNDS} rounds each, alternating)")
     print(
         f"the load generator's CPU: {client_cpu:.2f} s over both ({client_cpu / (cx_seconds + bare_seconds):.0%} of a core)"
+    )
+    print(
+        f"server CPU per request during the rounds: cxbot {cx_cpu / n * 1e6:.0f} us, bare {bare_cpu / n * 1e6:.0f} us"
+        f" ({cx_cpu / bare_cpu:.2f}x; every thread, work behind the acks included)"
     )
     print(f"meanwhile the dispatcher posted {posts_during} messages ({queued} digests queued)")
     print(f"the work behind the acks took {drained:.1f} s more in all; outbox at the end: {state['outbox']}")

@@ -8,9 +8,13 @@ here; the work runs after the ack and deletes the row when done. Rows still here
 
 Encrypted, not redacted: the handler needs the event as Slack sent it (redaction belongs to the pipeline, which
 also keeps keyed hashes of the identifiers it removes so ``cxbot forget`` can find the comment later; a body
-redacted here would lose them). So the body is sealed with Fernet (AES-128-CBC + HMAC-SHA256) under a key derived
-from CX_HASH_KEY, the row lives only until the event is handled (seconds), and a database dump or backup holds
-no readable customer text from it.
+redacted here would lose them). So the body is sealed with AES-256-GCM under a key derived from CX_HASH_KEY, bound
+to the row's key (a sealed body copied into another row does not open), the row lives only until the event is
+handled (seconds), and a database dump or backup holds no readable customer text from it.
+
+AES-GCM rather than Fernet, which sealed rows before: a seal happens before each ack, and Fernet (CBC, HMAC and
+base64, several calls into the library) took about 20 us a body, AES-GCM (one call) a few (bench/slack_ack.py, README
+"Slack: ack latency under load"). Rows sealed with Fernet by an earlier version still open (:func:`opener`).
 """
 
 from __future__ import annotations
@@ -20,14 +24,17 @@ import base64
 import functools
 import json
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Engine, and_, delete, select, update
 
@@ -58,10 +65,27 @@ class Inboxed:
     attempts: int
 
 
-def sealer(secret: bytes) -> Fernet:
-    """Fernet under a key derived from ``secret`` (CX_HASH_KEY) for this one purpose (HKDF, its own ``info``)."""
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"cxbot event inbox v1").derive(secret)
-    return Fernet(base64.urlsafe_b64encode(derived))
+GCM = b"\x02"  # the first byte of an AES-GCM seal; a Fernet token is base64 text and starts with "g"
+NONCE = 12  # bytes: AES-GCM's standard nonce, random per seal
+
+
+def _derive(secret: bytes, *, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
+
+
+def sealer(secret: bytes) -> AESGCM:
+    """AES-256-GCM under a key derived from ``secret`` (CX_HASH_KEY) for this one purpose (HKDF, its own ``info``)."""
+    return AESGCM(_derive(secret, info=b"cxbot event inbox v2 aes-gcm"))
+
+
+def opener(secret: bytes) -> Fernet:
+    """Fernet under the key that sealed rows before AES-GCM (an inbox written by an earlier version, replayed after
+    the upgrade)."""
+    return Fernet(base64.urlsafe_b64encode(_derive(secret, info=b"cxbot event inbox v1")))
+
+
+class Unreadable(ValueError):
+    """A sealed body that does not open: CX_HASH_KEY changed, or the row was altered or moved."""
 
 
 class SqlEventInbox:
@@ -70,7 +94,8 @@ class SqlEventInbox:
     def __init__(self, engine: Engine, *, secret: bytes) -> None:
         self._engine = engine
         self._dialect = engine.dialect.name
-        self._fernet = sealer(secret)
+        self._gcm = sealer(secret)
+        self._fernet = opener(secret)
 
     def accept(self, *, key: str, kind: str, body: Mapping[str, Any], now: datetime, lease: timedelta) -> bool:
         """Claim ``key`` and keep the event, in one transaction, before the ack; False if the key was claimed
@@ -97,7 +122,7 @@ class SqlEventInbox:
                 claimed.discard(key)
                 accepted.append(first)
                 if first:
-                    sealed = self.seal(body)
+                    sealed = self.seal(body, key=key)
                     rows.append(
                         {
                             "key": key,
@@ -121,9 +146,23 @@ class SqlEventInbox:
         store = functools.partial(self.accept_many, events, now=now, lease=lease)
         return await asyncio.get_running_loop().run_in_executor(_ACK_THREADS, store)
 
-    def seal(self, body: Mapping[str, Any]) -> bytes:
-        """The body as stored: JSON under Fernet."""
-        return self._fernet.encrypt(json.dumps(body, separators=(",", ":")).encode())
+    def seal(self, body: Mapping[str, Any], *, key: str) -> bytes:
+        """The body as stored: JSON under AES-GCM, bound to the row's ``key`` (associated data)."""
+        nonce = os.urandom(NONCE)
+        data = json.dumps(body, separators=(",", ":")).encode()
+        return GCM + nonce + self._gcm.encrypt(nonce, data, key[:KEY_LENGTH].encode())
+
+    def unseal(self, sealed: bytes, *, key: str) -> dict[str, Any]:
+        """The body a row holds; :class:`Unreadable` when it does not open."""
+        try:
+            if sealed[:1] == GCM:
+                nonce, box = sealed[1 : 1 + NONCE], sealed[1 + NONCE :]
+                body: dict[str, Any] = json.loads(self._gcm.decrypt(nonce, box, key[:KEY_LENGTH].encode()))
+            else:
+                body = json.loads(self._fernet.decrypt(sealed))
+        except (InvalidTag, InvalidToken) as exc:
+            raise Unreadable(key) from exc
+        return body
 
     def done(self, key: str) -> None:
         """The event was handled: its row (and the customer text in it) goes."""
@@ -166,8 +205,8 @@ class SqlEventInbox:
         claimed = []
         for key, kind, sealed, attempts in sorted(rows):
             try:
-                body = json.loads(self._fernet.decrypt(sealed))
-            except InvalidToken:
+                body = self.unseal(sealed, key=key)
+            except Unreadable:
                 self.failed(key, error="cannot decrypt: CX_HASH_KEY changed since it was received", now=now)
                 continue
             claimed.append(Inboxed(key=key, kind=kind, body=body, attempts=attempts))

@@ -98,7 +98,7 @@ class LoopEventInbox(SqlEventInbox):
     ) -> list[bool]:
         """The claims and rows in one transaction on the loop's own connection; raises "database is locked" at
         once when another writer holds the database (nothing written)."""
-        sealed = [self.seal(body) for _, _, body in events]  # before the transaction: it holds the write lock
+        sealed = [self.seal(body, key=key) for key, _, body in events]  # before the transaction: it holds the lock
         convert = self._sqlite_time
         at, until = (convert(now), convert(now + lease)) if convert else (now, now + lease)
         connection = self._sqlite_connection()
@@ -138,7 +138,7 @@ class LoopEventInbox(SqlEventInbox):
         first: dict[str, tuple[str, bytes]] = {}
         for key, (_, kind, body) in zip(keys, events, strict=True):
             if key not in first:
-                first[key] = (kind, self.seal(body))
+                first[key] = (kind, self.seal(body, key=key))
         params = {
             "now": now,
             "lease_until": now + lease,

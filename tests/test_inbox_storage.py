@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select, text, update
 
-from storage.inbox import MAX_ATTEMPTS, SqlEventInbox
+from storage.inbox import MAX_ATTEMPTS, SqlEventInbox, opener
 from storage.inbox_write import LoopEventInbox
 from storage.models import InboxEvent, ProcessedEvent
 
@@ -70,6 +71,34 @@ def test_an_event_sealed_under_another_key_is_given_up_not_replayed_as_garbage(e
     with engine.connect() as conn:
         error = conn.scalar(select(InboxEvent.last_error))
     assert error is not None and "CX_HASH_KEY changed" in error
+
+
+def test_a_row_sealed_with_fernet_by_an_earlier_version_is_replayed_after_the_upgrade(engine: Engine) -> None:
+    inbox = SqlEventInbox(engine, secret=SECRET)
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    body = {"event": {"type": "message", "text": "left behind by the last version"}}
+    assert inbox.accept(key="k-old", kind="message", body=body, now=long_ago, lease=LEASE)
+    # as versions before AES-GCM sealed it: Fernet under the v1 key
+    token = opener(SECRET).encrypt(json.dumps(body, separators=(",", ":")).encode())
+    assert token[:1] == b"g"
+    with engine.begin() as conn:
+        conn.execute(update(InboxEvent).where(InboxEvent.key == "k-old").values(sealed=token))
+    [item] = inbox.due(now=datetime.now(UTC), lease=LEASE)
+    assert item.key == "k-old" and item.body == body
+
+
+def test_a_sealed_body_copied_into_another_row_does_not_open(engine: Engine) -> None:
+    inbox = SqlEventInbox(engine, secret=SECRET)
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    assert inbox.accept(key="k-a", kind="message", body={"event": {"text": "a"}}, now=long_ago, lease=LEASE)
+    assert inbox.accept(key="k-b", kind="message", body={"event": {"text": "b"}}, now=long_ago, lease=LEASE)
+    with engine.begin() as conn:
+        sealed_a = conn.scalar(select(InboxEvent.sealed).where(InboxEvent.key == "k-a"))
+        conn.execute(update(InboxEvent).where(InboxEvent.key == "k-b").values(sealed=sealed_a))
+    assert [item.key for item in inbox.due(now=datetime.now(UTC), lease=LEASE)] == ["k-a"]
+    with engine.connect() as conn:
+        error = conn.scalar(select(InboxEvent.last_error).where(InboxEvent.key == "k-b"))
+    assert error is not None and "cannot decrypt" in error
 
 
 def test_work_failing_every_time_is_given_up_after_its_attempts(engine: Engine) -> None:
