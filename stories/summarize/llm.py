@@ -117,7 +117,7 @@ class _BatchFailed(Exception):
         self.reason = reason
 
 
-# A request carries the system prompt and schema once (about 490 tokens) and, per comment, its text and context.
+# A request carries the system prompt and schema once (about 450 tokens) and, per comment, its text and context.
 # Short comments are the common case (a survey's free text: 20-70 tokens), so the fixed part is spread over as many
 # comments as the answer allows (see ``plan_batches``), each comment is one JSON array row under a header that names
 # its values once, and context is sent only where it says something: empty fields are left out, and a value most

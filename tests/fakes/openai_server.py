@@ -64,6 +64,7 @@ class Scripted:
     content: ContentFn | None = None  # the model's JSON answer (put into choices[0].message.content)
     raw_content: str | None = None  # message content as is (not JSON)
     delay: float = 0.0
+    finish_reason: str = "stop"  # "length": the answer was cut at the model's output limit
 
 
 class Unreadable(ValueError):
@@ -204,13 +205,15 @@ class FakeOpenAI:
         content: ContentFn | None = None,
         raw_content: str | None = None,
         delay: float = 0.0,
+        finish_reason: str = "stop",
         times: int = 1,
     ) -> None:
         """Answer the next ``times`` requests to ``path`` this way instead of as a well-behaved model.
 
         ``queue(status=429, retry_after="0.2")`` a rate limit; ``queue(status=500)`` a server error;
         ``queue(body=b"{not json")`` a malformed body; ``queue(content=lambda cs: {...})`` any JSON answer;
-        ``queue(raw_content="Sure! Here...")`` content that is not JSON; ``queue(delay=2)`` a slow answer.
+        ``queue(raw_content="Sure! Here...")`` content that is not JSON; ``queue(delay=2)`` a slow answer;
+        ``queue(finish_reason="length")`` an answer cut at the output limit.
         """
         for _ in range(times):
             self._scripts[path].append(
@@ -221,6 +224,7 @@ class FakeOpenAI:
                     content=content,
                     raw_content=raw_content,
                     delay=delay,
+                    finish_reason=finish_reason,
                 )
             )
 
@@ -263,7 +267,8 @@ class FakeOpenAI:
             content = script.raw_content
         else:
             content = json.dumps((script.content or well_behaved)(comments), ensure_ascii=False)
-        return self._record(request, payload, web.json_response(self._completion(payload, content)))
+        completion = self._completion(payload, content, finish_reason=script.finish_reason)
+        return self._record(request, payload, web.json_response(completion))
 
     def _record(self, request: web.Request, payload: Any, response: web.Response) -> web.Response:
         self.requests.append(
@@ -283,7 +288,7 @@ class FakeOpenAI:
         return str(users[-1].get("content", "")) if users else ""
 
     def _completion(
-        self, payload: dict[str, Any], content: str | None, *, refusal: str | None = None
+        self, payload: dict[str, Any], content: str | None, *, refusal: str | None = None, finish_reason: str = "stop"
     ) -> dict[str, Any]:
         return {
             "id": f"chatcmpl-fake{next(self._ids)}",
@@ -294,7 +299,7 @@ class FakeOpenAI:
                 {
                     "index": 0,
                     "message": {"role": "assistant", "content": content, "refusal": refusal},
-                    "finish_reason": "stop",
+                    "finish_reason": finish_reason,
                     "logprobs": None,
                 }
             ],
