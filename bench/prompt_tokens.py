@@ -1,9 +1,11 @@
 """Prompt tokens per comment sent to the language model, beside the comments' own tokens, in the same run.
 
-A batch of comments (up to OPENAI_BATCH_SIZE, 25 by default, as many as fit 12,000 characters) goes to the model as one request: the system prompt, the
-JSON schema of the answer (``response_format``) and the user message holding the comments as JSON with their
-context fields (source, NPS, sentiment, language, the words that routed them). Per comment, that request costs
-(system + schema + user message) / comments in the batch tokens; its own text costs what it costs. Goal: at most 1.5x.
+A batch of comments goes to the model as one request, planned as the summariser plans it (``plan_batches``: within
+12,000 characters of comments and an answer no longer than OPENAI_BATCH_SIZE's, 25 by default, longest stories;
+short comments get short stories, so more of them share a request): the system prompt, the JSON schema of the
+answer (``response_format``) and the user message holding the comments as JSON rows with their context fields
+(source, NPS, language, the words that routed them). Per comment, that request costs (system + schema + user
+message) / comments in the batch tokens; its own text costs what it costs. Goal: at most 1.5x.
 
 Tokens are counted the same way on both sides, by an approximation of the GPT tokenisers' pre-tokenisation (no
 tokeniser file can be downloaded here): a word with its leading space is one token, a number one token per three
@@ -33,6 +35,7 @@ from stories.models import SummaryInput
 from stories.routing import Router
 from stories.sentiment import LexiconSentiment
 from stories.summarize.llm import RESPONSE_FORMAT, SYSTEM_PROMPT, plan_batches, user_message
+from stories.summarize.validate import STORY_MAX, TITLE_MAX
 
 GOAL = 1.5
 BATCH = 25  # OPENAI_BATCH_SIZE's default
@@ -67,15 +70,47 @@ def inputs(texts: list[str]) -> list[SummaryInput]:
 
 def measure(texts: list[str], *, batch: int) -> tuple[float, float]:
     """``(prompt tokens per comment, the comments' own tokens per comment)``, over every batch as the summariser
-    plans them (``plan_batches``: up to ``batch`` comments, as many as fit its characters)."""
+    plans them (``plan_batches``)."""
+    per_comment, own, _ = breakdown(texts, batch=batch)
+    return per_comment, own
+
+
+def answer_tokens(texts: list[str]) -> int:
+    """The answer a request asks for, at its longest: each title and story as long as its limit and its comment
+    allow (the model keeps the comment's words), in the schema's JSON."""
+    entries = [
+        {
+            "index": i,
+            "title": t[:TITLE_MAX],
+            "what_happened": t[:STORY_MAX],
+            "impact": "",
+            "ask": "",
+            "translated": False,
+        }
+        for i, t in enumerate(texts)
+    ]
+    return tokens(json.dumps({"stories": entries}))
+
+
+def largest_answers(texts: list[str], *, batch: int) -> tuple[int, int]:
+    """``(the largest answer among the planned requests, the answer to ``batch`` comments of the longest kind)``,
+    in tokens: short comments share a request only as far as their answers stay that short."""
+    planned = plan_batches(texts, size=batch)
+    longest = ("word " * STORY_MAX)[:STORY_MAX]
+    return max(answer_tokens(texts[b.start : b.stop]) for b in planned), answer_tokens([longest] * batch)
+
+
+def breakdown(texts: list[str], *, batch: int) -> tuple[float, float, int]:
+    """``measure``'s two figures and the number of requests."""
     fixed = tokens(SYSTEM_PROMPT) + tokens(json.dumps(RESPONSE_FORMAT))
     items = inputs(texts)
     prompt = own = 0
-    for planned in plan_batches([item.text for item in items], size=batch):
-        chunk = items[planned.start : planned.stop]
+    planned = plan_batches([item.text for item in items], size=batch)
+    for batch_range in planned:
+        chunk = items[batch_range.start : batch_range.stop]
         prompt += fixed + tokens(user_message(chunk))
         own += sum(tokens(item.text) for item in chunk)
-    return prompt / len(items), own / len(items)
+    return prompt / len(items), own / len(items), len(planned)
 
 
 def rows(*, quick: bool, data: Path | None, pg: str | None) -> list[Row]:
@@ -91,7 +126,7 @@ def rows(*, quick: bool, data: Path | None, pg: str | None) -> list[Row]:
         found.append(
             ratio_row(
                 "prompt_tokens",
-                f"prompt tokens per comment, batches of up to {BATCH}, {name} ({len(texts):,})",
+                f"prompt tokens per comment, OPENAI_BATCH_SIZE {BATCH}, {name} ({len(texts):,})",
                 per_comment,
                 own,
                 unit="tokens",
@@ -108,9 +143,14 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=BATCH)
     args = parser.parse_args()
     texts = load_texts(args.data)
-    per_comment, own = measure(texts, batch=args.batch)
+    per_comment, own, requests = breakdown(texts, batch=args.batch)
     fixed = tokens(SYSTEM_PROMPT) + tokens(json.dumps(RESPONSE_FORMAT))
-    print(f"{len(texts)} comments, batches of {args.batch}; system prompt + schema {fixed} tokens per request")
+    print(
+        f"{len(texts)} comments, OPENAI_BATCH_SIZE {args.batch}: {requests} requests ({len(texts) / requests:.1f} a request)"
+    )
+    print(f"system prompt + schema {fixed} tokens a request: {fixed * requests / len(texts):.1f} a comment")
+    largest, longest = largest_answers(texts, batch=args.batch)
+    print(f"largest answer asked for {largest} tokens (at most); {args.batch} of the longest stories: {longest}")
     print(f"prompt tokens per comment {per_comment:.0f}, the comments' own {own:.0f}: {per_comment / own:.2f}x")
     print(f"goal <= {GOAL}x: {'met' if per_comment / own <= GOAL else 'NOT met'}")
     return 0

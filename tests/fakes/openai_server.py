@@ -1,10 +1,10 @@
 """A fake OpenAI-compatible API: a real aiohttp server on 127.0.0.1, port 0, that records every request.
 
 It implements ``POST /v1/chat/completions`` well enough for the ``openai`` client: point the client's
-``base_url`` at :attr:`FakeOpenAI.base_url`. By default it plays a well-behaved model: it finds the JSON data
-in the last user message (``{"comments": [{"index": ..., "text": ...}, ...]}``) and answers, in the
+``base_url`` at :attr:`FakeOpenAI.base_url`. By default it plays a well-behaved model: it reads the comments in
+the last user message as the system prompt describes them (:func:`comments_in`) and answers, in the
 ``{"stories": [...]}`` shape the request's ``response_format`` asks for, one title and what happened per comment
-built from the comment's own words. Scripted answers (:meth:`FakeOpenAI.queue`) replace that for the next calls:
+built from the comment's own words; a message it cannot read gets a refusal, as a real model would give. Scripted answers (:meth:`FakeOpenAI.queue`) replace that for the next calls:
 429 with Retry-After, 500, a malformed body, valid JSON in the wrong shape, a slow answer, or any content.
 
 The summariser is synchronous, so :meth:`FakeOpenAI.running` serves from a background thread with its own
@@ -28,6 +28,7 @@ from typing import Any
 from aiohttp import web
 
 CHAT = "/v1/chat/completions"
+UNREAD = "I could not find the comments to summarise in your message."
 ContentFn = Callable[[list[dict[str, Any]]], Any]  # the request's comments -> the model's JSON answer
 
 
@@ -63,21 +64,55 @@ class Scripted:
     content: ContentFn | None = None  # the model's JSON answer (put into choices[0].message.content)
     raw_content: str | None = None  # message content as is (not JSON)
     delay: float = 0.0
+    finish_reason: str = "stop"  # "length": the answer was cut at the model's output limit
+
+
+class Unreadable(ValueError):
+    """The user message holds no comments a model could read (what a real model would then answer: nothing)."""
+
+
+DATA_START = "<<<COMMENTS_JSON"  # the summariser's delimiters, spelt out here: the fake reads, it does not import
+DATA_END = "COMMENTS_JSON>>>"
 
 
 def comments_in(user_message: str) -> list[dict[str, Any]]:
-    """The comments a request carries: the first JSON object in the user message that has ``comments``."""
-    decoder = json.JSONDecoder()
-    for match in re.finditer(r"\{", user_message):
-        try:
-            value, _ = decoder.raw_decode(user_message, match.start())
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict) and isinstance(value.get("comments"), list):
-            shared = value.get("all") if isinstance(value.get("all"), dict) else {}
-            # as the system prompt says: a field under "all" holds for every comment that does not give its own
-            return [{**shared, **comment} for comment in value["comments"]]
-    return []
+    """The comments a request carries, read as the system prompt tells the model to read them.
+
+    The data is the one JSON object on the lines between ``DATA_START`` and ``DATA_END``: ``columns`` (starting
+    ``index``, ``text``) names the values of each row of ``rows``; a null, or a value left out at a row's end, is
+    the one under ``all``. Anything else (no delimiters or two data blocks, JSON that does not parse, a row longer
+    than the columns, an index that is not a number or comes twice, a text that is not a string) raises
+    :class:`Unreadable`: a model given it could not tell which text is which comment."""
+    lines = user_message.split("\n")
+    if lines.count(DATA_START) != 1 or lines.count(DATA_END) != 1:
+        raise Unreadable("no single data block")
+    start, end = lines.index(DATA_START), lines.index(DATA_END)
+    try:
+        data = json.loads("\n".join(lines[start + 1 : end]))
+    except json.JSONDecodeError:
+        raise Unreadable("the data is not JSON") from None
+    if not isinstance(data, dict) or set(data) - {"all", "columns", "rows"}:
+        raise Unreadable("not the comments object")
+    shared, columns, rows = data.get("all", {}), data.get("columns"), data.get("rows")
+    if not isinstance(shared, dict) or not isinstance(columns, list) or not isinstance(rows, list):
+        raise Unreadable("all, columns or rows of the wrong kind")
+    if (
+        columns[:2] != ["index", "text"]
+        or len(set(map(str, columns))) != len(columns)
+        or {"index", "text"} & set(shared)
+    ):
+        raise Unreadable("columns must start with index and text, once each")
+    comments, seen = [], set()
+    for row in rows:
+        if not isinstance(row, list) or not 2 <= len(row) <= len(columns):
+            raise Unreadable("a row that does not fit the columns")
+        index, text = row[0], row[1]
+        if type(index) is not int or index in seen or not isinstance(text, str):
+            raise Unreadable("a row without its own index and text")
+        seen.add(index)
+        own = {name: value for name, value in zip(columns, row, strict=False) if value is not None}
+        comments.append({**shared, **own})
+    return comments
 
 
 def well_behaved(comments: list[dict[str, Any]]) -> dict[str, Any]:
@@ -170,13 +205,15 @@ class FakeOpenAI:
         content: ContentFn | None = None,
         raw_content: str | None = None,
         delay: float = 0.0,
+        finish_reason: str = "stop",
         times: int = 1,
     ) -> None:
         """Answer the next ``times`` requests to ``path`` this way instead of as a well-behaved model.
 
         ``queue(status=429, retry_after="0.2")`` a rate limit; ``queue(status=500)`` a server error;
         ``queue(body=b"{not json")`` a malformed body; ``queue(content=lambda cs: {...})`` any JSON answer;
-        ``queue(raw_content="Sure! Here...")`` content that is not JSON; ``queue(delay=2)`` a slow answer.
+        ``queue(raw_content="Sure! Here...")`` content that is not JSON; ``queue(delay=2)`` a slow answer;
+        ``queue(finish_reason="length")`` an answer cut at the output limit.
         """
         for _ in range(times):
             self._scripts[path].append(
@@ -187,6 +224,7 @@ class FakeOpenAI:
                     content=content,
                     raw_content=raw_content,
                     delay=delay,
+                    finish_reason=finish_reason,
                 )
             )
 
@@ -221,12 +259,16 @@ class FakeOpenAI:
             return self._record(request, payload, response)
         if script.body is not None:
             return self._record(request, payload, web.Response(body=script.body, content_type="application/json"))
-        comments = comments_in(self._last_user_message(payload))
+        try:
+            comments = comments_in(self._last_user_message(payload))
+        except Unreadable:  # a model that cannot find the comments says so instead of answering
+            return self._record(request, payload, web.json_response(self._completion(payload, None, refusal=UNREAD)))
         if script.raw_content is not None:
             content = script.raw_content
         else:
             content = json.dumps((script.content or well_behaved)(comments), ensure_ascii=False)
-        return self._record(request, payload, web.json_response(self._completion(payload, content)))
+        completion = self._completion(payload, content, finish_reason=script.finish_reason)
+        return self._record(request, payload, web.json_response(completion))
 
     def _record(self, request: web.Request, payload: Any, response: web.Response) -> web.Response:
         self.requests.append(
@@ -245,7 +287,9 @@ class FakeOpenAI:
         users = [m for m in payload.get("messages", []) if m.get("role") == "user"]
         return str(users[-1].get("content", "")) if users else ""
 
-    def _completion(self, payload: dict[str, Any], content: str) -> dict[str, Any]:
+    def _completion(
+        self, payload: dict[str, Any], content: str | None, *, refusal: str | None = None, finish_reason: str = "stop"
+    ) -> dict[str, Any]:
         return {
             "id": f"chatcmpl-fake{next(self._ids)}",
             "object": "chat.completion",
@@ -254,8 +298,8 @@ class FakeOpenAI:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": content, "refusal": None},
-                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": content, "refusal": refusal},
+                    "finish_reason": finish_reason,
                     "logprobs": None,
                 }
             ],
