@@ -26,7 +26,8 @@ EVENTS_PATH = "/slack/events"
 REDIRECT_PATH = "/slack/oauth_redirect"
 INSTALL_PATH = "/slack/install"
 
-# The repository's manifest.yaml, packaged beside this module (a symlink in the checkout), so an installed cxbot has it.
+# The app manifest, the one copy there is: a real file beside this module and package data (pyproject), so a wheel, a
+# checkout without symlinks and the repository all read the same bytes.
 MANIFEST = Path(__file__).resolve().parent / "manifest.yaml"
 APPS_PAGE = "https://api.slack.com/apps (Your App Configuration Tokens > Generate Token)"
 # Slack's errors for this method -> what to do about them.

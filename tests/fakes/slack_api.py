@@ -41,7 +41,7 @@ BOT_USER_ID = "U0FAKEBOT1"
 BOT_ID = "B0FAKEBOT1"
 
 
-MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"
+MANIFEST = Path(__file__).resolve().parents[2] / "handlers" / "slack" / "manifest.yaml"
 
 # What Slack's method reference lists as each method's required bot scopes. A tuple of alternatives means the
 # scope depends on the conversation: the one for its kind (C public, G private, D direct) is needed. Written

@@ -53,7 +53,7 @@ def test_dry_run_prints_manifest_yaml_with_every_request_url_at_the_server(capsy
         "https://cx.acme.test/slack/events",
         "https://cx.acme.test/slack/oauth_redirect",
     ]
-    committed = yaml.safe_load((ROOT / "manifest.yaml").read_text(encoding="utf-8"))
+    committed = yaml.safe_load((ROOT / "handlers" / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
     assert printed["oauth_config"]["scopes"] == committed["oauth_config"]["scopes"]  # only the URLs change
     assert "example.com" not in json.dumps(printed)
 
@@ -89,7 +89,7 @@ async def test_the_configuration_token_can_come_from_the_environment(
 async def test_slacks_invalid_manifest_errors_are_shown_with_their_pointers(
     slack_api: FakeSlackApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    manifest = yaml.safe_load((ROOT / "manifest.yaml").read_text(encoding="utf-8"))
+    manifest = yaml.safe_load((ROOT / "handlers" / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
     manifest["display_information"]["name"] = ""
     broken = tmp_path / "manifest.yaml"
     broken.write_text(yaml.safe_dump(manifest), encoding="utf-8")
