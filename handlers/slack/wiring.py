@@ -226,6 +226,12 @@ def _running(connector: SlackConnector) -> Callable[[web.Application], AsyncIter
         await context.channels.resolve(
             connector.client, token=connector.notifier.token, installed=await connector.notifier.installed()
         )
+        lookups = asyncio.get_running_loop().create_task(
+            context.channels.keep_resolving(
+                connector.client, token=connector.notifier.token, installed=connector.notifier.installed
+            ),
+            name="slack channel names",
+        )
         # Everything built so far lives as long as the process: keep it out of the collector's full passes,
         # which otherwise stall the event loop (and every pending ack) for ~100 ms (bench/slack_ack.py).
         gc.collect()
@@ -241,9 +247,10 @@ def _running(connector: SlackConnector) -> Callable[[web.Application], AsyncIter
         try:
             yield
         finally:
-            replays.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await replays
+            for task in (replays, lookups):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if socket is not None:
                 await socket.close_async()
             await context.background.close()
