@@ -41,3 +41,30 @@ def test_quoted_names_ids_and_real_comments_after_an_empty_key_are_fine() -> Non
     assert config.departments[0].slack_channel == "#cx-finance"
     assert list(config.intake.slack_channels) == ["C0INTAKE01"]
     assert config.kudos_teams_channel is None
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://acme.slack.com/archives/C0FINANCE1",  # the channel menu's Copy link
+        "https://acme.slack.com/archives/C0FINANCE1/p1764270000000100",  # a message's link in that channel
+        "https://app.slack.com/client/T0ACME0001/C0FINANCE1",  # Slack in a browser, the address bar
+        " https://acme.enterprise.slack.com/archives/C0FINANCE1 ",
+    ],
+)
+def test_a_channel_given_as_its_slack_link_is_read_as_its_id(link: str) -> None:
+    """A pasted link passed `config check` and was then taken for a channel *name* that never resolves."""
+    config = parse_config(BASE.format(channel=f'"{link}"', intake=f'"{link}"'), name="x")
+    assert config.departments[0].slack_places == ("C0FINANCE1",)
+    assert config.intake.slack_channels == ("C0FINANCE1",)
+    listed = parse_config(BASE.format(channel=f'["{link}"]', intake='"C0INTAKE01"'), name="x")
+    assert listed.departments[0].slack_places == ("C0FINANCE1",)
+
+
+def test_a_link_that_is_not_a_slack_channel_is_refused_with_the_line_and_the_forms_that_work() -> None:
+    text = BASE.format(channel='"https://teams.microsoft.com/l/channel/x"', intake='"C0INTAKE01"')
+    with pytest.raises(ConfigError, match=r"x:4:20: departments\[0\].slack_channel: a Slack channel is its id"):
+        parse_config(text, name="x")
+    text = BASE.format(channel='"C0FINANCE1"', intake='"https://acme.slack.com/team/U0PERSON01"')
+    with pytest.raises(ConfigError, match=r"x:8:7: intake.slack_channels\[0\]: .*archives/C0123ABCD\); got 'https://acme"):
+        parse_config(text, name="x")
