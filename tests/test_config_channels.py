@@ -66,5 +66,7 @@ def test_a_link_that_is_not_a_slack_channel_is_refused_with_the_line_and_the_for
     with pytest.raises(ConfigError, match=r"x:4:20: departments\[0\].slack_channel: a Slack channel is its id"):
         parse_config(text, name="x")
     text = BASE.format(channel='"C0FINANCE1"', intake='"https://acme.slack.com/team/U0PERSON01"')
-    with pytest.raises(ConfigError, match=r"x:8:7: intake.slack_channels\[0\]: .*archives/C0123ABCD\); got 'https://acme"):
+    with pytest.raises(
+        ConfigError, match=r"x:8:7: intake.slack_channels\[0\]: .*archives/C0123ABCD\); got 'https://acme"
+    ):
         parse_config(text, name="x")
