@@ -170,7 +170,7 @@ def _slack_channel(value: str) -> str:
     if found is None:
         raise PydanticCustomError(
             "slack_channel",
-            "a Slack channel is its id (C0123ABCD), its name (\"#cx-finance\") or its link "
+            'a Slack channel is its id (C0123ABCD), its name ("#cx-finance") or its link '
             "(channel menu > Copy link: https://your-workspace.slack.com/archives/C0123ABCD)",
         )
     return found[1]
@@ -253,6 +253,15 @@ class Intake(_Model):
     thread_replies: bool = False
     backfill_days: int = Field(default=7, ge=0, le=36_500)  # older comments are stored but not posted as news
     link_originals: bool = False  # stories link to the unredacted original chat message
+
+    @field_validator("slack_channels", "teams_channels", mode="before")
+    @classmethod
+    def _one_channel(cls, value: Any) -> Any:
+        """One channel written as text, as a department's ``slack_channel`` is (``slack_channels: "#voice"``), is a
+        list of one; several in one text are split at commas, as a department's are."""
+        if isinstance(value, str):
+            return [part for part in (p.strip() for p in value.split(SEPARATOR)) if part]
+        return value
 
 
 class Urgent(_Model):

@@ -70,3 +70,15 @@ def test_a_link_that_is_not_a_slack_channel_is_refused_with_the_line_and_the_for
         ConfigError, match=r"x:8:7: intake.slack_channels\[0\]: .*archives/C0123ABCD\); got 'https://acme"
     ):
         parse_config(text, name="x")
+
+
+def test_one_intake_channel_written_as_text_not_as_a_list_is_taken() -> None:
+    """`slack_channel: "#cx-finance"` takes text, so admins write `slack_channels: "#customer-voice"` too: it was
+    refused with "input should be a valid tuple"."""
+    text = BASE.format(channel='"#cx-finance"', intake='"C0INTAKE01"').replace(
+        '  slack_channels:\n    - "C0INTAKE01"',
+        '  slack_channels: "#customer-voice, https://acme.slack.com/archives/C0INTAKE01"\n  teams_channels: "19:a@thread.tacv2"',
+    )
+    config = parse_config(text, name="x")
+    assert config.intake.slack_channels == ("#customer-voice", "C0INTAKE01")
+    assert config.intake.teams_channels == ("19:a@thread.tacv2",)
