@@ -82,3 +82,20 @@ def test_one_intake_channel_written_as_text_not_as_a_list_is_taken() -> None:
     config = parse_config(text, name="x")
     assert config.intake.slack_channels == ("#customer-voice", "C0INTAKE01")
     assert config.intake.teams_channels == ("19:a@thread.tacv2",)
+
+
+@pytest.mark.parametrize("listed", ["[#customer-voice]", '["#customer-voice", #cx-intake]'])
+def test_an_unquoted_channel_in_a_bracketed_list_is_refused_at_its_line_with_the_quoted_form(listed: str) -> None:
+    """The bundled example writes `slack_channels: ["#customer-voice"]`; without the quotes YAML's error pointed at
+    the end of the file ("expected the node content, but found '<stream end>'")."""
+    text = BASE.format(channel='"#cx-finance"', intake='"C0INTAKE01"').replace(
+        '  slack_channels:\n    - "C0INTAKE01"', f"  slack_channels: {listed}"
+    )
+    with pytest.raises(ConfigError) as error:
+        parse_config(text, name="cxbot.yaml")
+    token = listed.rsplit("#", 1)[1].rstrip("]")
+    column = listed.rindex("#") + len("  slack_channels: ") + 1
+    assert str(error.value) == (
+        f"cxbot.yaml:7:{column}: #{token} inside [...] is a comment to YAML, which cuts the list there; "
+        f'quote it: "#{token}"'
+    )
