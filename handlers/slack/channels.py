@@ -90,6 +90,7 @@ class ChannelDirectory:
     # what has been logged already, so the look-ups in the background repeat no WARNING
     _said: set[str] = field(default_factory=set, init=False, repr=False)
     _resolved: int | None = field(default=None, init=False, repr=False)
+    _reached: bool = field(default=False, init=False, repr=False)  # did the last look-up reach Slack
 
     def __post_init__(self) -> None:
         self.intake = frozenset(
@@ -133,7 +134,7 @@ class ChannelDirectory:
         """Look the names up again until every one is found, so a start without Slack (or before a channel was
         created) does not leave intake off until a post or a restart. Slack not reached: after ``retry[0]``
         seconds, doubling to ``retry[1]``; reached but a name missing: every ``missing_every`` seconds."""
-        delay = self.retry[0]
+        delay = self.missing_every if self._reached else self.retry[0]
         while self.unresolved():
             await asyncio.sleep(delay)
             try:
@@ -207,6 +208,7 @@ class ChannelDirectory:
                         len(found),
                         channel,
                     )
+        self._reached = not unreachable
         if unreachable:  # nothing was learnt about the names: one line above said why
             return False
         if "unreachable" in self._said:
