@@ -186,7 +186,10 @@ def read_csv(
     headers = [h for h in (reader.fieldnames or []) if h is not None]
     if not headers:
         raise CsvError(f"{name}: the file is empty; expected a header row and comments")
-    mapping = map_columns(headers, overrides or {})
+    try:
+        mapping = map_columns(headers, overrides or {})
+    except CsvError as exc:
+        raise CsvError(f"{exc}{_qualtrics_questions(text, dialect=dialect, headers=headers)}") from None
     result = CsvComments(mapping=mapping)
     extra = [h for h in headers if h not in mapping.values()]
     try:
@@ -223,6 +226,20 @@ def _without_subheaders(
     elif head and str(head[0][1].get(text_column) or "").strip().casefold() in _SUBHEADER_TEXTS:  # SurveyMonkey
         head = head[1:]
     return import_ids, itertools.chain(head, rows)
+
+
+def _qualtrics_questions(text: str, *, dialect: type[csv.Dialect] | csv.Dialect, headers: list[str]) -> str:
+    """For an export whose columns are Qualtrics' ids (Q1, Q2_TEXT...): the questions its second row names, and the
+    column to map, so the admin need not open the file to find which Q is the comment. "" for other files."""
+    rows = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), dialect=dialect), 1, 3))
+    if len(rows) < 2 or not any(_IMPORT_ID.match(cell) for cell in rows[1]):
+        return ""
+    questions = [(h, q.strip()) for h, q in zip(headers, rows[0], strict=False) if re.match(r"Q\d", h) and q.strip()]
+    if not questions:
+        return ""
+    text_like = [h for h, q in questions if _norm(q) in KNOWN["text"]]
+    listed = "; ".join(f"{h}: {q[:60]!r}" for h, q in questions[:8])
+    return f". Qualtrics questions: {listed}; e.g. --map text={(text_like or [questions[-1][0]])[0]}"
 
 
 def _export_zone(import_ids: tuple[int, Row] | None, *, date_column: str | None, name: str) -> tzinfo:

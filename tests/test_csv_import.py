@@ -226,3 +226,13 @@ def test_utf16_exports_with_a_byte_order_mark_are_read() -> None:
     data = "ResponseId\tComment\r\nR_1\tLa livraison était en retard 😞\r\n".encode("utf-16")
     [comment] = list(read_csv(data, name="qualtrics.tsv").comments())
     assert (comment.external_id, comment.text) == ("R_1", "La livraison était en retard 😞")
+
+
+def test_a_qualtrics_export_without_map_names_its_questions_and_the_column_to_map() -> None:
+    """Qualtrics names columns Q1, Q2; the error listed only those, and the admin had to open the file."""
+    with pytest.raises(CsvError) as error:
+        read_csv(QUALTRICS, name="qualtrics.csv")
+    assert str(error.value).endswith(
+        "Name the comment column with --map text=COLUMN. Qualtrics questions: Q1: 'How likely are you to recommend "
+        "us?'; Q2: 'Tell us more'; e.g. --map text=Q2"
+    )
