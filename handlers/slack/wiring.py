@@ -226,12 +226,6 @@ def _running(connector: SlackConnector) -> Callable[[web.Application], AsyncIter
         await context.channels.resolve(
             connector.client, token=connector.notifier.token, installed=await connector.notifier.installed()
         )
-        lookups = asyncio.get_running_loop().create_task(
-            context.channels.keep_resolving(
-                connector.client, token=connector.notifier.token, installed=connector.notifier.installed
-            ),
-            name="slack channel names",
-        )
         # Everything built so far lives as long as the process: keep it out of the collector's full passes,
         # which otherwise stall the event loop (and every pending ack) for ~100 ms (bench/slack_ack.py).
         gc.collect()
@@ -243,6 +237,12 @@ def _running(connector: SlackConnector) -> Callable[[web.Application], AsyncIter
             log.info("slack: connected over Socket Mode")
         replays = asyncio.get_running_loop().create_task(
             replaying(context, interactive.replay_work(context, _client_for(connector))), name="slack inbox replay"
+        )
+        lookups = asyncio.get_running_loop().create_task(  # names not found at start: until they are
+            context.channels.keep_resolving(
+                connector.client, token=connector.notifier.token, installed=connector.notifier.installed
+            ),
+            name="slack channel names",
         )
         try:
             yield
