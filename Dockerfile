@@ -7,7 +7,7 @@ WORKDIR /src
 RUN python -m venv /opt/cxbot
 COPY requirements.lock ./
 RUN /opt/cxbot/bin/pip install --require-hashes -r requirements.lock
-COPY pyproject.toml README.md manifest.yaml ./
+COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY stories ./stories

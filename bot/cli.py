@@ -31,8 +31,11 @@ def _settings() -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            variable = ".".join(str(p) for p in error["loc"]).upper() or "settings"
-            lines.append(f"  {variable}: {error['msg']}")
+            message = error["msg"].removeprefix("Value error, ")  # pydantic's prefix for a validator's own words
+            variable = ".".join(str(p) for p in error["loc"]).upper()
+            lines.append(
+                f"  {variable}: {message}" if variable else f"  {message}"
+            )  # a check of several: it names them
         raise SystemExit("cxbot: invalid environment settings:\n" + "\n".join(lines)) from None
 
 

@@ -83,7 +83,8 @@ def parse_config(text: str, *, name: str) -> CxConfig:
     try:
         data = loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
-        raise ConfigError(_yaml_message(exc, name=name)) from None
+        in_list = "flow" in f"{exc.context} {exc.problem}"  # a [...] list YAML could not close
+        raise ConfigError((in_list and _unquoted_in_list(text, name=name)) or _yaml_message(exc, name=name)) from None
     finally:
         loader.dispose()
     try:
@@ -118,11 +119,29 @@ def _compose(text: str, *, name: str) -> Node | None:
     try:
         return loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        raise ConfigError(_yaml_message(exc, name=name)) from None
+        in_list = "flow" in f"{exc.context} {exc.problem}"  # a [...] list YAML could not close
+        raise ConfigError((in_list and _unquoted_in_list(text, name=name)) or _yaml_message(exc, name=name)) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{name}: not valid YAML ({exc})") from None
     finally:
         loader.dispose()
+
+
+# `[#customer-voice]` or `["#a", #b]`: in a [...] list an unquoted # starts a comment, the list is never closed, and
+# YAML's own error points at the end of the file.
+_HASH_IN_LIST = re.compile(r"[\[,]\s*(#[^\s,\]]+)")
+
+
+def _unquoted_in_list(text: str, *, name: str) -> str | None:
+    """The line of an unquoted channel name inside a [...] list, with the quoted form; None when there is none."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = _HASH_IN_LIST.search(line)
+        if found and "[" in line and line[: found.start(1)].count('"') % 2 == 0 and "'" not in line[: found.start(1)]:
+            return (
+                f"{name}:{number}:{found.start(1) + 1}: {found[1]} inside [...] is a comment to YAML, which cuts the "
+                f'list there; quote it: "{found[1]}"'
+            )
+    return None
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError, *, name: str) -> str:

@@ -101,7 +101,10 @@ class Settings(BaseSettings):
                 "or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET for OAuth, not both"
             )
         if (self.slack_bot_token or self.slack_client_id) and not (self.slack_signing_secret or self.slack_app_token):
-            raise ValueError("SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN or SLACK_CLIENT_ID")
+            raise ValueError(
+                "SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN or SLACK_CLIENT_ID: copy it from the app's "
+                "Basic Information page (`cxbot slack-app create` prints it), or set SLACK_APP_TOKEN for Socket Mode"
+            )
         if self.slack_app_token and not (self.slack_bot_token or self.slack_client_id):
             raise ValueError("SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not; Socket Mode needs the bot token too")
         if self.slack_app_token and not self.slack_app_token.get_secret_value().startswith("xapp-"):

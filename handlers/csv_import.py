@@ -10,11 +10,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stories.models import IncomingComment, InvalidComment
 
@@ -183,13 +186,18 @@ def read_csv(
     headers = [h for h in (reader.fieldnames or []) if h is not None]
     if not headers:
         raise CsvError(f"{name}: the file is empty; expected a header row and comments")
-    mapping = map_columns(headers, overrides or {})
+    try:
+        mapping = map_columns(headers, overrides or {})
+    except CsvError as exc:
+        raise CsvError(f"{exc}{_qualtrics_questions(text, dialect=dialect, headers=headers)}") from None
     result = CsvComments(mapping=mapping)
     extra = [h for h in headers if h not in mapping.values()]
     try:
-        for line, row in _without_subheaders(reader, text_column=mapping["text"]):
+        import_ids, rows = _without_subheaders(reader, text_column=mapping["text"])
+        zone = _export_zone(import_ids, date_column=mapping.get("date"), name=name)
+        for line, row in rows:
             try:
-                result.rows.append((line, _row_to_comment(row, mapping=mapping, extra=extra, source=source)))
+                result.rows.append((line, _row_to_comment(row, mapping=mapping, extra=extra, source=source, zone=zone)))
             except InvalidComment as exc:
                 result.errors.append(RowError(line, f"{mapping.get(exc.field, exc.field)}: {exc.message}"))
     except csv.Error as exc:
@@ -197,26 +205,72 @@ def read_csv(
     return result
 
 
+Row = dict[str | None, object]
+
+
 def _without_subheaders(
     reader: csv.DictReader[str], *, text_column: str
-) -> Iterator[tuple[int, dict[str | None, object]]]:
-    """``(line, row)`` for the data rows: an export's extra header rows (SurveyMonkey's second, Qualtrics'
-    second and third) are questions and markers, not customers' comments, and would otherwise become stories."""
+) -> tuple[tuple[int, Row] | None, Iterator[tuple[int, Row]]]:
+    """Qualtrics' ImportId row ``(line, row)`` if there is one, and ``(line, row)`` for the data rows: an export's
+    extra header rows (SurveyMonkey's second, Qualtrics' second and third) are questions and markers, not
+    customers' comments, and would otherwise become stories."""
     rows = ((reader.line_num, row) for row in reader)
     head = [pair for _, pair in zip(range(2), rows, strict=False)]
     marked = [
         i for i, (_, row) in enumerate(head) if any(isinstance(v, str) and _IMPORT_ID.match(v) for v in row.values())
     ]
+    import_ids = None
     if marked:  # Qualtrics: everything down to the ImportId row
+        import_ids = head[marked[0]]
         head = head[marked[0] + 1 :]
     elif head and str(head[0][1].get(text_column) or "").strip().casefold() in _SUBHEADER_TEXTS:  # SurveyMonkey
         head = head[1:]
-    yield from head
-    yield from rows
+    return import_ids, itertools.chain(head, rows)
+
+
+def _qualtrics_questions(text: str, *, dialect: type[csv.Dialect] | csv.Dialect, headers: list[str]) -> str:
+    """For an export whose columns are Qualtrics' ids (Q1, Q2_TEXT...): the questions its second row names, and the
+    column to map, so the admin need not open the file to find which Q is the comment. "" for other files."""
+    rows = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), dialect=dialect), 1, 3))
+    if len(rows) < 2 or not any(_IMPORT_ID.match(cell) for cell in rows[1]):
+        return ""
+    questions = [(h, q.strip()) for h, q in zip(headers, rows[0], strict=False) if re.match(r"Q\d", h) and q.strip()]
+    if not questions:
+        return ""
+    text_like = [h for h, q in questions if _norm(q) in KNOWN["text"]]
+    listed = "; ".join(f"{h}: {q[:60]!r}" for h, q in questions[:8])
+    return f". Qualtrics questions: {listed}; e.g. --map text={(text_like or [questions[-1][0]])[0]}"
+
+
+def _export_zone(import_ids: tuple[int, Row] | None, *, date_column: str | None, name: str) -> tzinfo:
+    """The timezone the export's dates are written in: Qualtrics writes them in the account's timezone and names it
+    in the ImportId row (``{"ImportId":"startDate","timeZone":"America/Denver"}``), the date column's own cell
+    first, else any cell that names one; UTC when none does (other tools write UTC, or say so in the date)."""
+    if import_ids is None:
+        return UTC
+    line, row = import_ids
+    cells = [row.get(date_column)] if date_column else []
+    cells += [v for k, v in row.items() if k != date_column]
+    for cell in cells:
+        try:
+            marker = json.loads(cell) if isinstance(cell, str) else None
+        except ValueError:
+            continue
+        zone = marker.get("timeZone") if isinstance(marker, dict) else None
+        if not isinstance(zone, str) or not zone.strip():
+            continue
+        try:
+            return ZoneInfo(zone.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise CsvError(
+                f"{name}: line {line}: the export names timezone {zone!r}, which is not an IANA timezone; set the "
+                "survey account's timezone to one (e.g. America/Denver) and export again; nothing was imported"
+            ) from None
+    return UTC
 
 
 def _row_to_comment(
-    row: Mapping[str | None, object], *, mapping: Mapping[str, str], extra: list[str], source: str
+    row: Mapping[str | None, object], *, mapping: Mapping[str, str], extra: list[str], source: str, zone: tzinfo
 ) -> IncomingComment:
     def get(name: str) -> str | None:
         column = mapping.get(name)
@@ -232,7 +286,7 @@ def _row_to_comment(
         text=text,
         source=source,
         external_id=get("id"),
-        original_at=parse_date(get("date")),
+        original_at=parse_date(get("date"), zone=zone),
         segment=get("segment"),
         origin_channel=get("channel"),
         nps=_score(get("nps"), "nps", 0, 10),
@@ -269,8 +323,9 @@ _FORMATS = (
 )
 
 
-def parse_date(value: str | None) -> datetime | None:
-    """ISO 8601 and a few common export formats; dates without a zone are read as UTC."""
+def parse_date(value: str | None, *, zone: tzinfo = UTC) -> datetime | None:
+    """ISO 8601 and a few common export formats; a date without a zone is read in ``zone`` (the export's, else
+    UTC) and given in UTC."""
     if value is None:
         return None
     parsed: datetime | None = None
@@ -285,7 +340,7 @@ def parse_date(value: str | None) -> datetime | None:
                 continue
     if parsed is None:
         raise InvalidComment("date", f"{value!r} is not a date; use ISO 8601, e.g. 2026-11-27T09:30:00Z")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone).astimezone(UTC)
 
 
 def read_file(path: Path, **kwargs: object) -> CsvComments:

@@ -154,6 +154,30 @@ def _teams_channel(value: str) -> str:
 
 _TeamsChannel = Annotated[str, AfterValidator(_teams_channel)]
 
+# Slack's "Copy link" of a channel (https://acme.slack.com/archives/C0123ABCD, a message's link adds /p...) and the
+# address bar of Slack in a browser (https://app.slack.com/client/T0ACME/C0123ABCD).
+_SLACK_LINK = re.compile(r"^/(?:archives|client/[A-Z0-9]+)/([CG][A-Z0-9]{6,})(?:/|$)")
+
+
+def _slack_channel(value: str) -> str:
+    """A Slack channel as its id or name. Admins paste the channel's link (what Slack's "Copy link" gives), which
+    would otherwise be taken for a name that never resolves; its id is read out of it."""
+    value = value.strip()
+    if "://" not in value:
+        return value
+    parts = urlsplit(value)
+    found = _SLACK_LINK.match(parts.path) if (parts.hostname or "").endswith("slack.com") else None
+    if found is None:
+        raise PydanticCustomError(
+            "slack_channel",
+            'a Slack channel is its id (C0123ABCD), its name ("#cx-finance") or its link '
+            "(channel menu > Copy link: https://your-workspace.slack.com/archives/C0123ABCD)",
+        )
+    return found[1]
+
+
+_SlackChannel = Annotated[str, AfterValidator(_slack_channel)]
+
 
 class Department(_Model):
     name: str
@@ -174,8 +198,8 @@ class Department(_Model):
     @classmethod
     def _channel_list(cls, value: Any) -> Any:
         if not isinstance(value, list | tuple):
-            return value
-        channels = [str(v).strip() for v in value if isinstance(v, str)]
+            return _slack_channel(value) if isinstance(value, str) else value
+        channels = [_slack_channel(v) for v in value if isinstance(v, str)]
         if len(channels) != len(value) or not all(channels):
             raise ValueError("write each channel as text, e.g. ['T0ACME/#billing', 'T0BETA/C0123ABCD']")
         if any(SEPARATOR in c for c in channels):
@@ -224,11 +248,20 @@ class People(_Model):
 
 
 class Intake(_Model):
-    slack_channels: tuple[str, ...] = ()
+    slack_channels: tuple[_SlackChannel, ...] = ()
     teams_channels: tuple[_TeamsChannel, ...] = ()
     thread_replies: bool = False
     backfill_days: int = Field(default=7, ge=0, le=36_500)  # older comments are stored but not posted as news
     link_originals: bool = False  # stories link to the unredacted original chat message
+
+    @field_validator("slack_channels", "teams_channels", mode="before")
+    @classmethod
+    def _one_channel(cls, value: Any) -> Any:
+        """One channel written as text, as a department's ``slack_channel`` is (``slack_channels: "#voice"``), is a
+        list of one; several in one text are split at commas, as a department's are."""
+        if isinstance(value, str):
+            return [part for part in (p.strip() for p in value.split(SEPARATOR)) if part]
+        return value
 
 
 class Urgent(_Model):
@@ -317,7 +350,7 @@ class KudosSettings(_Model):
     ``praise_hour`` in the default department's timezone); no channel, no weekly push on that platform."""
 
     monthly_limit: int = Field(default=10, ge=1, le=1000)
-    praise_slack_channel: str | None = None
+    praise_slack_channel: _SlackChannel | None = None
     praise_teams_channel: _TeamsChannel | None = None
     praise_hour: int = Field(default=9, ge=0, le=23)
 
@@ -328,7 +361,7 @@ class CxConfig(_Model):
     rules: tuple[Rule, ...] = ()
     cx_team: People = People()
     intake: Intake = Intake()
-    kudos_slack_channel: str | None = None
+    kudos_slack_channel: _SlackChannel | None = None
     kudos_teams_channel: _TeamsChannel | None = None
     kudos: KudosSettings = KudosSettings()
     urgent: Urgent = Urgent()

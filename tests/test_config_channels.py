@@ -41,3 +41,61 @@ def test_quoted_names_ids_and_real_comments_after_an_empty_key_are_fine() -> Non
     assert config.departments[0].slack_channel == "#cx-finance"
     assert list(config.intake.slack_channels) == ["C0INTAKE01"]
     assert config.kudos_teams_channel is None
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://acme.slack.com/archives/C0FINANCE1",  # the channel menu's Copy link
+        "https://acme.slack.com/archives/C0FINANCE1/p1764270000000100",  # a message's link in that channel
+        "https://app.slack.com/client/T0ACME0001/C0FINANCE1",  # Slack in a browser, the address bar
+        " https://acme.enterprise.slack.com/archives/C0FINANCE1 ",
+    ],
+)
+def test_a_channel_given_as_its_slack_link_is_read_as_its_id(link: str) -> None:
+    """A pasted link passed `config check` and was then taken for a channel *name* that never resolves."""
+    config = parse_config(BASE.format(channel=f'"{link}"', intake=f'"{link}"'), name="x")
+    assert config.departments[0].slack_places == ("C0FINANCE1",)
+    assert config.intake.slack_channels == ("C0FINANCE1",)
+    listed = parse_config(BASE.format(channel=f'["{link}"]', intake='"C0INTAKE01"'), name="x")
+    assert listed.departments[0].slack_places == ("C0FINANCE1",)
+
+
+def test_a_link_that_is_not_a_slack_channel_is_refused_with_the_line_and_the_forms_that_work() -> None:
+    text = BASE.format(channel='"https://teams.microsoft.com/l/channel/x"', intake='"C0INTAKE01"')
+    with pytest.raises(ConfigError, match=r"x:4:20: departments\[0\].slack_channel: a Slack channel is its id"):
+        parse_config(text, name="x")
+    text = BASE.format(channel='"C0FINANCE1"', intake='"https://acme.slack.com/team/U0PERSON01"')
+    with pytest.raises(
+        ConfigError, match=r"x:8:7: intake.slack_channels\[0\]: .*archives/C0123ABCD\); got 'https://acme"
+    ):
+        parse_config(text, name="x")
+
+
+def test_one_intake_channel_written_as_text_not_as_a_list_is_taken() -> None:
+    """`slack_channel: "#cx-finance"` takes text, so admins write `slack_channels: "#customer-voice"` too: it was
+    refused with "input should be a valid tuple"."""
+    text = BASE.format(channel='"#cx-finance"', intake='"C0INTAKE01"').replace(
+        '  slack_channels:\n    - "C0INTAKE01"',
+        '  slack_channels: "#customer-voice, https://acme.slack.com/archives/C0INTAKE01"\n  teams_channels: "19:a@thread.tacv2"',
+    )
+    config = parse_config(text, name="x")
+    assert config.intake.slack_channels == ("#customer-voice", "C0INTAKE01")
+    assert config.intake.teams_channels == ("19:a@thread.tacv2",)
+
+
+@pytest.mark.parametrize("listed", ["[#customer-voice]", '["#customer-voice", #cx-intake]'])
+def test_an_unquoted_channel_in_a_bracketed_list_is_refused_at_its_line_with_the_quoted_form(listed: str) -> None:
+    """The bundled example writes `slack_channels: ["#customer-voice"]`; without the quotes YAML's error pointed at
+    the end of the file ("expected the node content, but found '<stream end>'")."""
+    text = BASE.format(channel='"#cx-finance"', intake='"C0INTAKE01"').replace(
+        '  slack_channels:\n    - "C0INTAKE01"', f"  slack_channels: {listed}"
+    )
+    with pytest.raises(ConfigError) as error:
+        parse_config(text, name="cxbot.yaml")
+    token = listed.rsplit("#", 1)[1].rstrip("]")
+    column = listed.rindex("#") + len("  slack_channels: ") + 1
+    assert str(error.value) == (
+        f"cxbot.yaml:7:{column}: #{token} inside [...] is a comment to YAML, which cuts the list there; "
+        f'quote it: "#{token}"'
+    )

@@ -137,8 +137,57 @@ def test_qualtrics_export_question_and_import_id_rows_are_not_comments() -> None
     assert parsed.errors == []
     [comment] = list(parsed.comments())
     assert (comment.text, comment.external_id) == ("My warranty claim was ignored.", "R_1abc")
-    assert comment.original_at == datetime(2026, 12, 1, 8, 3, 1, tzinfo=UTC)  # RecordedDate
+    assert comment.original_at == datetime(2026, 12, 1, 15, 3, 1, tzinfo=UTC)  # RecordedDate, 08:03:01 in Denver
     assert parsed.rows[0][0] == 4
+
+
+def _qualtrics(import_ids: list[str], *dates: str) -> bytes:
+    """A Qualtrics-shaped export: column ids, question texts, the ImportId row, then one response per date."""
+    cells = ",".join('"' + cell.replace('"', '""') + '"' for cell in import_ids)
+    head = f"StartDate,RecordedDate,ResponseId,Q2\r\nStart Date,Recorded Date,Response ID,Tell us more\r\n{cells}\r\n"
+    rows = "".join(f"{date},{date},R_{n},Parcel {n} was late\r\n" for n, date in enumerate(dates))
+    return (head + rows).encode("utf-8")
+
+
+def test_qualtrics_dates_are_read_in_the_timezone_its_import_id_row_names_summer_and_winter() -> None:
+    data = _qualtrics(
+        [
+            '{"ImportId":"startDate","timeZone":"America/Denver"}',
+            '{"ImportId":"recordedDate","timeZone":"Europe/Berlin"}',
+            '{"ImportId":"_recordId"}',
+            '{"ImportId":"QID2_TEXT"}',
+        ],
+        "2026-07-01 08:00:00",
+        "2026-12-01 08:00:00",
+    )
+    summer, winter = read_csv(data, name="q.csv", overrides=parse_map(["text=Q2"])).comments()
+    # RecordedDate is the date column, and its own cell names Berlin: CEST (+2) in July, CET (+1) in December
+    assert summer.original_at == datetime(2026, 7, 1, 6, 0, tzinfo=UTC)
+    assert winter.original_at == datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+
+
+def test_qualtrics_dates_are_utc_when_the_import_id_row_names_no_timezone() -> None:
+    data = _qualtrics(
+        ['{"ImportId":"startDate"}', '{"ImportId":"recordedDate"}', '{"ImportId":"_recordId"}', '{"ImportId":"QID2"}'],
+        "2026-12-01 08:00:00",
+    )
+    [comment] = read_csv(data, name="q.csv", overrides=parse_map(["text=Q2"])).comments()
+    assert comment.original_at == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+def test_a_date_with_its_own_offset_keeps_it_whatever_the_export_says() -> None:
+    data = _qualtrics(
+        ['{"ImportId":"startDate","timeZone":"America/Denver"}', '{"ImportId":"recordedDate"}', "{}", "{}"],
+        "2026-12-01T08:00:00Z",
+    )
+    [comment] = read_csv(data, name="q.csv", overrides=parse_map(["text=Q2"])).comments()
+    assert comment.original_at == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+def test_a_timezone_the_export_names_that_does_not_exist_refuses_the_file_naming_line_and_fix() -> None:
+    data = _qualtrics(['{"ImportId":"startDate","timeZone":"Mountain Time"}', "{}", "{}", "{}"], "2026-12-01 08:00")
+    with pytest.raises(CsvError, match=r"q.csv: line 3: the export names timezone 'Mountain Time', which is not an"):
+        read_csv(data, name="q.csv", overrides=parse_map(["text=Q2"]))
 
 
 def test_google_forms_and_typeform_exports_are_read_without_map() -> None:
@@ -177,3 +226,13 @@ def test_utf16_exports_with_a_byte_order_mark_are_read() -> None:
     data = "ResponseId\tComment\r\nR_1\tLa livraison était en retard 😞\r\n".encode("utf-16")
     [comment] = list(read_csv(data, name="qualtrics.tsv").comments())
     assert (comment.external_id, comment.text) == ("R_1", "La livraison était en retard 😞")
+
+
+def test_a_qualtrics_export_without_map_names_its_questions_and_the_column_to_map() -> None:
+    """Qualtrics names columns Q1, Q2; the error listed only those, and the admin had to open the file."""
+    with pytest.raises(CsvError) as error:
+        read_csv(QUALTRICS, name="qualtrics.csv")
+    assert str(error.value).endswith(
+        "Name the comment column with --map text=COLUMN. Qualtrics questions: Q1: 'How likely are you to recommend "
+        "us?'; Q2: 'Tell us more'; e.g. --map text=Q2"
+    )

@@ -1,7 +1,9 @@
 """cxbot as README installs it (`pip install .`, a wheel), not as the tests import it (an editable checkout).
 
 A file the code reads at run time but the wheel leaves out works in every other test and fails on the first
-admin's machine: `cxbot slack-app create` once crashed with FileNotFoundError for manifest.yaml.
+admin's machine: `cxbot slack-app create` once crashed with FileNotFoundError for manifest.yaml. The wheel is
+built from a copy made as git checks out without symlinks (Windows, core.symlinks=false), where the manifest,
+then a symlink, became a file holding the path "../../manifest.yaml".
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     source = out / "source"  # a clean copy: pip builds in the tree, and a stale build/ would hide a missing file
     shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(*LOCAL))
+    for link in [p for p in source.rglob("*") if p.is_symlink()]:
+        # as git checks a symlink out without symlinks (Windows, core.symlinks=false): a file holding its target
+        target = os.readlink(link)
+        link.unlink()
+        link.write_text(target, encoding="utf-8")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(source)],
         check=True,
@@ -57,4 +64,4 @@ def test_slack_app_create_reads_its_manifest_when_installed(installed: Path, tmp
 
 def test_the_wheel_carries_the_manifest_the_repository_has(installed: Path) -> None:
     packaged = installed / "handlers" / "slack" / "manifest.yaml"
-    assert packaged.read_bytes() == (ROOT / "manifest.yaml").read_bytes()
+    assert packaged.read_bytes() == (ROOT / "handlers" / "slack" / "manifest.yaml").read_bytes()

@@ -26,7 +26,8 @@ EVENTS_PATH = "/slack/events"
 REDIRECT_PATH = "/slack/oauth_redirect"
 INSTALL_PATH = "/slack/install"
 
-# The repository's manifest.yaml, packaged beside this module (a symlink in the checkout), so an installed cxbot has it.
+# The app manifest, the one copy there is: a real file beside this module and package data (pyproject), so a wheel, a
+# checkout without symlinks and the repository all read the same bytes.
 MANIFEST = Path(__file__).resolve().parent / "manifest.yaml"
 APPS_PAGE = "https://api.slack.com/apps (Your App Configuration Tokens > Generate Token)"
 # Slack's errors for this method -> what to do about them.
@@ -53,11 +54,31 @@ def request_base(url: str) -> str:
     return f"https://{parts.netloc}{parts.path.rstrip('/')}"
 
 
+def _load(source: Path) -> dict[str, Any]:
+    """The manifest at ``source``; a file that is missing or is not a Slack app manifest is a line with the fix
+    (``--manifest`` names any file; a checkout without symlinks once gave one holding a path), not a traceback."""
+    fix = f"give --manifest a Slack app manifest (YAML), or leave it out for the one cxbot ships ({MANIFEST})"
+    try:
+        manifest = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise AppManifestError(f"cannot read {source}: {exc.strerror}; {fix}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise AppManifestError(f"{source} is not YAML ({type(exc).__name__}); {fix}") from None
+    settings = manifest.get("settings") if isinstance(manifest, dict) else None
+    parts = (settings.get("event_subscriptions"), settings.get("interactivity")) if isinstance(settings, dict) else ()
+    if not parts or not all(isinstance(p, dict) for p in parts) or not isinstance(manifest.get("features"), dict):
+        raise AppManifestError(
+            f"{source} is not a Slack app manifest (no settings.event_subscriptions, settings.interactivity and "
+            f"features); {fix}"
+        )
+    return manifest
+
+
 def filled_manifest(*, url: str | None, source: Path = MANIFEST, socket_mode: bool = False) -> dict[str, Any]:
     """manifest.yaml with every request URL at ``url`` (events, interactivity, slash commands, OAuth redirect).
     With ``socket_mode`` Slack sends events, commands and clicks over cxbot's own connection (SLACK_APP_TOKEN):
     no request URLs, and the OAuth redirect only if ``url`` is given (several workspaces still install by OAuth)."""
-    manifest: dict[str, Any] = yaml.safe_load(source.read_text(encoding="utf-8"))
+    manifest = _load(source)
     settings = manifest["settings"]
     if socket_mode:
         settings["socket_mode_enabled"] = True

@@ -1,13 +1,17 @@
 """Slack channels given by name in the configuration (``"#customer-voice"``), turned into the ids that events
 carry and that reading history needs.
 
-The names are looked up once at start-up with conversations.list (public and private channels the app can
+The names are looked up at start-up with conversations.list (public and private channels the app can
 see, every page, through slack_sdk's pagination). A name that is not found is logged at WARNING with the fix,
-and intake in that channel stays off: an event's channel is an id and never equals a name.
+and intake in that channel stays off: an event's channel is an id and never equals a name. While a name is not
+found the server looks again in the background (:meth:`ChannelDirectory.keep_resolving`): within a minute once
+Slack can be reached after a start without it, every ten minutes for a channel not created yet; so an intake
+channel turns on by itself, without a post or a restart.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator
@@ -25,6 +29,11 @@ log = logging.getLogger(__name__)
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
 SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{6,}")  # a channel's, or a user's for a DM
 PAGE_LIMIT = 1000  # channels per conversations.list page (Slack's maximum)
+RETRY_FIRST = 5.0  # seconds before looking again after Slack could not be reached; doubling to RETRY_MOST
+RETRY_MOST = 60.0
+# seconds between look-ups while Slack answers but a name is not there (not created yet, a typo, cxbot not in a
+# private channel): each is a paged conversations.list (Tier 2), so not every minute for a large workspace
+MISSING_EVERY = 600.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,13 @@ class ChannelDirectory:
     ids: dict[tuple[Workspace | None, str], str] = field(default_factory=dict)  # (workspace, name) -> id
     intake: frozenset[str] = frozenset()
     workspaces: dict[str, Workspace] = field(default_factory=dict)  # channel id -> its workspace, if configured
+    # waits of keep_resolving (seconds): after Slack could not be reached (first, most), and while names are missing
+    retry: tuple[float, float] = (RETRY_FIRST, RETRY_MOST)
+    missing_every: float = MISSING_EVERY
+    # what has been logged already, so the look-ups in the background repeat no WARNING
+    _said: set[str] = field(default_factory=set, init=False, repr=False)
+    _resolved: int | None = field(default=None, init=False, repr=False)
+    _reached: bool = field(default=False, init=False, repr=False)  # did the last look-up reach Slack
 
     def __post_init__(self) -> None:
         self.intake = frozenset(
@@ -103,16 +119,42 @@ class ChannelDirectory:
             if not SLACK_ID.fullmatch(self.id_of(channel))
         ]
 
+    def _once(self, key: str, message: str, *args: object) -> None:
+        """WARNING the first time, DEBUG after: a look-up repeated in the background says a thing once."""
+        log.log(logging.DEBUG if key in self._said else logging.WARNING, message, *args)
+        self._said.add(key)
+
+    async def keep_resolving(
+        self,
+        client: AsyncWebClient,
+        *,
+        token: Callable[[Workspace | None], Awaitable[str | None]],
+        installed: Callable[[], Awaitable[list[Workspace]]],
+    ) -> None:
+        """Look the names up again until every one is found, so a start without Slack (or before a channel was
+        created) does not leave intake off until a post or a restart. Slack not reached: after ``retry[0]``
+        seconds, doubling to ``retry[1]``; reached but a name missing: every ``missing_every`` seconds."""
+        delay = self.missing_every if self._reached else self.retry[0]
+        while self.unresolved():
+            await asyncio.sleep(delay)
+            try:
+                reached = await self.resolve(client, token=token, installed=await installed())
+            except Exception as exc:  # the task must outlive a bad moment (the installation store's database)
+                log.warning("slack: looking up channel names failed (%s); trying again", type(exc).__name__)
+                reached = False
+            delay = self.missing_every if reached else min(delay * 2, self.retry[1])
+
     async def resolve(
         self,
         client: AsyncWebClient,
         *,
         token: Callable[[Workspace | None], Awaitable[str | None]],
         installed: list[Workspace] | None = None,
-    ) -> None:
+    ) -> bool:
         """Look up every configured name, in its workspace; log each one that cannot be found, with the fix.
         ``token`` gives a workspace's token (None: the client's own). A name without a workspace is looked up in
-        each of ``installed`` (OAuth) and kept only if exactly one workspace has it, never guessed."""
+        each of ``installed`` (OAuth) and kept only if exactly one workspace has it, never guessed. False when
+        Slack could not be reached (nothing was learnt)."""
         names = [split_workspace(c) for _, c in configured_channels(self.config)]
         names = [(w, c) for w, c in names if not is_channel_id(c)]
         wanted = list(dict.fromkeys(w for w, _ in names))
@@ -135,16 +177,18 @@ class ChannelDirectory:
                             self.workspaces[cid] = workspace
                             bare.setdefault(name, []).append((workspace, cid))
             except SlackApiError as exc:
-                log.warning(
+                self._once(
+                    f"error:{exc.response.get('error')}",
                     "slack: could not look up channel names in the configuration (%s); use channel ids "
                     "(C0123ABCD) or give the app channels:read and groups:read",
                     exc.response.get("error"),
                 )
-            except UNREACHABLE as exc:  # at start: serve anyway; a post that needs a name looks again (notifier)
+            except UNREACHABLE as exc:  # at start: serve anyway; keep_resolving (and a post that needs one) looks again
                 unreachable = True
-                log.warning(
+                self._once(
+                    "unreachable",
                     "slack: could not look up channel names in the configuration: cannot reach Slack at %s (%s); "
-                    "tried again when a post needs one",
+                    "looking again in the background until it answers",
                     client.base_url,
                     type(exc).__name__,
                 )
@@ -156,23 +200,35 @@ class ChannelDirectory:
                 if len(found) == 1:
                     self.ids[(None, channel_name(channel))] = found[0][1]
                 elif found:
-                    log.warning(
+                    self._once(
+                        f"ambiguous:{channel}",
                         "slack: channel %r is in %d installed workspaces; nothing goes to it: prefix it with its "
                         "workspace's team id in the configuration (T0ACME/%s)",
                         channel,
                         len(found),
                         channel,
                     )
-        if not names or unreachable:  # nothing was learnt about the names: one line above said why
-            return
+        self._reached = not unreachable
+        if unreachable:  # nothing was learnt about the names: one line above said why
+            return False
+        if "unreachable" in self._said:
+            self._said.discard("unreachable")
+            log.info("slack: reached Slack at %s after a start without it", client.base_url)
+        if not names:
+            return True
         self.intake = frozenset(
             self.id_of(c) for c in self.config.intake.slack_channels if SLACK_ID.fullmatch(self.id_of(c))
         )
         for where, channel in self.unresolved():
-            log.warning(
+            self._once(
+                f"missing:{where}:{channel}",
                 "slack: channel %r (%s) is not in the workspace or not visible to cxbot; nothing will arrive "
                 "from or go to it: create it and invite cxbot (private channels), or use its id (C0123ABCD)",
                 channel,
                 where,
             )
-        log.info("slack: %d channel name(s) in the configuration resolved to ids", len(names) - len(self.unresolved()))
+        resolved = len(names) - len(self.unresolved())
+        if resolved != self._resolved:
+            self._resolved = resolved
+            log.info("slack: %d channel name(s) in the configuration resolved to ids", resolved)
+        return True

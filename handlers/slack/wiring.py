@@ -238,12 +238,19 @@ def _running(connector: SlackConnector) -> Callable[[web.Application], AsyncIter
         replays = asyncio.get_running_loop().create_task(
             replaying(context, interactive.replay_work(context, _client_for(connector))), name="slack inbox replay"
         )
+        lookups = asyncio.get_running_loop().create_task(  # names not found at start: until they are
+            context.channels.keep_resolving(
+                connector.client, token=connector.notifier.token, installed=connector.notifier.installed
+            ),
+            name="slack channel names",
+        )
         try:
             yield
         finally:
-            replays.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await replays
+            for task in (replays, lookups):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if socket is not None:
                 await socket.close_async()
             await context.background.close()

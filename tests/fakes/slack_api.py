@@ -21,6 +21,7 @@ import itertools
 import json
 import math
 import re
+import socket
 import time
 import uuid
 from collections import defaultdict, deque
@@ -41,7 +42,7 @@ BOT_USER_ID = "U0FAKEBOT1"
 BOT_ID = "B0FAKEBOT1"
 
 
-MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"
+MANIFEST = Path(__file__).resolve().parents[2] / "handlers" / "slack" / "manifest.yaml"
 
 # What Slack's method reference lists as each method's required bot scopes. A tuple of alternatives means the
 # scope depends on the conversation: the one for its kind (C public, G private, D direct) is needed. Written
@@ -201,7 +202,9 @@ class FakeSlackApi:
 
     # --- life cycle -------------------------------------------------------------------------------------------
 
-    async def start(self) -> FakeSlackApi:
+    async def start(self, *, sock: socket.socket | None = None) -> FakeSlackApi:
+        """Serve on a new port, or on ``sock``: bound but not yet listening it refuses connections, so a test can
+        give cxbot the address of a Slack that cannot be reached and start answering there later."""
         app = web.Application(client_max_size=10 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/upload/{file_id}", self._upload)
@@ -211,7 +214,7 @@ class FakeSlackApi:
         app.router.add_get("/socket", self._socket)  # Socket Mode (apps.connections.open hands out this URL)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site: web.BaseSite = web.SockSite(self._runner, sock) if sock else web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.origin = f"http://127.0.0.1:{port}"
@@ -219,8 +222,8 @@ class FakeSlackApi:
         return self
 
     async def close(self) -> None:
-        for socket in list(self.sockets):
-            await socket.close()
+        for ws in list(self.sockets):
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

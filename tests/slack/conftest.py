@@ -166,14 +166,20 @@ def slack_settings(database_url: str, slack_api: FakeSlackApi) -> Callable[..., 
 
 @asynccontextmanager
 async def running(
-    settings: Settings, api: FakeSlackApi, config: dict[str, Any] | None = None
+    settings: Settings,
+    api: FakeSlackApi,
+    config: dict[str, Any] | None = None,
+    *,
+    prepare: Callable[[App], None] | None = None,
 ) -> AsyncIterator[SlackServer]:
     """cxbot built from ``settings`` (and ``config``, default :data:`CONFIG`) as ``cxbot serve`` builds it, serving
-    on 127.0.0.1, port 0."""
+    on 127.0.0.1, port 0; ``prepare`` sees the built app before the server starts."""
     app = build(settings, config=CxConfig.model_validate(config or CONFIG))
     app.dispatcher.pacer = unpaced()  # Slack's 1 post/s per channel is the pacer's tests' business, not these
     app.mounts = [mount_slack]
     web_app = create_web_app(app)
+    if prepare is not None:
+        prepare(app)
     web_app.cleanup_ctx.append(dispatching(app))  # as cxbot serve runs it, without the scheduler's jobs
     server = TestServer(web_app, host="127.0.0.1", port=0)
     await server.start_server()

@@ -53,7 +53,7 @@ def test_dry_run_prints_manifest_yaml_with_every_request_url_at_the_server(capsy
         "https://cx.acme.test/slack/events",
         "https://cx.acme.test/slack/oauth_redirect",
     ]
-    committed = yaml.safe_load((ROOT / "manifest.yaml").read_text(encoding="utf-8"))
+    committed = yaml.safe_load((ROOT / "handlers" / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
     assert printed["oauth_config"]["scopes"] == committed["oauth_config"]["scopes"]  # only the URLs change
     assert "example.com" not in json.dumps(printed)
 
@@ -89,7 +89,7 @@ async def test_the_configuration_token_can_come_from_the_environment(
 async def test_slacks_invalid_manifest_errors_are_shown_with_their_pointers(
     slack_api: FakeSlackApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    manifest = yaml.safe_load((ROOT / "manifest.yaml").read_text(encoding="utf-8"))
+    manifest = yaml.safe_load((ROOT / "handlers" / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
     manifest["display_information"]["name"] = ""
     broken = tmp_path / "manifest.yaml"
     broken.write_text(yaml.safe_dump(manifest), encoding="utf-8")
@@ -115,3 +115,23 @@ async def test_a_bot_token_or_no_token_is_refused_with_where_to_get_a_configurat
 def test_a_url_slack_cannot_call_is_refused_before_asking_slack(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["slack-app", "create", "--url", "http://cx.acme.test", "--dry-run"]) == 2
     assert "--url must be the https:// address" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (None, "cannot read"),
+        ("../../manifest.yaml\n", "is not a Slack app manifest"),  # what a checkout without symlinks once held
+        ("settings: [\n", "is not YAML"),
+    ],
+)
+def test_a_manifest_file_that_is_missing_or_not_a_manifest_is_one_line_with_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, said: str
+) -> None:
+    manifest = tmp_path / "manifest.yaml"
+    if content is not None:
+        manifest.write_text(content, encoding="utf-8")
+    assert main(["slack-app", "create", "--url", URL, "--dry-run", "--manifest", str(manifest)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"cxbot slack-app create: {manifest}" if content else "cxbot slack-app create: cannot read")
+    assert said in err and "leave it out for the one cxbot ships" in err and "Traceback" not in err

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 
+import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.slack.channels import ChannelDirectory
+from handlers.slack.channels import ChannelDirectory, Workspace
 from handlers.slack.notifier import SlackNotifier
 from stories.config import CxConfig
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackApi
 from tests.slack.conftest import CONFIG
+from tests.timing import GENEROUS
 
 
 async def test_posts_sent_while_names_are_looked_up_all_go_to_ids(slack_api: FakeSlackApi) -> None:
@@ -46,3 +49,29 @@ async def test_names_as_admins_type_them_resolve(slack_api: FakeSlackApi) -> Non
     notifier = SlackNotifier(client=client, channels=ChannelDirectory(CxConfig.model_validate(config)))
     await notifier.post_text(channel="# CX-Finance", text="hello")
     assert [call.params["channel"] for call in slack_api.calls_to("chat.postMessage")] == ["C0FINANCE1"]
+
+
+async def test_a_channel_created_after_start_is_found_in_the_background_and_its_warning_said_once(
+    slack_api: FakeSlackApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = copy.deepcopy(CONFIG)
+    config["intake"]["slack_channels"] = ["#customer-voice"]
+    directory = ChannelDirectory(CxConfig.model_validate(config))
+    directory.missing_every = 0.05  # ten minutes in production
+    client = AsyncWebClient(token=DEFAULT_TOKEN, base_url=slack_api.base_url)
+
+    async def installed() -> list[Workspace]:
+        return []
+
+    async def token(_workspace: Workspace | None) -> None:
+        return None
+
+    with caplog.at_level(logging.WARNING):
+        assert await directory.resolve(client, token=token) is True  # Slack answered; the channel is not there yet
+        looking = asyncio.create_task(directory.keep_resolving(client, token=token, installed=installed))
+        await slack_api.wait_for("conversations.list", count=3)  # looked again, and again
+        slack_api.channels["C0INTAKE01"] = "customer-voice"  # the admin creates it
+        await asyncio.wait_for(looking, GENEROUS)  # done once every name is found
+    assert directory.intake == frozenset({"C0INTAKE01"})
+    missing = [r for r in caplog.records if "'#customer-voice'" in r.getMessage()]
+    assert len(missing) == 1, [r.getMessage() for r in missing]

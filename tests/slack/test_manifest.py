@@ -19,7 +19,7 @@ from tests.fakes.slack_signing import FORM, JSON, form_body, interactive_body, j
 from tests.slack.conftest import SlackServer
 
 ROOT = Path(__file__).resolve().parents[2]
-MANIFEST = ROOT / "manifest.yaml"
+MANIFEST = ROOT / "handlers" / "slack" / "manifest.yaml"
 # Event subscriptions name where a message event comes from; bolt listens to the event type.
 MESSAGE_SUBSCRIPTIONS = {"message.channels", "message.groups", "message.im", "message.mpim"}
 

@@ -14,7 +14,7 @@ import yaml
 
 from handlers.slack.scopes import COMMAND_SCOPES, EVENT_SCOPES, METHOD_SCOPES
 
-MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"
+MANIFEST = Path(__file__).resolve().parents[2] / "handlers" / "slack" / "manifest.yaml"
 
 # Bot events -> the scopes Slack's reference lists as required (docs.slack.dev/reference/events/<event>, "Required
 # scopes"); a tuple of alternatives where any one is enough (member_joined_channel: public or private channels).

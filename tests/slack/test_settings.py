@@ -34,3 +34,15 @@ def test_serve_refuses_slack_settings_that_cannot_work(
         main(["serve", "--port", "1"])
     assert "invalid environment settings" in str(stopped.value)
     assert named in str(stopped.value)
+
+
+def test_a_missing_signing_secret_is_one_line_naming_it_and_where_to_find_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It read "settings: Value error, SLACK_SIGNING_SECRET is required ..." (pydantic's words, no fix)."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    with pytest.raises(SystemExit) as stopped:
+        main(["doctor"])
+    assert str(stopped.value) == (
+        "cxbot: invalid environment settings:\n  SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN or "
+        "SLACK_CLIENT_ID: copy it from the app's Basic Information page (`cxbot slack-app create` prints it), or "
+        "set SLACK_APP_TOKEN for Socket Mode"
+    )
