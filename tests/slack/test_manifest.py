@@ -168,3 +168,13 @@ async def test_every_declared_listener_is_registered_and_nothing_else(
     await slack.post(undeclared, content_type=FORM)
     await slack.settle()
     assert "unhandled" in caplog.text  # the check above can tell
+
+
+def test_the_manifest_at_the_root_is_the_packaged_one() -> None:
+    """manifest.yaml at the root is where an admin looks for the app manifest; handlers/slack/manifest.yaml is the
+    copy that ships in the package (`cxbot slack-app create` reads it, so a wheel or a checkout without symlinks
+    works). Two real files, kept identical here."""
+    root = (ROOT / "manifest.yaml").read_bytes()
+    assert root == MANIFEST.read_bytes(), (
+        "manifest.yaml and handlers/slack/manifest.yaml differ: edit one, then copy it over the other"
+    )
