@@ -204,3 +204,16 @@ async def test_a_sqlite_burst_is_written_on_the_loop_with_the_engines_times(
     assert inbox.due(now=now + LEASE - timedelta(seconds=1), lease=LEASE) == []  # the lease compared as stored
     replayed = inbox.due(now=now + LEASE + timedelta(seconds=1), lease=LEASE)
     assert [(item.key, item.body) for item in replayed] == [(key, body) for key, _, body in events]
+
+
+async def test_a_burst_larger_than_one_claiming_statement_claims_each_key_once(engine: Engine) -> None:
+    inbox = LoopEventInbox(engine, secret=SECRET)
+    now = datetime.now(UTC)
+    assert await inbox.accept_async([("k7", "message", {})], now=now, lease=LEASE) == [True]
+    events = [(f"k{n}", "message", {"n": n}) for n in range(900)]  # three claiming statements on SQLite
+    try:
+        accepted = await inbox.accept_async([*events, events[450]], now=now, lease=LEASE)
+    finally:
+        await inbox.aclose()
+    assert accepted == [n != 7 for n in range(900)] + [False]  # k7 kept before; the second k450 is a repeat
+    assert inbox.count() == {"pending": 900}

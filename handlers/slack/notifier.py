@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +40,10 @@ LOOKUP_PAGES = 5  # pages of history read when looking for an earlier post
 RESOLVE_EVERY = 60.0  # seconds between look-ups of channel names not found yet
 
 
+# Its own thread, not the core's: a render must not wait behind a long comment being redacted.
+_RENDER_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxbot-render")
+
+
 class SlackNotifier:
     platform = "slack"
 
@@ -52,21 +57,21 @@ class SlackNotifier:
         self._resolving = asyncio.Lock()  # posts that need a name while it is being looked up wait for the answer
 
     async def post_story(self, *, channel: str, story: StoryView, key: str | None = None) -> PostedMessage:
-        blocks = self._render(story_blocks, story)
+        blocks = await self._render(story_blocks, story)
         return await self._post(channel=channel, text=fallback_text(story), blocks=blocks, key=key)
 
     async def post_digest(self, *, channel: str, digest: DigestView, key: str | None = None) -> PostedMessage:
-        blocks = self._render(digest_blocks, digest)
+        blocks = await self._render(digest_blocks, digest)
         return await self._post(channel=channel, text=fallback_text(digest), blocks=blocks, key=key)
 
     async def update_story(self, *, message: PostedMessage, story: StoryView, note: str) -> None:
-        blocks = self._render(lambda s: story_blocks(s, note=note or None), story)
+        blocks = await self._render(lambda s: story_blocks(s, note=note or None), story)
         await self._call(
             "chat_update", channel=message.channel, ts=message.message_id, text=fallback_text(story), blocks=blocks
         )
 
     async def update_digest(self, *, message: PostedMessage, digest: DigestView, note: str) -> None:
-        blocks = self._render(lambda d: digest_blocks(d, note=note or None), digest)
+        blocks = await self._render(lambda d: digest_blocks(d, note=note or None), digest)
         await self._call(
             "chat_update", channel=message.channel, ts=message.message_id, text=fallback_text(digest), blocks=blocks
         )
@@ -107,7 +112,7 @@ class SlackNotifier:
             request_file_info=False,
         )
         file_id = str(upload["file"]["id"])  # uploaded with the channel's workspace's token (see _call)
-        blocks = self._render(lambda r: report_blocks(r, chart_file_id=file_id), report)
+        blocks = await self._render(lambda r: report_blocks(r, chart_file_id=file_id), report)
         return await self._post(channel=channel, text=safe(report_fallback(report), TEXT_LIMIT), blocks=blocks, key=key)
 
     async def post_surge(self, *, channel: str, surge: SurgeView, key: str | None = None) -> PostedMessage:
@@ -170,9 +175,12 @@ class SlackNotifier:
         return None
 
     @staticmethod
-    def _render(render: Callable[[Any], list[dict]], view: Any) -> list[dict]:
+    async def _render(render: Callable[[Any], list[dict]], view: Any) -> list[dict]:
+        """Blocks in a thread of their own: slack_sdk's Block Kit models take 2-7 ms for a digest, which on the
+        event loop held up every Slack ack arriving meanwhile (bench/slack_ack.py, digests posted during a burst).
+        In a thread the loop takes the interpreter back every 0.5 ms (bot/serve.py)."""
         try:
-            return render(view)
+            return await asyncio.get_running_loop().run_in_executor(_RENDER_THREAD, render, view)
         except (SlackObjectFormationError, ValueError) as exc:  # our bug or data Slack cannot show: not retried
             raise DeliveryError(f"slack: cannot render blocks: {exc}", permanent=True) from exc
 
