@@ -41,12 +41,12 @@ async def run_checks(
     config = _config(settings, checks)
     channels = _database(settings, checks)
     checks.append(_hash_key(settings))
-    if config is not None:
-        checks.extend(await _slack(settings, config))
-    checks.extend(await _teams(settings, endpoints))
+    slack = await _slack(settings, config) if config is not None else []
+    teams = await _teams(settings, endpoints)
+    checks += slack + teams
     checks.append(await _model(settings))
     if config is not None:
-        checks.extend(_departments(settings, config, channels, now=now or datetime.now(UTC)))
+        checks.extend(_departments(settings, config, channels, now=now or datetime.now(UTC), above=slack + teams))
     return checks
 
 
@@ -211,10 +211,41 @@ async def _model(settings: Settings) -> Check:
     return Check.ok("model", f"{settings.openai_model} at {where}")
 
 
+def _unreachable(places: tuple[str, ...], *, teams: bool, above: list[Check]) -> list[Check]:
+    """Why a department's stories cannot be posted where it sends them, from the platforms' checks above: each
+    Slack channel's own check (or, when the channels were not checked, the token check that stopped them), and
+    Teams' sign-in. A FAIL with its fix, or a skip when a check above was skipped."""
+    from handlers.slack.doctor import ChannelCheck
+
+    channels: dict[str, ChannelCheck] = {}
+    for check in above:
+        if isinstance(check, ChannelCheck):
+            channels.setdefault(check.channel, check)
+    stopped = next((c for c in above if c.name.startswith("slack token") and c.status != "ok"), None)
+    found: list[Check] = []
+    for place in places:
+        channel = channels.get(place)
+        if channel is not None and channel.status == "FAIL":
+            found.append(Check.fail(place, f"cannot post to Slack {place} ({channel.found})", fix=channel.fix))
+        elif channel is None and stopped is not None:
+            detail = f"Slack {place} not checked ({stopped.name}: {stopped.status})"
+            found.append(Check(place, stopped.status, detail, stopped.fix))
+    sign_in = next((c for c in above if c.name == "teams credentials"), None)
+    if teams and sign_in is not None and sign_in.status == "FAIL":
+        found.append(Check.fail("teams", "cannot post to Teams (teams credentials: FAIL)", fix=sign_in.fix))
+    return found
+
+
 def _departments(
-    settings: Settings, config: CxConfig, stored: dict[tuple[str, str], str] | None, *, now: datetime
+    settings: Settings,
+    config: CxConfig,
+    stored: dict[tuple[str, str], str] | None,
+    *,
+    now: datetime,
+    above: list[Check],
 ) -> list[Check]:
-    """Where each department's stories go (a channel on a platform that is on) and its next digest, local time."""
+    """Where each department's stories go (a channel on a platform that is on) and its next digest, local time;
+    FAIL when a check above found that a place it posts to cannot be posted to (never ok beside that FAIL)."""
     from stories.schedule import next_runs
 
     if not (settings.slack_enabled or settings.teams_enabled):
@@ -253,7 +284,16 @@ def _departments(
             when = "no next digest (the schedule never fires)"
         else:
             when = f"next digest {slot.local:%a %d %b %H:%M} {department.timezone}"
-        checks.append(Check.ok(name, f"{', '.join(places)}; {when}"))
+        slack = department.slack_places if settings.slack_enabled else ()
+        problems = _unreachable(slack, teams=settings.teams_enabled and bool(teams), above=above)
+        failed = [p for p in problems if p.status == "FAIL"]
+        if failed:
+            fixes = "; ".join(dict.fromkeys(p.fix for p in failed))
+            checks.append(Check.fail(name, f"{'; '.join(p.detail for p in failed)}; {when}", fix=fixes))
+        elif problems:
+            checks.append(Check.skip(name, f"{'; '.join(p.detail for p in problems)}; {when}"))
+        else:
+            checks.append(Check.ok(name, f"{', '.join(places)}; {when}"))
     return checks
 
 

@@ -171,6 +171,7 @@ async def test_each_problem_is_a_fail_line_that_says_how_to_fix_it(
         "slack channel #customer-voice",
         "teams credentials",
         "model",
+        "department Finance",  # its channel lacks cxbot (Legal's is fine)
     }
     assert "has no cxbot tables" in failed["database"].detail and failed["database"].fix == "run `cxbot db upgrade`"
     assert failed["slack scopes"].detail == "missing files:write, reactions:read"
@@ -183,7 +184,92 @@ async def test_each_problem_is_a_fail_line_that_says_how_to_fix_it(
     assert report(checks) == 1
     out = capsys.readouterr().out
     assert "FAIL slack channel #cx-finance: departments[0].slack_channel (Finance): cxbot is not a member" in out
-    assert out.splitlines()[-1] == "6 problem(s) stop a first story"
+    assert out.splitlines()[-1] == "7 problem(s) stop a first story"
+
+
+@pytest.mark.parametrize(
+    ("break_it", "department", "found", "fix"),
+    [
+        (
+            lambda fake: fake.members.discard("C0FINANCE1"),
+            "Finance",
+            "cannot post to Slack #cx-finance (cxbot is not a member of #cx-finance)",
+            "in Slack, type /invite @cxbot in #cx-finance",
+        ),
+        (
+            lambda fake: fake.archived.add("G0LEGAL001"),
+            "Legal",
+            "cannot post to Slack G0LEGAL001 (#cx-legal is archived)",
+            "unarchive #cx-legal or name another",
+        ),
+        (
+            lambda fake: fake.channels.pop("C0FINANCE1"),
+            "Finance",
+            "cannot post to Slack #cx-finance (no channel of that name is visible to cxbot)",
+            "create #cx-finance in Slack",
+        ),
+        (
+            lambda fake: fake.channels.pop("G0LEGAL001"),
+            "Legal",
+            "cannot post to Slack G0LEGAL001 (conversations.info failed (channel_not_found))",
+            "check the id in the configuration",
+        ),
+    ],
+    ids=["not-a-member", "archived", "name-not-found", "id-not-found"],
+)
+async def test_a_department_whose_channel_failed_its_check_is_a_fail_line_with_the_channels_fix(
+    database_url: str,
+    config_file: Path,
+    slack_api: FakeSlackApi,
+    break_it: Any,
+    department: str,
+    found: str,
+    fix: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The department's line said ok ("Slack #cx-finance; next digest ...") right under its channel's FAIL."""
+    break_it(slack_api)
+    checks = await run_checks(_settings(database_url, config_file, slack_api), now=FRIDAY)
+    found_by_name = _by_name(checks)
+    line = found_by_name[f"department {department}"]
+    assert line.status == "FAIL" and line.detail.startswith(found + "; next digest Mon 07 Dec"), line
+    assert line.fix.startswith(fix)
+    other = found_by_name[f"department {({'Finance', 'Legal'} - {department}).pop()}"]
+    assert other.status == "ok"
+    assert report(checks) == 1
+    assert f"FAIL department {department}: {found}" in capsys.readouterr().out
+
+
+async def test_departments_are_not_ok_when_the_slack_token_stopped_the_channel_checks(
+    database_url: str, config_file: Path, slack_api: FakeSlackApi
+) -> None:
+    settings = _settings(database_url, config_file, slack_api, slack_bot_token="xoxb-from-another-app")
+    checks = _by_name(await run_checks(settings, now=FRIDAY))
+    assert checks["slack token"].status == "FAIL"
+    for name in ("Finance", "Legal"):
+        line = checks[f"department {name}"]
+        assert line.status == "FAIL" and "not checked (slack token: FAIL)" in line.detail
+        assert line.fix == checks["slack token"].fix
+
+
+async def test_a_teams_linked_department_is_not_ok_while_teams_refuses_the_sign_in(
+    database_url: str, config_file: Path, identity: FakeIdentity
+) -> None:
+    """The same on Teams: no channel check there, but a sign-in Entra refuses means nothing is posted."""
+    config = {**CONFIG, "departments": [{**CONFIG["departments"][0], "teams_channel": "19:fin@thread.tacv2"}]}
+    config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
+    settings = Settings(
+        database_url=database_url, cx_config=config_file, microsoft_app_id=APP_ID, microsoft_app_password="old"
+    )
+    checks = _by_name(await run_checks(settings, endpoints=Endpoints(teams_login_url=identity.login_url), now=FRIDAY))
+    line = checks["department Finance"]
+    assert line.status == "FAIL" and line.detail.startswith("cannot post to Teams (teams credentials: FAIL)")
+    assert line.fix == checks["teams credentials"].fix and "new client secret" in line.fix
+    settings = Settings(
+        database_url=database_url, cx_config=config_file, microsoft_app_id=APP_ID, microsoft_app_password=SECRET
+    )
+    checks = _by_name(await run_checks(settings, endpoints=Endpoints(teams_login_url=identity.login_url), now=FRIDAY))
+    assert checks["department Finance"].status == "ok"
 
 
 async def test_a_refused_slack_token_stops_the_slack_checks_and_a_refused_model_key_is_named(

@@ -9,6 +9,7 @@ is and what it may do; ``conversations.info`` says whether the bot is a member (
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -31,6 +32,22 @@ REINSTALL = (
     "add them to the app (manifest.yaml lists them all: App Manifest page, paste it) and reinstall the app "
     "(OAuth & Permissions > Reinstall to Workspace)"
 )
+
+
+@dataclass(frozen=True)
+class ChannelCheck(Check):
+    """A configured channel's line, which also keeps the channel as configured and what was found without the
+    config path, so a department's own line can say why its stories cannot be posted there."""
+
+    channel: str = ""
+    found: str = ""
+
+
+def _channel_check(*, where: str, channel: str, found: str, fix: str = "") -> ChannelCheck:
+    """FAIL with the fix, ok without one; the line names where the configuration names the channel."""
+    return ChannelCheck(
+        f"slack channel {channel}", "FAIL" if fix else "ok", f"{where}: {found}", fix, channel=channel, found=found
+    )
 
 
 def _error(exc: BaseException) -> str:
@@ -124,15 +141,15 @@ async def _channels(
 
     oauth = installed is not None
     await directory.resolve(client, token=token_of, installed=[w for w in tokens if w is not None] if oauth else None)
-    checks = []
+    checks: list[Check] = []
     for where, value in configured_channels(config):
-        name = f"slack channel {value}"
         workspace, channel = directory.locate(value)
         if not SLACK_ID.fullmatch(channel):
             checks.append(
-                Check.fail(
-                    name,
-                    f"{where}: no channel of that name is visible to cxbot",
+                _channel_check(
+                    where=where,
+                    channel=value,
+                    found="no channel of that name is visible to cxbot",
                     fix=f"create {value} in Slack (a private one: /invite @cxbot there first), or put its id "
                     "(C0123ABCD, from the channel's details) in the configuration",
                 )
@@ -140,9 +157,10 @@ async def _channels(
             continue
         if oauth and workspace is not None and workspace not in tokens:
             checks.append(
-                Check.fail(
-                    name,
-                    f"{where}: workspace {_label(workspace)} has "
+                _channel_check(
+                    where=where,
+                    channel=value,
+                    found=f"workspace {_label(workspace)} has "
                     + ("no working installation" if workspace in (installed or ()) else "not installed cxbot"),
                     fix="open https://<your server>/slack/install in that workspace and install cxbot",
                 )
@@ -161,9 +179,10 @@ async def _channels(
         if info is None:
             assert failure is not None
             checks.append(
-                Check.fail(
-                    name,
-                    f"{where}: conversations.info failed ({_error(failure)})",
+                _channel_check(
+                    where=where,
+                    channel=value,
+                    found=f"conversations.info failed ({_error(failure)})",
                     fix="check the id in the configuration; a private channel is visible only once cxbot is in it: "
                     "/invite @cxbot there",
                 )
@@ -171,13 +190,10 @@ async def _channels(
             continue
         label = f"#{info.get('name')}" if info.get("name") else channel
         if info.get("is_archived"):
-            checks.append(Check.fail(name, f"{where}: {label} is archived", fix=f"unarchive {label} or name another"))
+            found, fix = f"{label} is archived", f"unarchive {label} or name another"
         elif not info.get("is_member"):
-            checks.append(
-                Check.fail(
-                    name, f"{where}: cxbot is not a member of {label}", fix=f"in Slack, type /invite @cxbot in {label}"
-                )
-            )
+            found, fix = f"cxbot is not a member of {label}", f"in Slack, type /invite @cxbot in {label}"
         else:
-            checks.append(Check.ok(name, f"{where}: cxbot is in {label}"))
+            found, fix = f"cxbot is in {label}", ""
+        checks.append(_channel_check(where=where, channel=value, found=found, fix=fix))
     return checks

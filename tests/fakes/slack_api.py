@@ -152,6 +152,7 @@ class FakeSlackApi:
         self.channel_teams: dict[str, str] = {}
         self.user_teams: dict[str, str] = {}
         self.members: set[str] = set()  # channel ids the bot is a member of (conversations.info is_member)
+        self.archived: set[str] = set()  # archived channel ids (is_archived; left out by exclude_archived)
         self.config_tokens: set[str] = set()  # app configuration tokens apps.manifest.create accepts
         self.apps: dict[str, dict[str, Any]] = {}  # app id -> the manifest it was created from
         self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections
@@ -638,6 +639,7 @@ class FakeSlackApi:
             {"id": cid, "name": name, "is_private": cid.startswith("G")}
             for cid, name in sorted(self.channels.items())
             if kinds.get(cid[:1]) in types
+            and not (cid in self.archived and str(params.get("exclude_archived")).lower() in ("1", "true"))
             and (
                 self._caller not in self.workspaces
                 or self.channel_teams.get(cid, self.workspaces[self._caller]) == self.workspaces[self._caller]
@@ -650,7 +652,8 @@ class FakeSlackApi:
         return {"ok": True, "channels": page, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _conversations_info(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """A channel the fake knows (``channels``), with ``is_member`` from ``members``."""
+        """A channel the fake knows (``channels``), with ``is_member`` from ``members``, ``is_archived`` from
+        ``archived``."""
         channel = str(params.get("channel", ""))
         if channel not in self.channels:
             return {"ok": False, "error": "channel_not_found"}
@@ -661,7 +664,7 @@ class FakeSlackApi:
                 "name": self.channels[channel],
                 "is_channel": channel.startswith("C"),
                 "is_private": channel.startswith("G"),
-                "is_archived": False,
+                "is_archived": channel in self.archived,
                 "is_member": channel in self.members,
             },
         }
