@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic_core import PydanticCustomError
 
 from stories.crontab import crontab_trigger
-from stories.places import SEPARATOR, ambiguous_slack_channels, split_places
+from stories.places import SEPARATOR, ambiguous_slack_channels, lower_case_id, slack_place, split_places
 from stories.redaction import DEFAULT_REGIONS
 
 
@@ -161,9 +161,22 @@ _SLACK_LINK = re.compile(r"^/(?:archives|client/[A-Z0-9]+)/([CG][A-Z0-9]{6,})(?:
 
 def _slack_channel(value: str) -> str:
     """A Slack channel as its id or name. Admins paste the channel's link (what Slack's "Copy link" gives), which
-    would otherwise be taken for a name that never resolves; its id is read out of it."""
+    would otherwise be taken for a name that never resolves; its id is read out of it. An id in lower case is
+    refused rather than upper-cased: it could as well be a channel's name, and which one it is must not depend on
+    what the workspace holds at start (the fix names both spellings)."""
     value = value.strip()
     if "://" not in value:
+        for place in split_places(value):
+            channel = slack_place(place).channel
+            if meant := lower_case_id(channel):
+                workspace = place.removesuffix(channel)  # "T0ACME/", or nothing
+                raise PydanticCustomError(
+                    "slack_channel",
+                    "{channel} is a channel id in lower case, which Slack would take for a channel name; "
+                    'write channel ids in capitals, as Slack shows them: "{meant}" (a channel named {channel}: '
+                    '"{named}")',
+                    {"channel": channel, "meant": workspace + meant, "named": f"{workspace}#{channel}"},
+                )
         return value
     parts = urlsplit(value)
     found = _SLACK_LINK.match(parts.path) if (parts.hostname or "").endswith("slack.com") else None

@@ -7,6 +7,7 @@ apart (several workspaces named, this one bare) before anything is posted with t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -27,6 +28,24 @@ def slack_place(value: str) -> SlackPlace:
     enterprise = next((p for p in prefix if p.startswith("E")), None)
     team = next((p for p in prefix if p.startswith("T")), None)
     return SlackPlace(enterprise_id=enterprise, team_id=team, channel=channel if prefix else value)
+
+
+# A channel id's shape (C public, G private, D direct; Slack's ids are capitals and digits), given in lower case: a
+# digit is required, so words such as "customers" or "dashboard" stay names.
+_LOWER_CASE_ID = re.compile(r"[cgd](?=[a-z]*[0-9])[a-z0-9]{6,}", flags=re.IGNORECASE)
+
+
+def lower_case_id(channel: str) -> str | None:
+    """The id meant by a bare channel written as an id but not in capitals (``"c0123abcd"`` -> ``"C0123ABCD"``), or
+    None. Slack reads it as a channel name, which never resolves; a channel really named so is written
+    ``"#c0123abcd"``.
+
+    >>> lower_case_id("c0123abcd"), lower_case_id("C0123ABCD"), lower_case_id("#c0123abcd"), lower_case_id("billing")
+    ('C0123ABCD', None, None, None)
+    """
+    if channel == channel.upper() or not _LOWER_CASE_ID.fullmatch(channel):
+        return None
+    return channel.upper()
 
 
 SEPARATOR = ","  # a department's Slack channels in one workspace each, as stored: "T0ACME/C0FIN,T0BETA/C0FIN2"

@@ -99,3 +99,40 @@ def test_an_unquoted_channel_in_a_bracketed_list_is_refused_at_its_line_with_the
         f"cxbot.yaml:7:{column}: #{token} inside [...] is a comment to YAML, which cuts the list there; "
         f'quote it: "#{token}"'
     )
+
+
+@pytest.mark.parametrize(
+    ("channel", "intake", "where", "meant"),
+    [
+        ("c0123abcd", '"C0INTAKE01"', r"x:4:20: departments\[0\].slack_channel: c0123abcd", '"C0123ABCD"'),
+        ('"T0ACME/c0fin00001"', '"C0INTAKE01"', r"x:4:20: departments\[0\]", '"T0ACME/C0FIN00001"'),
+        ('["T0ACME/#billing", "T0BETA/g0123abcd"]', '"C0INTAKE01"', r"x:4:20: departments\[0\]", '"T0BETA/G0123ABCD"'),
+        ('"#cx-finance"', "c0intake01", r"x:8:7: intake.slack_channels\[0\]: c0intake01", '"C0INTAKE01"'),
+        (
+            '"#cx-finance"',
+            "C0inTake01",
+            r"x:8:7: intake.slack_channels\[0\]: (?i:c0intake01) is a channel id",
+            '"C0INTAKE01"',
+        ),
+    ],
+)
+def test_a_channel_id_in_lower_case_is_refused_with_the_capitals_to_write(
+    channel: str, intake: str, where: str, meant: str
+) -> None:
+    """`c0123abcd` passed `config check`, was taken for a channel name and never resolved: nothing was posted."""
+    with pytest.raises(ConfigError, match=where) as error:
+        parse_config(BASE.format(channel=channel, intake=intake), name="x")
+    assert f"write channel ids in capitals, as Slack shows them: {meant}" in str(error.value)
+
+
+def test_kudos_channel_ids_in_lower_case_are_refused_too() -> None:
+    text = BASE.format(channel='"#cx-finance"', intake='"C0INTAKE01"') + "kudos_slack_channel: c0kudos001\n"
+    with pytest.raises(ConfigError, match=r'kudos_slack_channel: c0kudos001 .* "C0KUDOS001" .* "#c0kudos001"'):
+        parse_config(text, name="x")
+
+
+@pytest.mark.parametrize("name", ['"#c0123abcd"', "billing", "customers", "dashboard", '"T0ACME/#g0team2026"'])
+def test_names_stay_names_even_when_they_look_like_an_id_after_a_hash(name: str) -> None:
+    """Words without a digit ("customers", "dashboard": a C or D and letters) and anything after # are names."""
+    config = parse_config(BASE.format(channel=name, intake='"C0INTAKE01"'), name="x")
+    assert config.departments[0].slack_places == (name.strip('"'),)
