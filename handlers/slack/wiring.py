@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -25,6 +26,8 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
 
@@ -42,6 +45,7 @@ from handlers.slack.replies import Permalinks
 from handlers.slack.scopes import BOT_SCOPES
 from handlers.slack.tasks import Background
 from handlers.slack.workspaces import UserWorkspaces, Workspaces
+from stories.meter import NO_METER, Meter
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +205,18 @@ async def _answer_error(error: Exception) -> BoltResponse:
     )
 
 
+class TimedSocketModeHandler(AsyncSocketModeHandler):
+    """bolt's Socket Mode handler, each answer's time in ``cxbot_ack_seconds`` as an HTTP answer's is (bot/server.py):
+    from the envelope's arrival to the acknowledgement sent back on the socket."""
+
+    meter: Meter = NO_METER  # the app's, set once made
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        started = time.perf_counter()
+        await super().handle(client, req)
+        self.meter.observe("cxbot_ack_seconds", time.perf_counter() - started, platform="slack")
+
+
 def mount(web_app: web.Application, connector: SlackConnector) -> None:
     """Serve ``connector`` on ``web_app``: its routes (HTTP mode) and its life (Socket Mode, the HTTP session)."""
     if connector.app_token is None:
@@ -232,7 +248,8 @@ def _running(connector: SlackConnector) -> Callable[[web.Application], AsyncIter
         gc.freeze()
         socket = None
         if connector.app_token is not None:  # made here: slack_sdk's client needs the running loop
-            socket = AsyncSocketModeHandler(connector.bolt, app_token=connector.app_token, web_client=connector.client)
+            socket = TimedSocketModeHandler(connector.bolt, app_token=connector.app_token, web_client=connector.client)
+            socket.meter = context.core.meter
             await socket.connect_async()
             log.info("slack: connected over Socket Mode")
         replays = asyncio.get_running_loop().create_task(

@@ -28,6 +28,7 @@ async def test_events_arrive_over_socket_mode_and_are_acknowledged(socket: Slack
     envelope = await socket.api.socket_send(kind="events_api", payload=payload("event_message_channels.json"))
     await eventually(lambda: any(ack["envelope_id"] == envelope for ack in socket.api.socket_acks), what="the ack")
     assert [ack["envelope_id"] for ack in socket.api.socket_acks] == [envelope]
+    assert socket.app.metrics.value("cxbot_ack_seconds_count", platform="slack") == 1  # timed as HTTP acks are
     await socket.settle()
     assert socket.count(Comment) == 1
     assert socket.api.calls_to("chat.postMessage", ok_only=True)[0].params["channel"] == "C0FINANCE1"
