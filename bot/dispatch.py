@@ -7,10 +7,12 @@ Any number of these may run beside the servers: the database decides who deliver
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.connectors import connect_notifiers
 from bot.dispatcher import Dispatcher
@@ -42,12 +44,33 @@ async def run(dispatcher: Dispatcher, *, drain: bool) -> int:
     if drain:
         return await dispatcher.drain()
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
     before = dispatcher.sent
-    await dispatcher.run_forever(stop)
+    with _stopped_by_signals(stop):
+        await dispatcher.run_forever(stop)
     return dispatcher.sent - before
+
+
+@contextlib.contextmanager
+def _stopped_by_signals(stop: asyncio.Event) -> Iterator[None]:
+    """SIGTERM and SIGINT set ``stop``: through asyncio's signal handlers, or, where the event loop has none
+    (Windows' loops raise NotImplementedError), through ``signal.signal``, handing over to the loop; the handlers
+    that were there before are put back afterwards."""
+    loop = asyncio.get_running_loop()
+    previous: dict[int, Any] = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    through_loop = []
+    try:
+        for signum in previous:
+            try:
+                loop.add_signal_handler(signum, stop.set)
+                through_loop.append(signum)
+            except NotImplementedError:
+                signal.signal(signum, lambda *_: loop.call_soon_threadsafe(stop.set))
+        yield
+    finally:
+        for signum, handler in previous.items():
+            if signum in through_loop:
+                loop.remove_signal_handler(signum)  # which leaves Python's default, not what was there
+            signal.signal(signum, handler)
 
 
 def cmd_dispatch(app: App, *, drain: bool, lease: float) -> int:
