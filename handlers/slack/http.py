@@ -29,6 +29,8 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from yarl import URL
@@ -76,18 +78,34 @@ async def _read(request: web.Request, *, verifier: SignatureVerifier | None) -> 
 
 
 def _bolt_request(
-    text: str, *, query: str, headers: dict[str, str], context: dict[str, Any] | None = None
+    text: str,
+    *,
+    query: str,
+    headers: dict[str, str],
+    context: dict[str, Any] | None = None,
+    parsed: dict[str, Any] | None = None,
 ) -> AsyncBoltRequest:
+    """bolt's request for a body; with ``parsed`` (this module's reading of it), bolt gets that reading where its own
+    differs: bolt reads any form whose text contains "payload" as an interactive payload, so a slash command such as
+    ``/cx story the payload failed`` came out empty and matched no listener."""
     try:
-        return AsyncBoltRequest(body=text, query=query, headers=headers, context=context)
+        request = AsyncBoltRequest(body=text, query=query, headers=headers, context=context)
     except (ValueError, TypeError, AttributeError, RecursionError) as exc:  # bolt parses JSON and forms eagerly
-        raise BadSlackRequest(f"the body is not a Slack payload ({type(exc).__name__})") from None
+        if parsed is None:
+            raise BadSlackRequest(f"the body is not a Slack payload ({type(exc).__name__})") from None
+        request = AsyncBoltRequest(body="", query=query, headers=headers, context=context)
+        request.raw_body = text
+    if parsed is not None and request.body != parsed:
+        request.body = parsed
+        request.context = build_async_context(AsyncBoltContext(context or {}), parsed)
+    return request
 
 
 def parse_body(text: str, *, content_type: str) -> dict[str, Any]:
     """The payload as bolt reads it (``slack_bolt.request.internals.parse_body``: JSON; a form's ``payload`` field
-    as JSON; else the form's fields, the last of a repeated name), or :class:`BadSlackRequest`. Forms are read by
-    yarl's unquoting (C) rather than ``parse_qsl`` (pure Python; see the module docstring)."""
+    as JSON; else the form's fields, the last of a repeated name), or :class:`BadSlackRequest`; except that a form
+    without a ``payload`` field is its fields even when its text mentions "payload" (bolt reads it as empty). Forms
+    are read by yarl's unquoting (C) rather than ``parse_qsl`` (pure Python; see the module docstring)."""
     try:
         if content_type == "application/json" or text.startswith("{"):
             parsed: Any = json.loads(text)
@@ -152,10 +170,7 @@ def bolt_route(
         except BadSlackRequest as exc:
             return web.json_response({"error": str(exc)}, status=exc.status)
         if not ack_first(body):
-            try:
-                bolt_request = _bolt_request(text, query=request.query_string, headers=headers)
-            except BadSlackRequest as exc:
-                return web.json_response({"error": str(exc)}, status=exc.status)
+            bolt_request = _bolt_request(text, query=request.query_string, headers=headers, parsed=body)
             return await _answer(bolt, bolt_request)
         context: dict[str, Any] = {}
         if keep is not None:
@@ -167,7 +182,7 @@ def bolt_route(
                 return web.Response(status=200)  # a retry of a request already kept: its work is under way
             if kept:
                 context[KEPT] = True
-        work = _dispatch(bolt, text, query=request.query_string, headers=headers, context=context)
+        work = _dispatch(bolt, text, query=request.query_string, headers=headers, context=context, parsed=body)
         spawn(work, name="slack dispatch", urgent=payload_type(body) in URGENT)
         return web.Response(status=200)
 
@@ -183,9 +198,12 @@ async def _ssl_check(request: web.Request) -> bool:
     return dict(parse_qsl(body.decode("utf-8", "replace"))).get("ssl_check") == "1"
 
 
-async def _dispatch(bolt: AsyncApp, text: str, *, query: str, headers: dict[str, str], context: dict[str, Any]) -> None:
+async def _dispatch(
+    bolt: AsyncApp, text: str, *, query: str, headers: dict[str, str], context: dict[str, Any], parsed: dict[str, Any]
+) -> None:
     """bolt's turn for a request already answered (its body parsed and checked before the answer)."""
-    answer = await bolt.async_dispatch(_bolt_request(text, query=query, headers=headers, context=context))
+    request = _bolt_request(text, query=query, headers=headers, context=context, parsed=parsed)
+    answer = await bolt.async_dispatch(request)
     if answer.status >= 400:
         log.warning("slack: bolt answered %s to a request already acknowledged", answer.status)
 

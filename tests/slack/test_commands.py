@@ -74,6 +74,12 @@ async def test_unknown_subcommand_gets_help_not_an_error(slack: SlackServer) -> 
     assert "<!channel>" not in text
 
 
+async def test_a_command_whose_text_says_payload_is_answered(slack: SlackServer) -> None:
+    """bolt reads any form containing "payload" as an interactive payload, and this command came out empty."""
+    answer = await _run(slack, "frobnicate the payload")
+    assert "/cx actions" in answer.payload_text() and "frobnicate" in answer.payload_text()
+
+
 async def test_manager_sees_department_actions_with_buttons_and_story_links(slack: SlackServer) -> None:
     story_id, ts = await _story(slack)
     overdue = _commit(slack, story_id, what="Call the customer", due=date.today() - timedelta(days=1))

@@ -37,6 +37,12 @@ def test_a_body_reads_as_bolt_reads_it(case: str) -> None:
     assert parse_body(text, content_type=content_type) == bolt_parse_body(text, content_type)
 
 
+def test_a_command_that_mentions_payload_is_its_fields_where_bolt_reads_nothing() -> None:
+    text = "command=%2Fcx&text=story+the+payload+failed"
+    assert bolt_parse_body(text, FORM) == {}  # bolt's reading, which matched no listener
+    assert parse_body(text, content_type=FORM) == {"command": "/cx", "text": "story the payload failed"}
+
+
 @pytest.mark.parametrize(
     ("text", "content_type"),
     [
