@@ -1,6 +1,6 @@
 """aiohttp <-> bolt at ``POST /slack/events``: verify, answer, and let bolt run.
 
-Two steps beyond bolt's own aiohttp adapter (``to_bolt_request`` / ``to_aiohttp_response``), both measured
+Two steps beyond bolt's own aiohttp adapter (its ``to_bolt_request`` / ``to_aiohttp_response``), both measured
 (bench/slack_ack.py):
 
 - The signature is checked here, with slack_sdk's ``SignatureVerifier`` (the verifier bolt uses), before the
@@ -56,12 +56,6 @@ class BadSlackRequest(ValueError):
     def __init__(self, message: str, *, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
-
-
-async def to_bolt_request(request: web.Request, *, verifier: SignatureVerifier | None = None) -> AsyncBoltRequest:
-    """The request for bolt; raises :class:`BadSlackRequest` (401 unsigned or stale, 400 not a Slack payload)."""
-    text, headers = await _read(request, verifier=verifier)
-    return _bolt_request(text, query=request.query_string, headers=headers)
 
 
 async def _read(request: web.Request, *, verifier: SignatureVerifier | None) -> tuple[str, dict[str, str]]:
@@ -230,4 +224,4 @@ def oauth_route(bolt: AsyncApp, *, callback: bool) -> Handler:
     return handle
 
 
-__all__ = ["ACK_FIRST", "BadSlackRequest", "bolt_route", "oauth_route", "to_aiohttp_response", "to_bolt_request"]
+__all__ = ["ACK_FIRST", "BadSlackRequest", "bolt_route", "oauth_route", "parse_body", "to_aiohttp_response"]
